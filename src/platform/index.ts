@@ -1,0 +1,3 @@
+export * from "./catalog.js";
+export * from "./records.js";
+export * from "./scopes.js";
