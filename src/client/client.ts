@@ -1,0 +1,427 @@
+/**
+ * The Okta Partners API client: one keep-alive undici Pool per installation, bearer auth,
+ * idempotency keys on writes, bounded retries inside a per-call deadline, typed errors.
+ *
+ * Retry policy (pure parts in retry.ts):
+ * - GET always, POST/PATCH because they always carry an Idempotency-Key made once per call.
+ * - Retried: connection errors, per-attempt timeouts, 429 and 5xx. Never 400/401/403/404/409/413/422.
+ * - Wait: Retry-After when the server gives one (429/5xx), else capped exponential backoff with
+ *   full jitter. A wait that does not fit in the remaining deadline ends the call with the last
+ *   error at once (e.g. RateLimitedError with retryAfterSeconds) instead of sleeping past it.
+ * - Every attempt is aborted at min(attemptTimeoutMs, deadline); the caller's signal aborts the
+ *   attempt in flight and any wait.
+ * - When a response reports X-RateLimit-Remaining: 0, the next attempt of any call on this client
+ *   waits rateLimitPauseMs (default 1 s). The contract gives no reset time, so a short fixed pause
+ *   keeps us from burning the next requests on 429s without stalling tools for a long window.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Pool } from "undici";
+import type { Logger } from "../logger.js";
+import {
+  type ApiError,
+  errorFromResponse,
+  NetworkError,
+  RequestAbortedError,
+  UnexpectedResponseError,
+} from "./errors.js";
+import { headerValue, parseRateLimit, type RateLimitInfo } from "./headers.js";
+import { redactSecrets } from "./redact.js";
+import { type AttemptFailure, type HttpMethod, parseRetryAfterMs, planRetry } from "./retry.js";
+import { type BaseUrl, parseBaseUrl, type Query, requestTarget } from "./url.js";
+
+export type TokenSource = string | (() => string);
+
+export interface OktaClientOptions {
+  /** e.g. https://getokta.io/api/apps; its path is kept as a prefix of every request path. */
+  baseUrl: string;
+  /** A function is called before every attempt, so a rotated token is used from the next one. */
+  token: TokenSource;
+  logger?: Pick<Logger, "debug">;
+  /** Total time for one call, all attempts and waits included; well under a 60 s tool timeout. */
+  deadlineMs?: number;
+  attemptTimeoutMs?: number;
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** [0, 1) source for backoff jitter; injectable for deterministic tests. */
+  random?: () => number;
+  userAgent?: string;
+  /** Pause before the next attempt after a response with X-RateLimit-Remaining: 0. */
+  rateLimitPauseMs?: number;
+  /** Keep-alive connections in the pool. */
+  connections?: number;
+}
+
+export interface RequestOptions {
+  method: HttpMethod;
+  /** Relative to the base URL, already filled and encoded, e.g. "/education/students/12". */
+  path: string;
+  query?: Query;
+  body?: unknown;
+  /** For POST/PATCH; a fresh UUID is made once per call when absent. */
+  idempotencyKey?: string;
+  /** Cancels the call (attempt in flight and any wait), e.g. an MCP request cancellation. */
+  signal?: AbortSignal;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  /** Parsed JSON; undefined for an empty body. */
+  body: T;
+  attempts: number;
+  /** The platform answered from its idempotency store (header Idempotent-Replayed: true). */
+  replayed: boolean;
+  rateLimit: RateLimitInfo;
+  /** The key the write carried (absent for GET). */
+  idempotencyKey?: string;
+}
+
+/** Why an attempt's signal fired. */
+class AbortReason extends Error {
+  constructor(readonly kind: "attempt_timeout" | "deadline" | "caller") {
+    super(kind);
+  }
+}
+
+type AttemptOutcome =
+  | { kind: "response"; status: number; headers: IncomingHttpHeaders; text: string }
+  | {
+      kind: "failure";
+      failure: "network" | "attempt_timeout" | "deadline" | "caller";
+      /** False only when the request certainly never left (e.g. connection refused). */
+      mayHaveReachedServer: boolean;
+      /** A local problem that repeating cannot fix (invalid header, closed pool). */
+      fatal: boolean;
+      detail: string;
+      error: unknown;
+    };
+
+/** Errors raised before a connection exists: the request was certainly not sent. */
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+const FATAL_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_CLOSED", "UND_ERR_DESTROYED"]);
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  if (typeof e?.code === "string") return e.code;
+  if (typeof e?.cause?.code === "string") return e.cause.code;
+  return undefined;
+}
+
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+export class OktaClient {
+  private readonly base: BaseUrl;
+  private readonly pool: Pool;
+  private readonly token: TokenSource;
+  private readonly logger: Pick<Logger, "debug"> | undefined;
+  private readonly deadlineMs: number;
+  private readonly attemptTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoff: { baseMs: number; maxMs: number; random: () => number };
+  private readonly userAgent: string;
+  private readonly rateLimitPauseMs: number;
+  /** performance.now() before which no attempt starts (rate-limit budget exhausted). */
+  private pausedUntil = 0;
+  private closed = false;
+
+  constructor(options: OktaClientOptions) {
+    this.base = parseBaseUrl(options.baseUrl);
+    this.token = options.token;
+    this.logger = options.logger;
+    this.deadlineMs = options.deadlineMs ?? 25_000;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    this.backoff = {
+      baseMs: options.backoffBaseMs ?? 200,
+      maxMs: options.backoffMaxMs ?? 5_000,
+      random: options.random ?? Math.random,
+    };
+    this.userAgent = options.userAgent ?? `okta-partners-mcp (node ${process.version})`;
+    this.rateLimitPauseMs = options.rateLimitPauseMs ?? 1_000;
+    this.pool = new Pool(this.base.origin, {
+      connections: options.connections ?? 16,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+
+  async request<T = unknown>(options: RequestOptions): Promise<ApiResponse<T>> {
+    if (this.closed) throw new Error("OktaClient is closed");
+    const { method, signal } = options;
+    const isWrite = method !== "GET";
+    // Made once, before the first attempt, and sent unchanged on every retry: the platform then
+    // replays the first stored answer instead of creating a duplicate.
+    const idempotencyKey = isWrite ? (options.idempotencyKey ?? randomUUID()) : undefined;
+    const target = requestTarget(this.base, options.path, options.query);
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const deadlineAt = performance.now() + this.deadlineMs;
+
+    let attempts = 0;
+    let maybeApplied = false;
+    let lastProblem: string | undefined;
+    const context = () => ({ attempts, idempotencyKey, maybeApplied });
+
+    for (;;) {
+      if (signal?.aborted) throw this.abortedError(context());
+      await this.waitForRateLimitPause(deadlineAt, signal, context);
+      const remainingMs = deadlineAt - performance.now();
+      if (remainingMs <= 0) throw this.deadlineError(context(), lastProblem);
+
+      attempts += 1;
+      const startedAt = performance.now();
+      const outcome = await this.attempt(method, target, payload, idempotencyKey, remainingMs, signal);
+      this.logAttempt(method, options.path, outcome, attempts, performance.now() - startedAt);
+
+      let failure: AttemptFailure;
+      let error: ApiError;
+      if (outcome.kind === "response") {
+        const { status, headers, text } = outcome;
+        const rateLimit = parseRateLimit(headers);
+        if (rateLimit.remaining === 0) {
+          this.pausedUntil = Math.max(this.pausedUntil, performance.now() + this.rateLimitPauseMs);
+        }
+        if (status >= 200 && status <= 299) {
+          const body = this.parseSuccessBody(status, text, { attempts, idempotencyKey, isWrite });
+          const result: ApiResponse<T> = {
+            status,
+            body: body as T,
+            attempts,
+            replayed: headerValue(headers, "idempotent-replayed")?.toLowerCase() === "true",
+            rateLimit,
+          };
+          if (idempotencyKey !== undefined) result.idempotencyKey = idempotencyKey;
+          return result;
+        }
+        // A 5xx may come after the write was committed; a 4xx is a definite refusal.
+        if (isWrite && status >= 500) maybeApplied = true;
+        error = errorFromResponse(status, text, headers, { ...context(), secrets: this.secrets() });
+        const retryAfterMs = parseRetryAfterMs(headerValue(headers, "retry-after"));
+        failure =
+          retryAfterMs === undefined ? { kind: "status", status } : { kind: "status", status, retryAfterMs };
+        lastProblem = `HTTP ${status}`;
+      } else {
+        if (isWrite && outcome.mayHaveReachedServer) maybeApplied = true;
+        if (outcome.failure === "caller") throw this.abortedError(context(), outcome.error);
+        if (outcome.failure === "deadline") throw this.deadlineError(context(), lastProblem, outcome.error);
+        error = this.networkError(outcome, context());
+        if (outcome.fatal) throw error;
+        failure = { kind: outcome.failure };
+        lastProblem = outcome.detail;
+      }
+
+      const decision = planRetry({
+        method,
+        hasIdempotencyKey: idempotencyKey !== undefined,
+        failure,
+        attempt: attempts,
+        maxAttempts: this.maxAttempts,
+        remainingMs: deadlineAt - performance.now(),
+        backoff: this.backoff,
+      });
+      if (!decision.retry) throw error;
+      try {
+        await sleep(decision.delayMs, undefined, signal ? { signal } : undefined);
+      } catch (cause) {
+        throw this.abortedError(context(), cause);
+      }
+    }
+  }
+
+  /** One HTTP exchange, bounded by min(attempt timeout, remaining deadline) and the caller's signal. */
+  private async attempt(
+    method: HttpMethod,
+    target: string,
+    payload: string | undefined,
+    idempotencyKey: string | undefined,
+    remainingMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<AttemptOutcome> {
+    const controller = new AbortController();
+    const onCallerAbort = () => controller.abort(new AbortReason("caller"));
+    if (signal?.aborted) onCallerAbort();
+    signal?.addEventListener("abort", onCallerAbort, { once: true });
+    const timeoutMs = Math.min(this.attemptTimeoutMs, remainingMs);
+    const timerKind = this.attemptTimeoutMs < remainingMs ? "attempt_timeout" : "deadline";
+    const timer = setTimeout(() => controller.abort(new AbortReason(timerKind)), timeoutMs);
+    try {
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${this.currentToken()}`,
+        accept: "application/json",
+        "user-agent": this.userAgent,
+      };
+      if (payload !== undefined) headers["content-type"] = "application/json";
+      if (idempotencyKey !== undefined) headers["idempotency-key"] = idempotencyKey;
+      const response = await this.pool.request({
+        method,
+        path: target,
+        headers,
+        body: payload,
+        signal: controller.signal,
+      });
+      // Read the whole body inside the timer: a stalled body is as bad as no answer.
+      const text = await response.body.text();
+      return { kind: "response", status: response.statusCode, headers: response.headers, text };
+    } catch (error) {
+      const reason = controller.signal.reason;
+      if (controller.signal.aborted && reason instanceof AbortReason) {
+        return {
+          kind: "failure",
+          failure: reason.kind,
+          mayHaveReachedServer: true,
+          fatal: false,
+          detail: reason.kind === "attempt_timeout" ? `no answer within ${timeoutMs} ms` : "deadline",
+          error,
+        };
+      }
+      const code = errorCode(error);
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        kind: "failure",
+        failure: "network",
+        mayHaveReachedServer: code === undefined || !NOT_SENT_CODES.has(code),
+        fatal: code !== undefined && FATAL_CODES.has(code),
+        detail: code ? `${message} (${code})` : message,
+        error,
+      };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onCallerAbort);
+    }
+  }
+
+  private currentToken(): string {
+    const token = typeof this.token === "function" ? this.token() : this.token;
+    // Checked here so a bad value never reaches undici, whose error could be logged with it.
+    if (!token || !HEADER_SAFE.test(token)) {
+      throw new Error("The installation token is empty or contains characters not allowed in a header");
+    }
+    return token;
+  }
+
+  /** The token as a string to scrub from any text that could reach a message. */
+  private secrets(): string[] {
+    try {
+      return [this.currentToken()];
+    } catch {
+      return [];
+    }
+  }
+
+  private async waitForRateLimitPause(
+    deadlineAt: number,
+    signal: AbortSignal | undefined,
+    context: () => { attempts: number; idempotencyKey: string | undefined; maybeApplied: boolean },
+  ): Promise<void> {
+    const now = performance.now();
+    const waitMs = Math.min(this.pausedUntil - now, deadlineAt - now);
+    if (waitMs <= 0) return;
+    try {
+      await sleep(waitMs, undefined, signal ? { signal } : undefined);
+    } catch (cause) {
+      throw this.abortedError(context(), cause);
+    }
+  }
+
+  private parseSuccessBody(
+    status: number,
+    text: string,
+    ctx: { attempts: number; idempotencyKey: string | undefined; isWrite: boolean },
+  ): unknown {
+    if (text.trim() === "") return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (cause) {
+      throw new UnexpectedResponseError({
+        status,
+        code: "invalid_json",
+        message: `The platform answered HTTP ${status} with a body that is not JSON.`,
+        attempts: ctx.attempts,
+        ...(ctx.idempotencyKey === undefined ? {} : { idempotencyKey: ctx.idempotencyKey }),
+        // The write succeeded; only its answer is unreadable.
+        maybeApplied: ctx.isWrite,
+        cause,
+      });
+    }
+  }
+
+  private networkError(
+    outcome: Extract<AttemptOutcome, { kind: "failure" }>,
+    ctx: { attempts: number; idempotencyKey: string | undefined; maybeApplied: boolean },
+  ): NetworkError {
+    const timedOut = outcome.failure === "attempt_timeout";
+    const what = timedOut ? "The platform did not answer in time" : "Could not reach the platform";
+    return new NetworkError({
+      status: 0,
+      code: timedOut ? "timeout" : "network_error",
+      message: redactSecrets(`${what}: ${outcome.detail}; ${ctx.attempts} attempt(s).`, this.secrets()),
+      attempts: ctx.attempts,
+      ...(ctx.idempotencyKey === undefined ? {} : { idempotencyKey: ctx.idempotencyKey }),
+      maybeApplied: ctx.maybeApplied,
+      cause: outcome.error,
+    });
+  }
+
+  private deadlineError(
+    ctx: { attempts: number; idempotencyKey: string | undefined; maybeApplied: boolean },
+    lastProblem: string | undefined,
+    cause?: unknown,
+  ): NetworkError {
+    const last = lastProblem ? ` Last problem: ${lastProblem}.` : "";
+    return new NetworkError({
+      status: 0,
+      code: "timeout",
+      message: redactSecrets(
+        `No answer from the platform within the ${this.deadlineMs} ms deadline after ${ctx.attempts} attempt(s).${last}`,
+        this.secrets(),
+      ),
+      attempts: ctx.attempts,
+      ...(ctx.idempotencyKey === undefined ? {} : { idempotencyKey: ctx.idempotencyKey }),
+      maybeApplied: ctx.maybeApplied,
+      cause,
+    });
+  }
+
+  private abortedError(
+    ctx: { attempts: number; idempotencyKey: string | undefined; maybeApplied: boolean },
+    cause?: unknown,
+  ): RequestAbortedError {
+    return new RequestAbortedError({
+      status: 0,
+      code: "aborted",
+      message: "The request was cancelled by the caller.",
+      attempts: ctx.attempts,
+      ...(ctx.idempotencyKey === undefined ? {} : { idempotencyKey: ctx.idempotencyKey }),
+      maybeApplied: ctx.maybeApplied,
+      cause,
+    });
+  }
+
+  private logAttempt(method: HttpMethod, path: string, outcome: AttemptOutcome, attempt: number, ms: number) {
+    if (!this.logger) return;
+    // The path only: query strings can carry search terms about people.
+    const fields: Record<string, unknown> = {
+      method,
+      path,
+      status: outcome.kind === "response" ? outcome.status : 0,
+      attempt,
+      ms: Math.round(ms),
+    };
+    if (outcome.kind === "failure") fields.failure = outcome.failure;
+    this.logger.debug(fields, "platform attempt");
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Paging over the contract's list envelope `{ data, total, per_page, current_page, last_page }`
+ * as an async iterator: page 1 first (it tells how many pages exist), then the rest with bounded
+ * concurrency, always yielded in page order, stopping at maxItems.
+ */
+import type { ApiResponse, RequestOptions } from "./client.js";
+import { UnexpectedResponseError } from "./errors.js";
+import type { Query } from "./url.js";
+
+/** The part of OktaClient paging needs (lets tests and other layers pass a stand-in). */
+export interface RequestClient {
+  request<T = unknown>(options: RequestOptions): Promise<ApiResponse<T>>;
+}
+
+export interface PaginateOptions {
+  /** A list endpoint, relative to the base URL. */
+  path: string;
+  /** Filters (search, grade_id, ...); `page` and `per_page` are set by the pager. */
+  query?: Query;
+  /** 1..100; the contract's maximum by default, to make the fewest calls. */
+  perPage?: number;
+  /** Stop after this many items. */
+  maxItems?: number;
+  /** Pages in flight at once after page 1. */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  total: number | undefined;
+  /** Known from the envelope (or total / per_page); undefined for an implementation that omits both. */
+  lastPage: number | undefined;
+}
+
+export interface CollectedPages<T> {
+  items: T[];
+  /** The platform's total (or the number of items seen, when the platform gives none). */
+  total: number;
+  pagesFetched: number;
+  /** True when maxItems stopped the paging while more items existed. */
+  truncated: boolean;
+}
+
+interface Envelope {
+  data: unknown[];
+  total?: number;
+  per_page?: number;
+  last_page?: number;
+}
+
+function positiveInt(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+function readEnvelope(body: unknown, path: string, page: number): Envelope {
+  const data = (body as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) {
+    throw new UnexpectedResponseError({
+      status: 200,
+      code: "invalid_list",
+      message: `The platform's answer for ${path} page ${page} is not a list envelope ({ data: [...] }).`,
+    });
+  }
+  const b = body as Record<string, unknown>;
+  const envelope: Envelope = { data };
+  const total = positiveInt(b.total);
+  const perPage = positiveInt(b.per_page);
+  const lastPage = positiveInt(b.last_page);
+  if (total !== undefined) envelope.total = total;
+  if (perPage !== undefined && perPage > 0) envelope.per_page = perPage;
+  if (lastPage !== undefined) envelope.last_page = lastPage;
+  return envelope;
+}
+
+/** Pages in order, each fetched at most once; the generator form of the pager. */
+export async function* paginatePages<T = unknown>(
+  client: RequestClient,
+  options: PaginateOptions,
+): AsyncGenerator<Page<T>, void, undefined> {
+  if (options.maxItems !== undefined && !(options.maxItems >= 1)) {
+    throw new RangeError("maxItems must be at least 1");
+  }
+  // 100 is the contract's maximum per_page.
+  const perPage = Math.min(100, Math.max(1, Math.floor(options.perPage ?? 100)));
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  // Our own controller, so pages still in flight are cancelled when the consumer stops early.
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const fetchPage = async (page: number): Promise<Page<T> & { perPage: number }> => {
+    const res = await client.request({
+      method: "GET",
+      path: options.path,
+      query: { ...options.query, page, per_page: perPage },
+      signal: controller.signal,
+    });
+    const env = readEnvelope(res.body, options.path, page);
+    // The server's per_page is authoritative (it may clamp ours) for the page arithmetic.
+    const servedPerPage = env.per_page ?? perPage;
+    const lastPage =
+      env.last_page ??
+      (env.total !== undefined ? Math.max(1, Math.ceil(env.total / servedPerPage)) : undefined);
+    return { items: env.data as T[], page, total: env.total, lastPage, perPage: servedPerPage };
+  };
+
+  try {
+    const first = await fetchPage(1);
+    const maxItems = options.maxItems;
+    // Enough pages for maxItems, never more than the platform has.
+    const pagesForMax =
+      maxItems === undefined ? Number.POSITIVE_INFINITY : Math.ceil(maxItems / first.perPage);
+    if (first.lastPage === undefined) {
+      // No page count (another implementation of the contract): walk one by one until a short page.
+      yield first;
+      let previous = first;
+      for (let page = 2; page <= pagesForMax && previous.items.length >= previous.perPage; page++) {
+        previous = await fetchPage(page);
+        yield previous;
+      }
+      return;
+    }
+    const lastWanted = first.items.length === 0 ? 1 : Math.min(first.lastPage, pagesForMax);
+    // A sliding window of `concurrency` requests, awaited in page order. It is filled before
+    // page 1 is yielded, so the next pages load while the consumer handles the first.
+    const window: Promise<Page<T>>[] = [];
+    let nextPage = 2;
+    const launch = () => {
+      const pending = fetchPage(nextPage++);
+      // Rejections are observed when awaited; this keeps an abandoned one from being "unhandled".
+      pending.catch(() => {});
+      window.push(pending);
+    };
+    while (nextPage <= lastWanted && window.length < concurrency) launch();
+    yield first;
+    while (window.length > 0) {
+      const page = await window.shift()!;
+      if (nextPage <= lastWanted) launch();
+      yield page;
+      // A page past the end (the data shrank while paging) ends it.
+      if (page.items.length === 0) return;
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    controller.abort();
+  }
+}
+
+/** Items of a list endpoint, in order, up to maxItems. */
+export async function* paginate<T = unknown>(
+  client: RequestClient,
+  options: PaginateOptions,
+): AsyncGenerator<T, void, undefined> {
+  let yielded = 0;
+  const max = options.maxItems ?? Number.POSITIVE_INFINITY;
+  for await (const page of paginatePages<T>(client, options)) {
+    for (const item of page.items) {
+      yield item;
+      if (++yielded >= max) return;
+    }
+  }
+}
+
+/** All items (up to maxItems) with the counts a tool reports. */
+export async function collectPages<T = unknown>(
+  client: RequestClient,
+  options: PaginateOptions,
+): Promise<CollectedPages<T>> {
+  const max = options.maxItems ?? Number.POSITIVE_INFINITY;
+  const items: T[] = [];
+  let total: number | undefined;
+  let pagesFetched = 0;
+  let truncated = false;
+  for await (const page of paginatePages<T>(client, options)) {
+    pagesFetched += 1;
+    total ??= page.total;
+    const room = max - items.length;
+    items.push(...page.items.slice(0, room));
+    if (items.length >= max) {
+      const morePages = page.lastPage === undefined ? page.items.length > 0 : page.page < page.lastPage;
+      truncated = page.items.length > room || morePages || (total !== undefined && total > items.length);
+      break;
+    }
+  }
+  return { items, total: total ?? items.length, pagesFetched, truncated };
+}
