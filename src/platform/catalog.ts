@@ -78,9 +78,9 @@ export const ReportKey = z
 
 export const MAX_PER_PAGE = 100;
 const listQueryShape = {
-  page: z.number().int().min(1).max(1_000_000).optional().describe("1-based, default 1"),
-  per_page: z.number().int().min(1).max(MAX_PER_PAGE).optional().describe("1-100, default 20"),
-  search: z.string().max(200).optional().describe("Case-insensitive match on names, codes, emails, phones"),
+  page: z.number().int().min(1).max(1_000_000).optional(),
+  per_page: z.number().int().min(1).max(MAX_PER_PAGE).optional(),
+  search: z.string().max(200).optional(),
 };
 const ListQuery = z.object(listQueryShape).strict();
 
@@ -136,7 +136,7 @@ export const CATALOG = [
   {
     tool: "whoami",
     title: "Who am I",
-    description: "The installation this server acts for: tenant (school) id, app and granted scopes.",
+    description: "This installation: tenant (school) id, app, granted scopes.",
     method: "GET",
     path: "/whoami",
     scope: null,
@@ -153,7 +153,7 @@ export const CATALOG = [
     "/education/students",
     "education.students.read",
     StudentRecord,
-    "Find students by name, national id or phone (search), or page through all of them.",
+    "Find students (search by name, national id, phone) or page through them.",
   ),
   get(
     "get_student",
@@ -199,7 +199,7 @@ export const CATALOG = [
     "/education/guardians",
     "education.guardians.read",
     GuardianRecord,
-    "Find parents / guardians by name, phone or email (search), or page through them.",
+    "Find parents / guardians (search by name, phone, email) or page through them.",
   ),
   get(
     "get_guardian",
@@ -302,7 +302,7 @@ export const CATALOG = [
     "/employees/directory",
     "employees.directory.read",
     EmployeeRecord,
-    "Staff directory: find teachers and staff by name, title or email (search).",
+    "Staff directory: find teachers and staff (search by name, title, email).",
   ),
   get(
     "get_employee",
@@ -363,8 +363,7 @@ export const CATALOG = [
   {
     tool: "get_notification_capabilities",
     title: "Notification channels",
-    description:
-      "Channels available for send_notification (sms, whatsapp, email), the default and max length.",
+    description: "Channels for send_notification, the default channel and max message length.",
     method: "GET",
     path: "/notifications/capabilities",
     scope: "notifications.providers.send",
@@ -378,7 +377,7 @@ export const CATALOG = [
     tool: "send_notification",
     title: "Send a message",
     description:
-      "Send an SMS / WhatsApp / email message to a phone (E.164) or user id, e.g. a guardian. Reaches a real person.",
+      "Send an SMS / WhatsApp / email to a phone (E.164) or user id, e.g. a guardian. Reaches a real person.",
     method: "POST",
     path: "/notifications/send",
     scope: "notifications.providers.send",

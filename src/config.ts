@@ -1,0 +1,158 @@
+/**
+ * Flags and environment -> configuration, as a pure function so it is tested without a process.
+ */
+import { parseArgs } from "node:util";
+import { TOOL_NAMES } from "./platform/catalog.js";
+import { parseScopeList, type Scope, TOOLSETS, type Toolset } from "./platform/scopes.js";
+
+export const USAGE = `okta-partners-mcp: MCP server for the Okta Partners school platform API
+
+Usage:
+  okta-partners-mcp [options]              serve MCP (stdio by default)
+  okta-partners-mcp sandbox [options]      run the embedded sandbox API alone (see: sandbox --help)
+
+Options:
+  --sandbox                 start the embedded sandbox in-process and serve it (no token needed)
+  --sandbox-scopes a,b      limit the sandbox token to these scopes
+  --transport stdio|http    default stdio
+  --host H --port N         HTTP bind (default 127.0.0.1:3333)
+  --stateless               HTTP without sessions (a server per request)
+  --installations FILE      HTTP: serve several installations (JSON file)
+  --allowed-hosts a,b       HTTP: Host names accepted besides loopback
+  --allowed-origins a,b     HTTP: Origins accepted besides loopback
+  --read-only               serve only tools that change nothing
+  --toolsets a,b            serve only these groups: ${TOOLSETS.filter((t) => t !== "identity").join(", ")}
+  --confirm tool,tool       ask the human before these writes (send_notification always asks)
+  --max-result-bytes N      cap on one tool result (default 60000)
+  -h, --help                this text
+  -v, --version             the version
+
+Environment:
+  OKTA_PARTNER_TOKEN        the installation token (or OKTA_PARTNER_TOKEN_FILE: a file holding it)
+  OKTA_API_BASE_URL         default https://getokta.io/api/apps
+  OKTA_MCP_API_KEY          HTTP: the key MCP clients must send (made and printed once if unset)
+  LOG_LEVEL                 pino level, default info (logs go to stderr)
+`;
+
+export interface Config {
+  command: "serve";
+  transport: "stdio" | "http";
+  sandbox: boolean;
+  sandboxScopes?: Scope[];
+  host: string;
+  port: number;
+  stateless: boolean;
+  installationsFile?: string;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  readOnly: boolean;
+  toolsets?: Toolset[];
+  confirm: string[];
+  maxResultBytes?: number;
+}
+
+export type CliRequest =
+  | { command: "help" }
+  | { command: "version" }
+  | { command: "sandbox"; argv: string[] }
+  | Config;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const csv = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function positiveInt(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) <= 0)
+    throw new ConfigError(`${flag} must be a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+export function parseCli(argv: string[]): CliRequest {
+  if (argv[0] === "sandbox") return { command: "sandbox", argv: argv.slice(1) };
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return { command: "help" };
+  if (v.version) return { command: "version" };
+  if (parsed.positionals.length > 0) throw new ConfigError(`Unexpected argument: ${parsed.positionals[0]}`);
+
+  const transport = v.transport ?? "stdio";
+  if (transport !== "stdio" && transport !== "http")
+    throw new ConfigError(`--transport must be stdio or http, got "${transport}"`);
+
+  const toolsets = v.toolsets === undefined ? undefined : csv(v.toolsets);
+  const unknownToolset = toolsets?.find((t) => !(TOOLSETS as readonly string[]).includes(t));
+  if (unknownToolset)
+    throw new ConfigError(`Unknown toolset "${unknownToolset}"; known: ${TOOLSETS.join(", ")}`);
+  const confirm = csv(v.confirm);
+  const unknownTool = confirm.find((t) => !(TOOL_NAMES as readonly string[]).includes(t));
+  if (unknownTool) throw new ConfigError(`--confirm: unknown tool "${unknownTool}"`);
+
+  let sandboxScopes: Scope[] | undefined;
+  if (v["sandbox-scopes"] !== undefined) {
+    try {
+      sandboxScopes = parseScopeList(v["sandbox-scopes"]);
+    } catch (error) {
+      throw new ConfigError(`--sandbox-scopes: ${(error as Error).message}`);
+    }
+  }
+  if (v.installations && v.sandbox) throw new ConfigError("--installations and --sandbox cannot be combined");
+  if (v.installations && transport !== "http")
+    throw new ConfigError("--installations needs --transport http");
+
+  return {
+    command: "serve",
+    transport,
+    sandbox: v.sandbox ?? false,
+    sandboxScopes,
+    host: v.host ?? "127.0.0.1",
+    port: positiveInt("--port", v.port, 3333),
+    stateless: v.stateless ?? false,
+    installationsFile: v.installations,
+    allowedHosts: csv(v["allowed-hosts"]),
+    allowedOrigins: csv(v["allowed-origins"]),
+    readOnly: v["read-only"] ?? false,
+    toolsets: toolsets as Toolset[] | undefined,
+    confirm,
+    maxResultBytes:
+      v["max-result-bytes"] === undefined
+        ? undefined
+        : positiveInt("--max-result-bytes", v["max-result-bytes"], 0),
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+      sandbox: { type: "boolean" },
+      "sandbox-scopes": { type: "string" },
+      transport: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      stateless: { type: "boolean" },
+      installations: { type: "string" },
+      "allowed-hosts": { type: "string" },
+      "allowed-origins": { type: "string" },
+      "read-only": { type: "boolean" },
+      toolsets: { type: "string" },
+      confirm: { type: "string" },
+      "max-result-bytes": { type: "string" },
+    },
+  });
+}

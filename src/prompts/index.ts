@@ -1,0 +1,211 @@
+/**
+ * Prompts for the staff workflows the platform exists for. Each names the tools to use in order,
+ * its arguments complete from the school's own data, and each is listed only when the
+ * installation holds every scope its steps need.
+ */
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { Installation } from "../installation.js";
+import type { Scope } from "../platform/scopes.js";
+
+const MAX_COMPLETIONS = 20;
+
+/** Names from a list endpoint matching what the user typed so far (search, then prefix order). */
+async function completeNames(installation: Installation, path: string, typed: string, field = "full_name") {
+  try {
+    const res = await installation.client.request<{ data: Array<Record<string, unknown>> }>({
+      method: "GET",
+      path,
+      query: { per_page: 100, ...(typed.trim() ? { search: typed.trim() } : {}) },
+    });
+    const names = (res.body?.data ?? []).map((r) => String(r[field] ?? "")).filter(Boolean);
+    const lower = typed.toLowerCase();
+    return [...new Set(names)]
+      .sort((a, b) => Number(!a.toLowerCase().startsWith(lower)) - Number(!b.toLowerCase().startsWith(lower)))
+      .slice(0, MAX_COMPLETIONS);
+  } catch {
+    return [];
+  }
+}
+
+/** Values of an enum parameter of a report in the catalog, e.g. guardian_contact_list.channel. */
+async function completeReportEnum(installation: Installation, key: string, param: string, typed: string) {
+  try {
+    const report = (await installation.reportCatalog()).find((r) => r.key === key);
+    const values = report?.params[param]?.enum ?? [];
+    return values.map(String).filter((v) => v.startsWith(typed));
+  } catch {
+    return [];
+  }
+}
+
+function userMessage(text: string): GetPromptResult {
+  return { messages: [{ role: "user", content: { type: "text", text } }] };
+}
+
+interface PromptDefinition {
+  name: string;
+  title: string;
+  description: string;
+  scopes: Scope[];
+  register(
+    mcp: McpServer,
+    installation: Installation,
+    meta: { title: string; description: string },
+  ): {
+    enable(): void;
+    disable(): void;
+  };
+}
+
+export const PROMPTS: PromptDefinition[] = [
+  {
+    name: "contact_guardian",
+    title: "Find a student and contact the guardian",
+    description: "Look up a student, find their guardian's phone, and send them a message (asks to confirm).",
+    scopes: ["education.students.read", "education.guardians.read", "notifications.providers.send"],
+    register: (mcp, installation, meta) =>
+      mcp.registerPrompt(
+        "contact_guardian",
+        {
+          ...meta,
+          argsSchema: {
+            student: completable(z.string().describe("Student's name"), (typed) =>
+              completeNames(installation, "/education/students", typed),
+            ),
+            message: z.string().optional().describe("What to tell the guardian"),
+          },
+        },
+        ({ student, message }) =>
+          userMessage(
+            [
+              `Contact the guardian of the student "${student}".`,
+              "1. list_students with search set to the name; if several match, ask me which one.",
+              "2. get_student for its guardian_id, then get_guardian for the phone.",
+              "3. get_notification_capabilities for the channels and max length.",
+              `4. send_notification to the guardian's phone with ${message ? `this message: "${message}"` : "a message you draft and show me first"}.`,
+              "Report what was sent, to whom and on which channel.",
+            ].join("\n"),
+          ),
+      ),
+  },
+  {
+    name: "enrol_student",
+    title: "Enrol a new student with their guardian",
+    description:
+      "Create the guardian (or reuse an existing one), then the student in the right grade and section.",
+    scopes: [
+      "education.students.write",
+      "education.guardians.read",
+      "education.guardians.write",
+      "education.grades.read",
+    ],
+    register: (mcp, installation, meta) =>
+      mcp.registerPrompt(
+        "enrol_student",
+        {
+          ...meta,
+          argsSchema: {
+            student_name: z.string().describe("New student's full name"),
+            grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
+              completeNames(installation, "/education/grades", typed, "name"),
+            ),
+            guardian_name: z.string().describe("Guardian's full name"),
+            guardian_phone: z.string().optional().describe("Guardian's phone, E.164"),
+          },
+        },
+        ({ student_name, grade, guardian_name, guardian_phone }) =>
+          userMessage(
+            [
+              `Enrol "${student_name}" in ${grade}; guardian "${guardian_name}"${guardian_phone ? ` (${guardian_phone})` : ""}.`,
+              "1. list_grades to find the grade_id of that grade; list_sections with that grade_id if a section is wanted.",
+              "2. list_guardians with search set to the guardian's name or phone; reuse a clear match, otherwise create_guardian.",
+              "3. create_student with full_name, grade_id and guardian_id (and section_id if chosen).",
+              "Confirm the new student's id and the guardian used.",
+            ].join("\n"),
+          ),
+      ),
+  },
+  {
+    name: "attendance_summary",
+    title: "Summarise attendance for a section and term",
+    description: "Run the attendance report for one section and term and summarise who needs attention.",
+    scopes: ["reports.builder.read", "education.sections.read", "education.terms.read"],
+    register: (mcp, installation, meta) =>
+      mcp.registerPrompt(
+        "attendance_summary",
+        {
+          ...meta,
+          argsSchema: {
+            section: completable(z.string().describe("Section, e.g. 5-A"), (typed) =>
+              completeNames(installation, "/education/sections", typed, "name"),
+            ),
+            term: completable(z.string().describe("Term name"), (typed) =>
+              completeNames(installation, "/education/terms", typed, "name"),
+            ),
+          },
+        },
+        ({ section, term }) =>
+          userMessage(
+            [
+              `Summarise attendance for section ${section} in term "${term}".`,
+              "1. list_sections with search set to the section name for its section_id; list_terms for the term_id.",
+              "2. list_reports to confirm the parameters of attendance_summary.",
+              "3. run_report with key attendance_summary and params { section_id, term_id }.",
+              "Summarise the section's attendance rate and name the students below 90%.",
+            ].join("\n"),
+          ),
+      ),
+  },
+  {
+    name: "guardian_contact_list",
+    title: "Guardian contact list for a grade",
+    description: "Run the guardian contact list report for a grade, optionally for one channel.",
+    scopes: ["reports.builder.read", "education.grades.read"],
+    register: (mcp, installation, meta) =>
+      mcp.registerPrompt(
+        "guardian_contact_list",
+        {
+          ...meta,
+          argsSchema: {
+            grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
+              completeNames(installation, "/education/grades", typed, "name"),
+            ),
+            channel: completable(z.string().optional().describe("sms, whatsapp or email"), (typed) =>
+              completeReportEnum(installation, "guardian_contact_list", "channel", typed ?? ""),
+            ),
+          },
+        },
+        ({ grade, channel }) =>
+          userMessage(
+            [
+              `Produce the guardian contact list for ${grade}${channel ? ` reachable by ${channel}` : ""}.`,
+              "1. list_grades for the grade_id.",
+              `2. run_report with key guardian_contact_list and params { grade_id${channel ? `, channel: "${channel}"` : ""} }.`,
+              "Present it as a table; the full rows are at the resource link the report returns.",
+            ].join("\n"),
+          ),
+      ),
+  },
+];
+
+export class Prompts {
+  readonly #registered: Array<{ scopes: Scope[]; handle: { enable(): void; disable(): void } }>;
+
+  constructor(mcp: McpServer, installation: Installation) {
+    this.#registered = PROMPTS.map((p) => ({
+      scopes: p.scopes,
+      handle: p.register(mcp, installation, { title: p.title, description: p.description }),
+    }));
+    this.updateScopes(installation.whoami.scopes);
+  }
+
+  updateScopes(scopes: readonly string[]) {
+    for (const { scopes: needed, handle } of this.#registered) {
+      if (needed.every((s) => scopes.includes(s))) handle.enable();
+      else handle.disable();
+    }
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Resources: the installation (okta://whoami), the scope table (okta://scopes), the report
+ * catalog (okta://reports), stored report runs (okta://reports/runs/{id}) and records by id
+ * (okta://students/{id}, ...), each shown only when the installation holds its scope.
+ */
+import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Installation } from "../installation.js";
+import { toolsByScope } from "../platform/catalog.js";
+import { SCOPES, type Scope } from "../platform/scopes.js";
+import { sanitize } from "../tools/results.js";
+
+const SANDBOX_NOTE = "SANDBOX: demo data of a fictional school, not a real tenant.";
+
+function json(uri: string, value: unknown): ReadResourceResult {
+  return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(value) }] };
+}
+
+/** The scope table: all 14, marked granted or not, with the tools each unlocks (pure). */
+export function scopeTable(granted: readonly string[]) {
+  const tools = toolsByScope();
+  return (Object.entries(SCOPES) as [Scope, string][]).map(([scope, description]) => ({
+    scope,
+    description,
+    granted: granted.includes(scope),
+    tools: tools.get(scope) ?? [],
+  }));
+}
+
+interface RecordTemplate {
+  name: string;
+  collection: string;
+  path: string;
+  scope: Scope;
+}
+
+const RECORD_TEMPLATES: RecordTemplate[] = [
+  { name: "student", collection: "students", path: "/education/students", scope: "education.students.read" },
+  {
+    name: "guardian",
+    collection: "guardians",
+    path: "/education/guardians",
+    scope: "education.guardians.read",
+  },
+  {
+    name: "employee",
+    collection: "employees",
+    path: "/employees/directory",
+    scope: "employees.directory.read",
+  },
+];
+
+const MAX_COMPLETIONS = 20;
+
+/** Completes a record id from a name fragment (or an id prefix) with the list endpoint's search. */
+async function completeIds(installation: Installation, path: string, typed: string): Promise<string[]> {
+  const search = typed.trim();
+  const res = await installation.client.request<{ data: Array<{ id: number }> }>({
+    method: "GET",
+    path,
+    query: { per_page: MAX_COMPLETIONS, ...(search && !/^\d+$/.test(search) ? { search } : {}) },
+  });
+  const ids = (res.body?.data ?? []).map((r) => String(r.id));
+  return /^\d+$/.test(search) ? ids.filter((id) => id.startsWith(search)) : ids;
+}
+
+export class Resources {
+  readonly #scoped: Array<{ scope: Scope; handle: { enable(): void; disable(): void } }> = [];
+
+  constructor(mcp: McpServer, installation: Installation) {
+    const sandboxed = installation.sandbox;
+    mcp.registerResource(
+      "whoami",
+      "okta://whoami",
+      {
+        title: "This installation",
+        description: "Tenant (school) id, app and granted scopes of the installation this server acts for.",
+        mimeType: "application/json",
+      },
+      async (uri) => {
+        const who = await installation.refreshWhoami();
+        return json(uri.href, { ...who, ...(sandboxed ? { sandbox: true, note: SANDBOX_NOTE } : {}) });
+      },
+    );
+
+    mcp.registerResource(
+      "scopes",
+      "okta://scopes",
+      {
+        title: "Scopes",
+        description:
+          "All 14 platform scopes: what each grants, whether it is granted here, the tools it unlocks.",
+        mimeType: "application/json",
+      },
+      async (uri) =>
+        json(uri.href, {
+          ...(sandboxed ? { note: SANDBOX_NOTE } : {}),
+          scopes: scopeTable(installation.whoami.scopes),
+        }),
+    );
+
+    this.#scoped.push({
+      scope: "reports.builder.read",
+      handle: mcp.registerResource(
+        "reports",
+        "okta://reports",
+        {
+          title: "Report catalog",
+          description: "Reports that run_report can run, with each report's parameters.",
+          mimeType: "application/json",
+        },
+        async (uri) =>
+          json(uri.href, {
+            ...(sandboxed ? { note: SANDBOX_NOTE } : {}),
+            reports: sanitize(await installation.reportCatalog()),
+          }),
+      ),
+    });
+
+    this.#scoped.push({
+      scope: "reports.builder.read",
+      handle: mcp.registerResource(
+        "report-run",
+        new ResourceTemplate("okta://reports/runs/{id}", { list: undefined }),
+        {
+          title: "Report run",
+          description: "The full result of a run_report call (all rows), by the id run_report returned.",
+          mimeType: "application/json",
+        },
+        async (uri, variables) => {
+          const run = installation.reportRun(String(variables.id));
+          if (!run)
+            throw new Error(
+              `No stored report run ${String(variables.id)}; runs are kept for this server's lifetime, newest 50.`,
+            );
+          return json(uri.href, run);
+        },
+      ),
+    });
+
+    for (const t of RECORD_TEMPLATES) {
+      this.#scoped.push({
+        scope: t.scope,
+        handle: mcp.registerResource(
+          t.name,
+          new ResourceTemplate(`okta://${t.collection}/{id}`, {
+            list: undefined,
+            complete: { id: (value) => completeIds(installation, t.path, value).catch(() => []) },
+          }),
+          {
+            title: `A ${t.name}`,
+            description: `One ${t.name} by id; the id completes from a name.`,
+            mimeType: "application/json",
+          },
+          async (uri, variables) => {
+            const id = String(variables.id);
+            if (!/^[1-9]\d{0,9}$/.test(id))
+              throw new Error(`Invalid ${t.name} id "${id}": must be a positive integer`);
+            const res = await installation.client.request<{ data: unknown }>({
+              method: "GET",
+              path: `${t.path}/${id}`,
+            });
+            return json(uri.href, sanitize(res.body?.data));
+          },
+        ),
+      });
+    }
+    this.updateScopes(installation.whoami.scopes);
+  }
+
+  updateScopes(scopes: readonly string[]) {
+    for (const { scope, handle } of this.#scoped) {
+      if (scopes.includes(scope)) handle.enable();
+      else handle.disable();
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Which tools an installation gets: a pure function of the catalog, the granted scopes and the
+ * operator's options. The order is fixed here and only here: scope, then read-only, then toolsets.
+ */
+import { CATALOG, type Endpoint } from "../platform/catalog.js";
+import { type Scope, type Toolset, toolsetOfScope } from "../platform/scopes.js";
+
+export interface ToolFilterOptions {
+  /** Serve only tools that change nothing (`--read-only`). */
+  readOnly?: boolean;
+  /** Serve only these groups (`--toolsets`); `identity` (whoami) is always served. */
+  toolsets?: readonly Toolset[];
+}
+
+export function isReadOnlyEndpoint(endpoint: Endpoint): boolean {
+  return endpoint.kind === "read" || endpoint.kind === "run";
+}
+
+export function grantedEndpoints(
+  grantedScopes: readonly string[],
+  options: ToolFilterOptions = {},
+  catalog: readonly Endpoint[] = CATALOG,
+): Endpoint[] {
+  const granted = new Set(grantedScopes);
+  return catalog
+    .filter((e) => e.scope === null || granted.has(e.scope))
+    .filter((e) => !options.readOnly || isReadOnlyEndpoint(e))
+    .filter((e) => {
+      if (!options.toolsets || e.scope === null) return true;
+      return options.toolsets.includes(toolsetOfScope(e.scope as Scope));
+    });
+}

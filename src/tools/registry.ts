@@ -1,0 +1,218 @@
+/**
+ * The one registration seam: every tool is listed and called through here. It validates
+ * arguments before any request, asks for confirmation where configured, injects the
+ * installation, logs one line per call, and maps every failure to an `isError` result.
+ * Handlers (handlers.ts) hold only the success path.
+ */
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import type { Installation } from "../installation.js";
+import type { Logger } from "../logger.js";
+import type { Endpoint } from "../platform/catalog.js";
+import { annotationsOf } from "./annotations.js";
+import { DeclinedError, fieldErrorsOf, InvalidArgumentsError, messageForError } from "./errors.js";
+import { grantedEndpoints, type ToolFilterOptions } from "./filter.js";
+import { type CallArgs, type HandlerContext, runEndpoint } from "./handlers.js";
+import { DEFAULT_MAX_RESULT_BYTES, errorResult } from "./results.js";
+import { inputSchemaOf, LOCAL_OPTIONS, outputSchemaOf, toToolJsonSchema } from "./schemas.js";
+
+export interface ToolOptions extends ToolFilterOptions {
+  maxResultBytes?: number;
+  /** Writes that ask the human first when the client supports elicitation (send_notification always). */
+  confirm?: readonly string[];
+}
+
+interface PreparedTool {
+  endpoint: Endpoint;
+  input: z.ZodObject;
+  definition: Tool;
+}
+
+/** Tool definitions depend only on the catalog: computed once per process, shared by every session. */
+const prepared = new Map<string, PreparedTool>();
+
+export function prepareTool(endpoint: Endpoint): PreparedTool {
+  const known = prepared.get(endpoint.tool);
+  if (known) return known;
+  const input = inputSchemaOf(endpoint);
+  const inputJson = toToolJsonSchema(input, "input");
+  if (endpoint.tool === "run_report") {
+    // `params` also accepts a JSON string (see schemas.ts); models are shown the object form.
+    const props = inputJson.properties as Record<string, Record<string, unknown>>;
+    props.params = { type: "object", description: props.params?.description };
+  }
+  const tool: PreparedTool = {
+    endpoint,
+    input,
+    definition: {
+      name: endpoint.tool,
+      title: endpoint.title,
+      description: endpoint.description,
+      inputSchema: inputJson as Tool["inputSchema"],
+      outputSchema: toToolJsonSchema(outputSchemaOf(endpoint), "output") as Tool["outputSchema"],
+      annotations: annotationsOf(endpoint),
+    },
+  };
+  prepared.set(endpoint.tool, tool);
+  return tool;
+}
+
+/** Splits validated arguments into what goes in the path, the query and the body. */
+export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>): CallArgs {
+  const path: Record<string, unknown> = {};
+  const query: CallArgs["query"] = {};
+  const body: Record<string, unknown> = {};
+  const request: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(args)) {
+    if (value === undefined || (LOCAL_OPTIONS as readonly string[]).includes(name)) continue;
+    request[name] = value;
+    if (endpoint.pathParams?.shape[name]) path[name] = value;
+    else if (endpoint.query?.shape[name]) query[name] = value as string | number;
+    else body[name] = value;
+  }
+  return {
+    path,
+    query,
+    body: endpoint.body ? body : undefined,
+    request,
+    fields: args.fields as string[] | undefined,
+    allPages: args.all_pages as boolean | undefined,
+    maxItems: args.max_items as number | undefined,
+    idempotencyKey: args.idempotency_key as string | undefined,
+  };
+}
+
+function validate(tool: PreparedTool, raw: unknown): CallArgs {
+  const parsed = tool.input.safeParse(raw ?? {});
+  if (!parsed.success) throw new InvalidArgumentsError(fieldErrorsOf(parsed.error));
+  const args = splitArguments(tool.endpoint, parsed.data as Record<string, unknown>);
+  // The catalog's own body schema carries rules the flat input cannot (e.g. "at least one field").
+  if (tool.endpoint.body && tool.endpoint.tool !== "run_report") {
+    const body = tool.endpoint.body.safeParse(args.body);
+    if (!body.success) throw new InvalidArgumentsError(fieldErrorsOf(body.error));
+  }
+  return args;
+}
+
+export class ToolRegistry {
+  #tools = new Map<string, PreparedTool>();
+
+  constructor(
+    private readonly mcp: McpServer,
+    private readonly installation: Installation,
+    private readonly options: ToolOptions,
+    private readonly logger: Logger,
+  ) {
+    this.#select(installation.whoami.scopes);
+    const server = mcp.server;
+    server.setRequestHandler(ListToolsRequestSchema, () => ({
+      tools: [...this.#tools.values()].map((t) => t.definition),
+    }));
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+      const tool = this.#tools.get(request.params.name);
+      if (!tool) {
+        // Not granted, filtered out, or unknown: never callable, and nothing reaches the API.
+        throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+      }
+      const progressToken = request.params._meta?.progressToken;
+      return this.#call(tool, request.params.arguments, {
+        signal: extra.signal,
+        progress: async (progress, total, message) => {
+          if (progressToken === undefined) return;
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: { progressToken, progress, total, message },
+          });
+        },
+      });
+    });
+  }
+
+  get toolNames(): string[] {
+    return [...this.#tools.keys()];
+  }
+
+  /** Re-filters after a scope change; tells the client when the list changed. Returns whether it did. */
+  updateScopes(scopes: readonly string[]): boolean {
+    const before = this.toolNames.join(",");
+    this.#select(scopes);
+    const changed = before !== this.toolNames.join(",");
+    if (changed && this.mcp.isConnected()) void this.mcp.server.sendToolListChanged().catch(() => {});
+    return changed;
+  }
+
+  #select(scopes: readonly string[]) {
+    this.#tools = new Map(grantedEndpoints(scopes, this.options).map((e) => [e.tool, prepareTool(e)]));
+  }
+
+  async #call(
+    tool: PreparedTool,
+    raw: unknown,
+    io: { signal: AbortSignal; progress: HandlerContext["progress"] },
+  ): Promise<CallToolResult> {
+    const started = performance.now();
+    const ctx: HandlerContext = {
+      installation: this.installation,
+      maxResultBytes: this.options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+      signal: io.signal,
+      progress: io.progress,
+      attempts: 0,
+    };
+    let outcome = "ok";
+    try {
+      const args = validate(tool, raw);
+      await this.#confirmIfNeeded(tool.endpoint, args);
+      return await runEndpoint(tool.endpoint, args, ctx);
+    } catch (error) {
+      outcome = error instanceof Error ? error.name : "error";
+      const status = (error as { status?: number }).status;
+      if (status !== undefined) outcome = String(status);
+      if (
+        !(error instanceof InvalidArgumentsError || error instanceof DeclinedError || status !== undefined)
+      ) {
+        this.logger.error({ tool: tool.endpoint.tool, err: error }, "tool failed unexpectedly");
+      }
+      return errorResult(messageForError(error, tool.endpoint));
+    } finally {
+      this.logger.info(
+        {
+          tool: tool.endpoint.tool,
+          installation: this.installation.name,
+          outcome,
+          attempts: ctx.attempts,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        "tool call",
+      );
+    }
+  }
+
+  /** Asks the human before a send (or an operator-listed write) when the client can be asked. */
+  async #confirmIfNeeded(endpoint: Endpoint, args: CallArgs) {
+    const listed = endpoint.kind === "send" || this.options.confirm?.includes(endpoint.tool);
+    if (!listed || !this.mcp.server.getClientCapabilities()?.elicitation) return;
+    const what =
+      endpoint.kind === "send"
+        ? `sending this ${String(args.body?.channel ?? "default-channel")} message to ${String(args.body?.to)}:\n\n${String(args.body?.message)}`
+        : `${endpoint.title.toLowerCase()} with ${JSON.stringify(args.request)}`;
+    const answer = await this.mcp.server.elicitInput({
+      message: `Please confirm ${what}`,
+      requestedSchema: {
+        type: "object",
+        properties: { confirm: { type: "boolean", title: "Confirm", description: "Go ahead?" } },
+        required: ["confirm"],
+      },
+    });
+    if (answer.action !== "accept" || answer.content?.confirm !== true) {
+      throw new DeclinedError(endpoint.kind === "send" ? "the message" : endpoint.tool);
+    }
+  }
+}

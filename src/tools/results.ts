@@ -1,0 +1,88 @@
+/**
+ * Shaping what a model reads: untrusted text cleaned, fields projected, size capped with a visible
+ * marker, and a compact text rendering beside the structured content. All pure.
+ */
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+
+export const DEFAULT_MAX_RESULT_BYTES = 60_000;
+
+/**
+ * C0/C1 controls (but tab and newline), zero-width characters and bidi overrides: invisible or
+ * reordering characters in names or messages are a vector for instructions a human never sees.
+ */
+const UNSAFE_CHARS =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+
+export function cleanText(value: string): string {
+  return value.replace(UNSAFE_CHARS, "");
+}
+
+/** Deep copy of API data with every string cleaned; keys that could pollute prototypes dropped. */
+export function sanitize(value: unknown): unknown {
+  if (typeof value === "string") return cleanText(value);
+  if (Array.isArray(value)) return value.map(sanitize);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k === "__proto__" || k === "constructor" || k === "prototype") continue;
+      out[cleanText(k)] = sanitize(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+export function projectFields<T>(record: T, fields: readonly string[] | undefined): T {
+  if (!fields || record === null || typeof record !== "object" || Array.isArray(record)) return record;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (Object.hasOwn(record, f)) out[f] = (record as Record<string, unknown>)[f];
+  }
+  return out as T;
+}
+
+export interface Truncation {
+  shown: number;
+  omitted: number;
+  hint: string;
+}
+
+const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+/**
+ * Caps the result at `maxBytes` by dropping items from the end of `items`, never silently: the
+ * marker says how many were left out and `hint` how to get them.
+ */
+export function capItems<T>(
+  items: readonly T[],
+  envelopeBytes: number,
+  maxBytes: number,
+  hint: string,
+): { items: T[]; truncated?: Truncation } {
+  let size = envelopeBytes;
+  let count = 0;
+  for (const item of items) {
+    const next = size + byteLength(item) + 1;
+    if (next > maxBytes) break;
+    size = next;
+    count++;
+  }
+  if (count === items.length) return { items: [...items] };
+  return {
+    items: items.slice(0, count),
+    truncated: { shown: count, omitted: items.length - count, hint },
+  };
+}
+
+/** The structured content, and beside it a compact text rendering: one summary line, then JSON. */
+export function toolResult(structured: Record<string, unknown>, summary?: string): CallToolResult {
+  const json = JSON.stringify(structured);
+  return {
+    content: [{ type: "text", text: summary ? `${summary}\n${json}` : json }],
+    structuredContent: structured,
+  };
+}
+
+export function errorResult(message: string): CallToolResult {
+  return { content: [{ type: "text", text: message }], isError: true };
+}

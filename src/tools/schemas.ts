@@ -1,0 +1,157 @@
+/**
+ * Catalog entry -> the tool's input and output schemas (Zod, and the JSON Schema models see).
+ *
+ * A tool's input is flat: path params, query and body fields side by side, plus a few options of
+ * ours (fields, all_pages, max_items, idempotency_key). JSON Schemas are computed once per tool and
+ * compacted: the huge regexes zod emits for `format: date/email` and the 2^53 bounds cost tokens in
+ * every conversation and tell a model nothing the format does not.
+ */
+import { z } from "zod";
+import type { Endpoint } from "../platform/catalog.js";
+
+export const DEFAULT_MAX_ITEMS = 500;
+export const MAX_MAX_ITEMS = 5_000;
+
+const fieldsOption = z
+  .array(z.string().regex(/^[a-z_]{1,64}$/, "Must be a field name such as full_name"))
+  .min(1)
+  .max(30)
+  .optional()
+  .describe("Only these fields");
+
+const allPagesOptions = {
+  all_pages: z.boolean().optional().describe("All pages, to max_items"),
+  max_items: z.number().int().min(1).max(MAX_MAX_ITEMS).optional(),
+};
+
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{8,128}$/, "Must be 8-128 letters, digits, - or _ (a UUID works)");
+
+const idempotencyOption = IdempotencyKey.optional();
+
+/**
+ * Some clients send nested objects as JSON strings; run_report's `params` accepts both.
+ * The JSON Schema shows only the object form.
+ */
+const objectOrJsonString = z.preprocess(
+  (value) => {
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  },
+  z.record(z.string(), z.unknown()),
+);
+
+/** The options of ours that are not sent to the API. */
+export const LOCAL_OPTIONS = ["fields", "all_pages", "max_items", "idempotency_key"] as const;
+
+export function inputSchemaOf(endpoint: Endpoint): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {
+    ...endpoint.pathParams?.shape,
+    ...endpoint.query?.shape,
+    ...endpoint.body?.shape,
+  };
+  if (endpoint.tool === "run_report") {
+    shape.params = objectOrJsonString.optional().describe("Parameters by name, as list_reports defines");
+  }
+  if (endpoint.response === "list") Object.assign(shape, allPagesOptions);
+  if (endpoint.response === "list" || endpoint.response === "record") {
+    if (endpoint.method === "GET") shape.fields = fieldsOption;
+  }
+  if (endpoint.method !== "GET" && endpoint.kind !== "run") shape.idempotency_key = idempotencyOption;
+  return z.object(shape).strict();
+}
+
+const truncatedMarker = z
+  .object({ shown: z.number().int(), omitted: z.number().int(), hint: z.string() })
+  .optional();
+
+/** Output schemas are permissive on purpose: they describe the shape without failing a call on
+ * extra or missing fields from another implementation of the contract, or a `fields` projection. */
+export function outputSchemaOf(endpoint: Endpoint): z.ZodObject {
+  const record = endpoint.record instanceof z.ZodObject ? endpoint.record.partial() : endpoint.record;
+  switch (endpoint.response) {
+    case "bare":
+      return (record as z.ZodObject).extend({ sandbox: z.boolean().optional() });
+    case "record":
+      if (endpoint.tool === "run_report") {
+        return z.object({
+          data: record,
+          truncated: truncatedMarker,
+          resource_uri: z.string().optional(),
+        });
+      }
+      return z.object({ data: record, replayed: z.boolean().optional() });
+    case "collection":
+      return z.object({ data: z.array(record), truncated: truncatedMarker });
+    case "list":
+      return z.object({
+        data: z.array(record),
+        total: z.number().int(),
+        per_page: z.number().int(),
+        page: z.number().int(),
+        last_page: z.number().int(),
+        next: z.record(z.string(), z.unknown()).optional(),
+        pages_fetched: z.number().int().optional(),
+        stopped_early: z.boolean().optional(),
+        truncated: truncatedMarker,
+      });
+  }
+}
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * Keywords models gain little from: the server enforces them anyway (every argument is validated
+ * with the full Zod schema before a request) and names the field when one is broken.
+ */
+const ENFORCED_NOT_SHOWN = new Set([
+  "$schema",
+  "propertyNames",
+  "pattern",
+  "minLength",
+  "maxLength",
+  "minItems",
+  "maxItems",
+]);
+/** Bounds so large they say nothing but "a number". */
+const NOISE_BOUND = 1_000_000;
+
+/**
+ * Removes what costs tokens in every conversation and tells a model nothing it needs (pure).
+ * Kept: types, enums, formats, small bounds (per_page <= 100), descriptions, required,
+ * additionalProperties: false.
+ */
+export function compactJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(compactJsonSchema);
+  if (node === null || typeof node !== "object") return node;
+  const out: JsonSchema = {};
+  const src = node as JsonSchema;
+  for (const [key, value] of Object.entries(src)) {
+    if (ENFORCED_NOT_SHOWN.has(key)) continue;
+    if (
+      (key === "maximum" || key === "minimum") &&
+      typeof value === "number" &&
+      Math.abs(value) >= NOISE_BOUND
+    )
+      continue;
+    if (key === "exclusiveMinimum" && value === 0) continue;
+    if (key === "minimum" && (value === 0 || value === 1)) continue;
+    // Unknown fields are refused by name at call time; saying so in every schema costs ~165 tokens.
+    if (key === "additionalProperties" && value === false) continue;
+    if (key === "additionalProperties" && typeof value === "object" && value !== null) {
+      if (Object.keys(value).length === 0) continue;
+    }
+    out[key] = compactJsonSchema(value);
+  }
+  return out;
+}
+
+export function toToolJsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const json = z.toJSONSchema(schema, { target: "draft-7", io, unrepresentable: "any" });
+  return compactJsonSchema(json) as JsonSchema;
+}

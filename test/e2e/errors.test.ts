@@ -1,0 +1,169 @@
+/**
+ * Every error status of the contract, mapped to a tool result a model can act on, and the
+ * retries that make writes safe: over stdio against the sandbox with injected faults.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import { connectStdio, type StdioHarness, sandboxWith, structured, textOf } from "../helpers.js";
+
+describe("errors and retries over stdio", () => {
+  let sandbox: Sandbox;
+  let mcp: StdioHarness;
+
+  beforeAll(async () => {
+    sandbox = await sandboxWith();
+    mcp = await connectStdio(sandbox);
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await sandbox?.stop();
+  });
+  beforeEach(() => sandbox.clearRequests());
+
+  const students = () => sandbox.records(42, "students") as Array<{ full_name: string }>;
+  const writes = () => sandbox.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
+
+  it("404: names what was not found", async () => {
+    const result = await mcp.client.callTool({ name: "get_student", arguments: { id: 999_999 } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/Not found \(404\)/);
+  });
+
+  it("422 from the platform: names the field", async () => {
+    const result = await mcp.client.callTool({
+      name: "create_student",
+      arguments: { full_name: "Yousef Nasser", grade_id: 99_999 },
+    });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain("grade_id");
+    expect(textOf(result)).toContain("422");
+  });
+
+  it("409: the same idempotency_key for a different request", async () => {
+    const key = "e2e-conflict-key-0001";
+    const first = await mcp.client.callTool({
+      name: "create_subject",
+      arguments: { name: "Astronomy", code: "AST-1", idempotency_key: key },
+    });
+    expect(first.isError).toBeFalsy();
+    const second = await mcp.client.callTool({
+      name: "create_subject",
+      arguments: { name: "Geology", code: "GEO-1", idempotency_key: key },
+    });
+    expect(second.isError).toBe(true);
+    expect(textOf(second)).toContain("409");
+  });
+
+  it("503 then success: retried, one record, the same key on every attempt", async () => {
+    sandbox.injectFaults({ kind: "503", match: { tool: "create_student" } });
+    const before = students().length;
+    const result = await mcp.client.callTool({
+      name: "create_student",
+      arguments: { full_name: "Huda Retry-503" },
+    });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(students().length).toBe(before + 1);
+    const attempts = writes();
+    expect(attempts.map((r) => r.status)).toEqual([503, 201]);
+    expect(new Set(attempts.map((r) => r.idempotencyKey)).size).toBe(1);
+    expect(attempts[0]!.idempotencyKey).toBeTruthy();
+  });
+
+  it("dropped response after a write: exactly one record, the same key, the stored result replayed", async () => {
+    sandbox.injectFaults({ kind: "drop", match: { tool: "create_student" } });
+    const before = students().length;
+    const result = await mcp.client.callTool({
+      name: "create_student",
+      arguments: { full_name: "Omar Dropped" },
+    });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(students().filter((s) => s.full_name === "Omar Dropped")).toHaveLength(1);
+    expect(students().length).toBe(before + 1);
+    const attempts = writes();
+    expect(attempts.length).toBe(2);
+    expect(new Set(attempts.map((r) => r.idempotencyKey)).size).toBe(1);
+    expect(structured<{ data: { full_name: string } }>(result).data.full_name).toBe("Omar Dropped");
+  });
+
+  it("429 with a short Retry-After is honoured and the call succeeds", async () => {
+    sandbox.injectFaults({ kind: "429", retryAfterSeconds: 1, match: { tool: "list_grades" } });
+    const started = Date.now();
+    const result = await mcp.client.callTool({ name: "list_grades", arguments: {} });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(sandbox.requests.map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it("429 with a Retry-After beyond the call's budget: says how long to wait", async () => {
+    sandbox.injectFaults({ kind: "429", retryAfterSeconds: 120, match: { tool: "list_grades" } });
+    const result = await mcp.client.callTool({ name: "list_grades", arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/429.*Wait 120 s/s);
+  });
+
+  it("403 after a scope is withdrawn: names the scope and what to ask for", async () => {
+    const all = sandbox.records(42, "students").length;
+    expect(all).toBeGreaterThan(0);
+    sandbox.setScopes(sandbox.token, ["education.grades.read"]);
+    try {
+      const result = await mcp.client.callTool({ name: "list_students", arguments: {} });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toContain('Scope "education.students.read" is not granted');
+      expect(textOf(result)).toContain("administrator");
+    } finally {
+      sandbox.setScopes(sandbox.token, undefined);
+    }
+  });
+
+  it("401 after the token is revoked: says to update the token, without printing it", async () => {
+    const other = await sandboxWith();
+    const client = await connectStdio(other);
+    try {
+      other.revokeToken(other.token);
+      const result = await client.client.callTool({ name: "list_grades", arguments: {} });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toContain("401");
+      expect(textOf(result)).not.toContain(other.token);
+      expect(client.stderr()).not.toContain(other.token);
+    } finally {
+      await client.close();
+      await other.stop();
+    }
+  });
+
+  it("an identical create sent twice makes one record and says replay", async () => {
+    const args = { full_name: "Layla Twice", gender: "female" };
+    const before = students().length;
+    const first = await mcp.client.callTool({ name: "create_student", arguments: args });
+    const second = await mcp.client.callTool({
+      name: "create_student",
+      arguments: { gender: "female", full_name: "Layla Twice" },
+    });
+    expect(first.isError).toBeFalsy();
+    expect(second.isError).toBeFalsy();
+    expect(students().length).toBe(before + 1);
+    expect(textOf(second)).toContain("Replay");
+    expect(structured<{ replayed: boolean }>(second).replayed).toBe(true);
+    expect(structured<{ data: { id: number } }>(second).data.id).toBe(
+      structured<{ data: { id: number } }>(first).data.id,
+    );
+    // On purpose: a new key makes a second record.
+    const third = await mcp.client.callTool({
+      name: "create_student",
+      arguments: { ...args, idempotency_key: "second-layla-on-purpose" },
+    });
+    expect(third.isError).toBeFalsy();
+    expect(students().length).toBe(before + 2);
+  });
+});
+
+describe("start-up failures", () => {
+  it("a wrong token is a clear message and a non-zero exit", async () => {
+    const sandbox = await sandboxWith();
+    try {
+      await expect(connectStdio({ baseUrl: sandbox.baseUrl, token: "wrong-token-value" })).rejects.toThrow();
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});

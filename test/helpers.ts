@@ -1,0 +1,118 @@
+/**
+ * Test harness: the real sandbox on loopback, and the real server driven through the SDK's own
+ * Client, over a stdio child process (the built bin) or in-process over linked transports.
+ */
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { Installation } from "../src/installation.js";
+import { silentLogger } from "../src/logger.js";
+import type { Scope } from "../src/platform/scopes.js";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../src/sandbox/index.js";
+import { createServer, type OktaMcpServer, type ServerOptions } from "../src/server.js";
+
+export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+export async function sandboxWith(options: SandboxOptions = {}): Promise<Sandbox> {
+  return startSandbox(options);
+}
+
+export interface StdioHarness {
+  client: Client;
+  stderr: () => string;
+  close: () => Promise<void>;
+}
+
+/** Spawns the built bin over stdio against `sandbox`, like Claude Desktop would. */
+export async function connectStdio(
+  sandbox: { baseUrl: string; token: string },
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<StdioHarness> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, ...args],
+    env: {
+      PATH: process.env.PATH ?? "",
+      OKTA_PARTNER_TOKEN: sandbox.token,
+      OKTA_API_BASE_URL: sandbox.baseUrl,
+      LOG_LEVEL: "debug",
+      ...env,
+    },
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const client = new Client({ name: "test", version: "1.0.0" });
+  await client.connect(transport);
+  return { client, stderr: () => stderr, close: () => client.close() };
+}
+
+export interface InProcessHarness {
+  client: Client;
+  server: OktaMcpServer;
+  installation: Installation;
+  close: () => Promise<void>;
+}
+
+/** The same server in-process over linked transports: fast, for behaviour of the tool layer. */
+export async function connectInProcess(
+  sandbox: { baseUrl: string; token: string },
+  options: ServerOptions = {},
+  clientCapabilities: ClientCapabilities = {},
+  installationOptions: { replayWindowMs?: number } = {},
+): Promise<InProcessHarness> {
+  const installation = new Installation({
+    baseUrl: sandbox.baseUrl,
+    token: sandbox.token,
+    logger: silentLogger(),
+    ...installationOptions,
+  });
+  await installation.refreshWhoami();
+  const server = createServer(installation, options, silentLogger());
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: "test", version: "1.0.0" }, { capabilities: clientCapabilities });
+  await server.mcp.connect(serverSide);
+  await client.connect(clientSide);
+  return {
+    client,
+    server,
+    installation,
+    close: async () => {
+      await client.close();
+      await installation.close();
+    },
+  };
+}
+
+export function textOf(result: unknown): string {
+  const r = result as CallToolResult;
+  return r.content
+    .filter((c): c is { type: "text"; text: string } => c.type === "text")
+    .map((c) => c.text)
+    .join("\n");
+}
+
+export function structured<T = Record<string, unknown>>(result: unknown): T {
+  return (result as CallToolResult).structuredContent as T;
+}
+
+export const READ_ONLY_SCOPES: Scope[] = [
+  "education.students.read",
+  "education.guardians.read",
+  "education.grades.read",
+  "employees.directory.read",
+];
+
+/** Reads a JSON resource through the client and parses its text. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
+export async function readJson<T = any>(client: Client, uri: string): Promise<T> {
+  const { contents } = await client.readResource({ uri });
+  const first = contents[0];
+  if (!first || !("text" in first)) throw new Error(`Resource ${uri} has no text`);
+  return JSON.parse(first.text) as T;
+}
