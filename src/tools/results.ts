@@ -11,6 +11,7 @@ export const DEFAULT_MAX_RESULT_BYTES = 60_000;
  * reordering characters in names or messages are a vector for instructions a human never sees.
  */
 const UNSAFE_CHARS =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
 export function cleanText(value: string): string {
