@@ -1,0 +1,56 @@
+/**
+ * What the HTTP endpoints share: the limits (with their defaults), the session table, the
+ * tool-call limiter, and how to make an MCP server for a caller.
+ */
+import type { Logger } from "../logger.js";
+import { createServer, type OktaMcpServer, type ServerOptions } from "../server.js";
+import type { Caller } from "./client-auth.js";
+import type { ToolCallLimiter } from "./rate-limit.js";
+import type { SessionTable } from "./sessions.js";
+
+export interface HttpLimits {
+  /** Largest request body accepted (413 past it). */
+  maxBodyBytes: number;
+  /** Time a client has to send a request body (408 past it): slow clients do not hold a handler. */
+  bodyTimeoutMs: number;
+  /** Live sessions one API key may hold (503 + Retry-After past it). */
+  maxSessionsPerKey: number;
+  /** Live sessions in total (503 + Retry-After past it). */
+  maxSessionsTotal: number;
+  /** A session with nothing in flight and no request for this long is closed. */
+  sessionIdleMs: number;
+  /** Steady tool-call rate per API key (429 + Retry-After past it). */
+  toolCallsPerMinute: number;
+  /** Tool calls a quiet key may make at once. */
+  toolCallBurst: number;
+  /** On shutdown, how long calls in flight may take to finish before sessions are closed anyway. */
+  shutdownGraceMs: number;
+  /** Comment frames on legacy SSE streams so proxies do not drop them. */
+  sseKeepAliveMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
+  maxBodyBytes: 1024 * 1024,
+  bodyTimeoutMs: 15_000,
+  maxSessionsPerKey: 32,
+  maxSessionsTotal: 512,
+  sessionIdleMs: 30 * 60_000,
+  toolCallsPerMinute: 120,
+  toolCallBurst: 30,
+  shutdownGraceMs: 10_000,
+  sseKeepAliveMs: 25_000,
+};
+
+export interface EndpointContext {
+  limits: HttpLimits;
+  sessions: SessionTable;
+  limiter: ToolCallLimiter;
+  logger: Logger;
+  /** A new MCP server bound to the caller's installation (its scopes decide the tools). */
+  serverFor(caller: Caller): OktaMcpServer;
+}
+
+export function serverFactory(options: ServerOptions, logger: Logger): (caller: Caller) => OktaMcpServer {
+  return (caller) =>
+    createServer(caller.tenant.installation, options, logger.child({ installation: caller.tenant.name }));
+}

@@ -1,0 +1,393 @@
+/**
+ * The HTTP server on node:http: routing, the guards every request passes (Host, Origin, API key),
+ * and graceful shutdown. `/mcp` is Streamable HTTP, `/sse` + `/messages` the legacy transport,
+ * `/healthz` a probe that needs no key and tells nothing secret.
+ *
+ * `startHttpServer` is the programmatic entry (tests, embedding); `serveHttp` is the CLI's: it
+ * loads `--installations`, prints a generated key once, and shuts down on SIGINT/SIGTERM.
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "../config.js";
+import type { Installation } from "../installation.js";
+import type { Logger } from "../logger.js";
+import type { ServerOptions } from "../server.js";
+import { grantedEndpoints } from "../tools/filter.js";
+import { VERSION } from "../version.js";
+import {
+  ApiKeyRing,
+  type Caller,
+  generateApiKey,
+  MIN_API_KEY_LENGTH,
+  sendUnauthorized,
+  sha256Hex,
+  stripCredential,
+  type Tenant,
+} from "./client-auth.js";
+import { DEFAULT_HTTP_LIMITS, type EndpointContext, type HttpLimits, serverFactory } from "./context.js";
+import {
+  corsHeaders,
+  isHostAllowed,
+  isOriginAllowed,
+  preflightHeaders,
+  RpcCode,
+  sendJson,
+  sendRpcError,
+  splitHost,
+} from "./guards.js";
+import { InstallationsFileError, loadInstallationsFile } from "./installations-file.js";
+import { ToolCallLimiter } from "./rate-limit.js";
+import { SessionTable } from "./sessions.js";
+import { LegacySseEndpoint, MESSAGES_PATH } from "./sse.js";
+import { StreamableEndpoint } from "./streamable.js";
+
+export type { Tenant } from "./client-auth.js";
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./context.js";
+
+export type HttpConfig = Pick<Config, "host" | "port" | "stateless" | "allowedHosts" | "allowedOrigins"> &
+  Partial<Pick<Config, "installationsFile">>;
+
+export interface HttpServerArgs {
+  config: HttpConfig;
+  /**
+   * One installation (the CLI without --installations): clients send `apiKey`, else
+   * OKTA_MCP_API_KEY, else a key generated at start (returned in the handle).
+   */
+  installations?: Installation[];
+  /** Several installations, each selected by the SHA-256 of its keys (instead of `installations`). */
+  tenants?: Tenant[];
+  apiKey?: string;
+  options: ServerOptions;
+  logger: Logger;
+  /** Called once, after shutdown has closed everything this server owns. */
+  onClose?: () => Promise<void>;
+  limits?: Partial<HttpLimits>;
+  env?: Record<string, string | undefined>;
+}
+
+export interface HttpServerHandle {
+  /** `http://host:port`, e.g. http://127.0.0.1:3333. */
+  url: string;
+  /** The Streamable HTTP endpoint and the legacy SSE endpoint. */
+  mcpUrl: string;
+  sseUrl: string;
+  host: string;
+  port: number;
+  /** One installation only: the key clients must send. */
+  apiKey?: string;
+  /** Whether `apiKey` was generated at start (then it is shown once, by serveHttp). */
+  apiKeyGenerated: boolean;
+  /** What is served: installation names and the short ids of their keys (never keys or tokens). */
+  tenants: { name: string; keyIds: string[]; tools: number }[];
+  limits: HttpLimits;
+  /** Live sessions (both transports). */
+  sessionCount(): number;
+  /** Requests from clients not yet answered (tool calls and others), over every session. */
+  inFlight(): number;
+  /** Graceful: stop accepting, let calls in flight finish (bounded), close sessions, then onClose. */
+  close(): Promise<void>;
+}
+
+const MCP_PATH = "/mcp";
+const SSE_PATH = "/sse";
+
+/** Tenants for the three ways of being told what to serve; `owned` ones are closed on shutdown. */
+async function resolveTenants(args: HttpServerArgs): Promise<{
+  tenants: Tenant[];
+  owned: boolean;
+  apiKey?: string;
+  generated: boolean;
+}> {
+  if (args.tenants && args.tenants.length > 0)
+    return { tenants: args.tenants, owned: false, generated: false };
+  if (args.installations && args.installations.length > 0) {
+    if (args.installations.length > 1) {
+      throw new Error("several installations need key hashes each: pass `tenants` or --installations FILE");
+    }
+    const env = args.env ?? process.env;
+    const given = args.apiKey ?? env.OKTA_MCP_API_KEY?.trim();
+    if (given !== undefined && given.length < MIN_API_KEY_LENGTH) {
+      throw new Error(`OKTA_MCP_API_KEY is too short: use at least ${MIN_API_KEY_LENGTH} random characters`);
+    }
+    const apiKey = given || generateApiKey();
+    const installation = args.installations[0]!;
+    return {
+      tenants: [{ name: installation.name, installation, apiKeySha256: [sha256Hex(apiKey)] }],
+      owned: false,
+      apiKey,
+      generated: !given,
+    };
+  }
+  if (args.config.installationsFile) {
+    const tenants = await loadInstallationsFile(
+      args.config.installationsFile,
+      args.logger,
+      args.env ?? process.env,
+    );
+    return { tenants, owned: true, generated: false };
+  }
+  throw new Error("nothing to serve: pass an installation or --installations FILE");
+}
+
+export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerHandle> {
+  const { config, logger } = args;
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...args.limits };
+  const resolved = await resolveTenants(args);
+  const keys = new ApiKeyRing(resolved.tenants);
+  const sessions = new SessionTable(
+    { maxPerKey: limits.maxSessionsPerKey, maxTotal: limits.maxSessionsTotal, idleMs: limits.sessionIdleMs },
+    (session) => {
+      logger.info({ session: session.id, keyId: session.caller.keyId }, "idle session closed");
+      void session.close().catch(() => {});
+    },
+  );
+  const limiter = new ToolCallLimiter({ perMinute: limits.toolCallsPerMinute, burst: limits.toolCallBurst });
+  const ctx: EndpointContext = {
+    limits,
+    sessions,
+    limiter,
+    logger,
+    serverFor: serverFactory(args.options, logger),
+  };
+  const streamable = new StreamableEndpoint(ctx, config.stateless);
+  const legacy = new LegacySseEndpoint(ctx);
+
+  let closing: Promise<void> | undefined;
+  /** POST and DELETE requests being handled (a stateless call lives only here). */
+  let activeRequests = 0;
+
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    let caller: Caller | undefined;
+    res.once("finish", () => {
+      logger.debug(
+        {
+          method: req.method,
+          path: req.url?.split("?")[0],
+          status: res.statusCode,
+          keyId: caller?.keyId,
+          ms: Math.round(performance.now() - started),
+        },
+        "http request",
+      );
+    });
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      return sendRpcError(res, 400, RpcCode.InvalidRequest, "Bad Request: malformed URL");
+    }
+    const path = url.pathname;
+
+    if (path === "/healthz") {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { Allow: "GET, HEAD" });
+      }
+      return sendJson(res, closing ? 503 : 200, {
+        status: closing ? "shutting_down" : "ok",
+        version: VERSION,
+      });
+    }
+    if (path !== MCP_PATH && path !== SSE_PATH && path !== MESSAGES_PATH) {
+      return sendRpcError(
+        res,
+        404,
+        RpcCode.ServerError,
+        "Not Found: MCP is served at /mcp (and legacy SSE at /sse)",
+      );
+    }
+
+    // DNS rebinding and drive-by pages: before the key is even looked at.
+    if (!isHostAllowed(req.headers.host, config.allowedHosts)) {
+      logger.warn({ host: req.headers.host }, "request with a foreign Host refused");
+      return sendRpcError(res, 403, RpcCode.ServerError, "Forbidden: Host not allowed");
+    }
+    const origin = req.headers.origin;
+    if (!isOriginAllowed(origin, config.allowedOrigins)) {
+      logger.warn({ origin }, "request with a foreign Origin refused");
+      return sendRpcError(res, 403, RpcCode.ServerError, "Forbidden: Origin not allowed");
+    }
+    const cors = corsHeaders(origin);
+    // Set up front: the SDK's own answers (writeHead) merge them in.
+    for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+    if (req.method === "OPTIONS" && origin) {
+      res.writeHead(204, preflightHeaders(origin)).end();
+      return;
+    }
+    if (closing) {
+      return sendRpcError(res, 503, RpcCode.ServerError, "Service Unavailable: the server is shutting down", {
+        ...cors,
+        Connection: "close",
+        "Retry-After": "5",
+      });
+    }
+
+    const auth = keys.authenticate(req.headers.authorization);
+    if (!auth.ok) return sendUnauthorized(res, auth.reason, cors);
+    caller = auth.caller;
+    stripCredential(req);
+
+    const counted = req.method === "POST" || req.method === "DELETE";
+    if (counted) {
+      activeRequests++;
+      res.once("close", () => activeRequests--);
+    }
+    if (path === MCP_PATH) return streamable.handle(req, res, caller, cors);
+    if (config.stateless) {
+      return sendRpcError(
+        res,
+        404,
+        RpcCode.ServerError,
+        "Not Found: legacy SSE needs sessions and is off in stateless mode; use /mcp",
+        cors,
+      );
+    }
+    if (path === SSE_PATH) {
+      if (req.method !== "GET")
+        return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { ...cors, Allow: "GET" });
+      return legacy.open(req, res, caller, cors);
+    }
+    return legacy.post(req, res, caller, url, cors);
+  };
+
+  const server: Server = createHttpServer((req, res) => {
+    handler(req, res).catch((error: unknown) => {
+      // A bug or a broken socket: logged here, never shown to the client.
+      logger.error({ err: error, path: req.url?.split("?")[0] }, "http handler failed");
+      if (!res.headersSent) sendRpcError(res, 500, RpcCode.ServerError, "Internal error");
+      else if (!res.writableEnded) res.end();
+    });
+  });
+  // A client that dribbles its request is cut off (the body reader answers 408 first).
+  server.requestTimeout = limits.bodyTimeoutMs + 5_000;
+  server.headersTimeout = Math.min(20_000, server.requestTimeout);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    if (resolved.owned)
+      await Promise.all(resolved.tenants.map((t) => t.installation.close().catch(() => {})));
+    if (error.code === "EADDRINUSE")
+      throw new Error(`port ${config.port} on ${config.host} is in use; choose another with --port`);
+    if (error.code === "EADDRNOTAVAIL") throw new Error(`cannot bind ${config.host}: no such local address`);
+    throw error;
+  });
+  sessions.startSweeping();
+  const pruner = setInterval(() => limiter.prune(), 60_000);
+  pruner.unref();
+
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl =
+    config.host.includes(":") && !config.host.startsWith("[") ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  const bound = splitHost(hostForUrl)?.name ?? config.host;
+  if (!isHostAllowed(bound, config.allowedHosts) && !["0.0.0.0", "[::]"].includes(bound)) {
+    logger.warn(
+      { host: config.host },
+      "the bind address is not in the Host allow-list: add it with --allowed-hosts",
+    );
+  }
+  if (["0.0.0.0", "[::]"].includes(bound) && config.allowedHosts.length === 0) {
+    logger.warn(
+      "listening on all interfaces, but only loopback Host names are allowed: add yours with --allowed-hosts",
+    );
+  }
+
+  const shutdown = async (): Promise<void> => {
+    logger.info(
+      { sessions: sessions.size, inFlight: sessions.inFlight + activeRequests },
+      "shutting down HTTP",
+    );
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = performance.now() + limits.shutdownGraceMs;
+    while (sessions.inFlight + activeRequests > 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const left = sessions.inFlight + activeRequests;
+    if (left > 0) logger.warn({ inFlight: left }, "shutdown grace over; closing with calls in flight");
+    sessions.stopSweeping();
+    clearInterval(pruner);
+    await Promise.all(sessions.all().map((s) => s.close().catch(() => {})));
+    server.closeAllConnections();
+    await stopped;
+    if (resolved.owned)
+      await Promise.all(resolved.tenants.map((t) => t.installation.close().catch(() => {})));
+    logger.info("HTTP server closed");
+    await args.onClose?.();
+  };
+
+  return {
+    url,
+    mcpUrl: `${url}${MCP_PATH}`,
+    sseUrl: `${url}${SSE_PATH}`,
+    host: config.host,
+    port,
+    apiKey: resolved.apiKey,
+    apiKeyGenerated: resolved.generated,
+    tenants: resolved.tenants.map((t) => ({
+      name: t.name,
+      keyIds: t.apiKeySha256.map((h) => h.toLowerCase().slice(0, 12)),
+      tools: grantedEndpoints(t.installation.whoami.scopes, args.options).length,
+    })),
+    limits,
+    sessionCount: () => sessions.size,
+    inFlight: () => sessions.inFlight + (config.stateless ? activeRequests : 0),
+    close: () => {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The CLI's entry: serves until SIGINT/SIGTERM, then shuts down gracefully (a second signal exits
+ * at once). Start-up failures are one clear line on stderr and exit 1.
+ */
+export async function serveHttp(args: HttpServerArgs): Promise<void> {
+  let handle: HttpServerHandle;
+  try {
+    handle = await startHttpServer(args);
+  } catch (error) {
+    const message =
+      error instanceof InstallationsFileError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`okta-partners-mcp: ${message}\n`);
+    process.exit(1);
+  }
+  if (handle.apiKeyGenerated && handle.apiKey) {
+    // Shown once, here only (the logger redacts keys). Set OKTA_MCP_API_KEY to choose your own.
+    process.stderr.write(
+      `okta-partners-mcp: no OKTA_MCP_API_KEY set; generated an API key for this run (shown once):\n` +
+        `  Authorization: Bearer ${handle.apiKey}\n`,
+    );
+  }
+  args.logger.info(
+    {
+      url: handle.mcpUrl,
+      sse: args.config.stateless ? undefined : handle.sseUrl,
+      stateless: args.config.stateless,
+      installations: handle.tenants,
+    },
+    "serving MCP over HTTP",
+  );
+  let signalled = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (signalled) process.exit(130);
+      signalled = true;
+      args.logger.info({ signal }, "signal received; finishing calls in flight");
+      void handle.close().then(() => {
+        if (!args.onClose) process.exit(0);
+      });
+    });
+  }
+}

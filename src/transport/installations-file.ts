@@ -1,0 +1,254 @@
+/**
+ * `--installations FILE`: several installations served by one HTTP server, each selected by the
+ * SHA-256 of the API keys its clients send. The file holds no API key and, preferably, no token
+ * (`token_file` or `token_env`). Validated at start; every error names the entry and the field and
+ * never shows a token.
+ *
+ * {
+ *   "installations": [
+ *     { "name": "north-school", "token_env": "NORTH_TOKEN", "api_key_sha256": ["<64 hex>"] },
+ *     { "name": "south-school", "token_file": "secrets/south.token", "base_url": "https://dev.getokta.io/api/apps",
+ *       "api_key_sha256": ["<64 hex>", "<64 hex>"] }
+ *   ]
+ * }
+ */
+import { readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { resolveBaseUrl } from "../client/config.js";
+import { parseBaseUrl } from "../client/url.js";
+import { Installation } from "../installation.js";
+import type { Logger } from "../logger.js";
+import type { Tenant } from "./client-auth.js";
+import { parseJson } from "./guards.js";
+
+export class InstallationsFileError extends Error {
+  override name = "InstallationsFileError";
+}
+
+const Sha256Hex = z
+  .string()
+  .regex(
+    /^[0-9a-fA-F]{64}$/,
+    'must be 64 hex characters: the SHA-256 of the key (printf %s "$KEY" | sha256sum), not the key',
+  )
+  .transform((s) => s.toLowerCase());
+
+const Entry = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+        "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+      ),
+    token: z.string().trim().min(1, "must not be empty").optional(),
+    token_file: z.string().min(1, "must not be empty").optional(),
+    token_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be the name of an environment variable")
+      .optional(),
+    base_url: z
+      .string()
+      .refine(
+        (u) => {
+          try {
+            parseBaseUrl(u);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: "must be an absolute http(s) URL without credentials, query or fragment" },
+      )
+      .optional(),
+    api_key_sha256: z.array(Sha256Hex).min(1, "must list at least one key hash"),
+  })
+  .refine((e) => [e.token, e.token_file, e.token_env].filter((t) => t !== undefined).length === 1, {
+    message: "needs exactly one of token, token_file or token_env",
+    path: ["token"],
+  });
+
+const FileSchema = z.strictObject({
+  installations: z.array(Entry).min(1, "must list at least one installation"),
+});
+
+export type InstallationEntry = z.infer<typeof Entry>;
+
+/** Where in the file an issue is, e.g. `installations[1] ("south-school").api_key_sha256[0]`. */
+function locate(raw: unknown, path: readonly PropertyKey[]): string {
+  let out = "";
+  let node: unknown = raw;
+  for (const key of path) {
+    if (typeof key === "number") {
+      out += `[${key}]`;
+      node = Array.isArray(node) ? node[key] : undefined;
+      const name = (node as { name?: unknown } | undefined)?.name;
+      if (
+        out.startsWith("installations[") &&
+        out.indexOf("]") === out.length - 1 &&
+        typeof name === "string"
+      ) {
+        out += ` ("${name}")`;
+      }
+    } else {
+      out += out ? `.${String(key)}` : String(key);
+      node = (node as Record<PropertyKey, unknown> | undefined)?.[key];
+    }
+  }
+  return out || "(top level)";
+}
+
+/** Reads and validates the file; returns its entries with token sources, never logging a token. */
+export function parseInstallationsFile(
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): { name: string; baseUrl: string; token: () => string; apiKeySha256: string[] }[] {
+  const where = `installations file ${file}`;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new InstallationsFileError(
+      `${where}: cannot be read (${(error as { code?: string }).code ?? "unreadable"})`,
+    );
+  }
+  const json = parseJson(text);
+  if (!json.ok) throw new InstallationsFileError(`${where}: ${json.message}`);
+  const parsed = FileSchema.safeParse(json.value);
+  if (!parsed.success) {
+    const lines = parsed.error.issues
+      .slice(0, 10)
+      .map((i) => `  ${locate(json.value, i.path)}: ${messageOf(i)}`);
+    throw new InstallationsFileError(`${where} is not valid:\n${lines.join("\n")}`);
+  }
+
+  const names = new Set<string>();
+  const hashes = new Map<string, string>();
+  return parsed.data.installations.map((entry, index) => {
+    const at = `${where}: installations[${index}] ("${entry.name}")`;
+    if (names.has(entry.name))
+      throw new InstallationsFileError(`${at}.name: another installation has this name`);
+    names.add(entry.name);
+    for (const hash of entry.api_key_sha256) {
+      const other = hashes.get(hash);
+      if (other) {
+        throw new InstallationsFileError(
+          `${at}.api_key_sha256: the hash ${hash.slice(0, 12)}... also selects "${other}"; a key must select one installation`,
+        );
+      }
+      hashes.set(hash, entry.name);
+    }
+    let baseUrl: string;
+    try {
+      baseUrl = entry.base_url?.replace(/\/+$/, "") ?? resolveBaseUrl(env);
+    } catch (error) {
+      throw new InstallationsFileError(`${at}.base_url: no base_url and ${(error as Error).message}`);
+    }
+    return {
+      name: entry.name,
+      baseUrl,
+      token: tokenSource(entry, at, dirname(file), env),
+      apiKeySha256: entry.api_key_sha256,
+    };
+  });
+}
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys")
+    return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  if (issue.code === "invalid_type") return `expected ${issue.expected}`;
+  // Never the input value: it may be a token.
+  return issue.message;
+}
+
+/** A token source; a token file is re-read when it changes (rotation), keeping the last good token. */
+function tokenSource(
+  entry: InstallationEntry,
+  at: string,
+  baseDir: string,
+  env: Record<string, string | undefined>,
+): () => string {
+  if (entry.token !== undefined) {
+    const token = entry.token;
+    return () => token;
+  }
+  if (entry.token_env !== undefined) {
+    const token = env[entry.token_env]?.trim();
+    if (!token)
+      throw new InstallationsFileError(
+        `${at}.token_env: the environment variable ${entry.token_env} is not set or empty`,
+      );
+    return () => token;
+  }
+  const file = resolve(baseDir, entry.token_file!);
+  const read = (): string => {
+    let content: string;
+    try {
+      content = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new InstallationsFileError(
+        `${at}.token_file: "${file}" cannot be read (${(error as { code?: string }).code ?? "unreadable"})`,
+      );
+    }
+    const token = content.trim();
+    if (!token) throw new InstallationsFileError(`${at}.token_file: "${file}" is empty`);
+    return token;
+  };
+  let token = read();
+  let stamp = stampOf(file);
+  return () => {
+    const next = stampOf(file);
+    if (next !== stamp) {
+      try {
+        token = read();
+        stamp = next;
+      } catch {
+        // Mid-rotation: keep the last good token; a revoked one surfaces as the platform's 401.
+      }
+    }
+    return token;
+  };
+}
+
+function stampOf(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.mtimeMs}:${s.size}`;
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Loads the file into ready installations: each gets its own API client (its own connection pool
+ * and rate budget) and has read `whoami`, whose scopes decide its tool list.
+ */
+export async function loadInstallationsFile(
+  file: string,
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+): Promise<Tenant[]> {
+  const entries = parseInstallationsFile(file, env);
+  const tenants = entries.map((e) => ({
+    name: e.name,
+    apiKeySha256: e.apiKeySha256,
+    installation: new Installation({
+      baseUrl: e.baseUrl,
+      token: e.token,
+      name: e.name,
+      logger: logger.child({ installation: e.name }),
+    }),
+  }));
+  const results = await Promise.allSettled(tenants.map((t) => t.installation.refreshWhoami()));
+  const failed = results.flatMap((r, i) =>
+    r.status === "rejected" ? [`  "${tenants[i]!.name}": ${(r.reason as Error).message}`] : [],
+  );
+  if (failed.length > 0) {
+    await Promise.all(tenants.map((t) => t.installation.close().catch(() => {})));
+    throw new InstallationsFileError(
+      `could not read GET /whoami for ${failed.length} installation(s):\n${failed.join("\n")}`,
+    );
+  }
+  return tenants;
+}

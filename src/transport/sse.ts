@@ -1,0 +1,119 @@
+/**
+ * Legacy HTTP+SSE (protocol 2024-11-05) for older clients: `GET /sse` opens the stream (and the
+ * session, bound to the caller's key), `POST /messages?sessionId=` carries the client's messages,
+ * answered 202 while the replies travel over the stream.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import type { Caller } from "./client-auth.js";
+import type { EndpointContext } from "./context.js";
+import { RpcCode, readRpcBody, sendRpcError } from "./guards.js";
+import { admitToolCalls } from "./rate-limit.js";
+import { followRequests, type Session } from "./sessions.js";
+
+export const MESSAGES_PATH = "/messages";
+
+export class LegacySseEndpoint {
+  constructor(private readonly ctx: EndpointContext) {}
+
+  async open(
+    _req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const { sessions, logger, limits } = this.ctx;
+    const admission = sessions.admit(caller.keyId);
+    if (!admission.ok) {
+      logger.warn({ keyId: caller.keyId, cap: admission.scope }, "session cap reached; SSE stream refused");
+      const which = admission.scope === "key" ? "for this API key" : "on this server";
+      return sendRpcError(
+        res,
+        503,
+        RpcCode.ServerError,
+        `Service Unavailable: too many sessions ${which}; retry later`,
+        {
+          ...headers,
+          "Retry-After": String(admission.retryAfterSeconds),
+        },
+      );
+    }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    const server = this.ctx.serverFor(caller);
+    const transport = new SSEServerTransport(MESSAGES_PATH, res);
+    const session: Session = {
+      id: transport.sessionId,
+      kind: "sse",
+      caller,
+      transport,
+      lastActive: performance.now(),
+      pending: new Set(),
+      close: () => server.mcp.close(),
+    };
+    let open = true;
+    const keepAlive = setInterval(() => {
+      if (!res.writableEnded) res.write(": keepalive\n\n");
+    }, limits.sseKeepAliveMs);
+    keepAlive.unref();
+    transport.onclose = () => {
+      if (!open) return;
+      open = false;
+      clearInterval(keepAlive);
+      sessions.remove(session.id);
+      logger.info({ session: session.id, keyId: caller.keyId }, "session closed");
+      // The client went away: close the server too (it closes the transport, which is now a no-op).
+      void server.mcp.close().catch(() => {});
+    };
+    try {
+      await server.mcp.connect(transport); // writes the stream's headers and the endpoint event
+      followRequests(transport, session);
+      sessions.add(session);
+      logger.info(
+        { session: session.id, keyId: caller.keyId, installation: caller.tenant.name, transport: "sse" },
+        "session opened",
+      );
+    } finally {
+      admission.release();
+    }
+  }
+
+  async post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller,
+    url: URL,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    if (req.method !== "POST") {
+      return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { ...headers, Allow: "POST" });
+    }
+    const id = url.searchParams.get("sessionId");
+    if (!id)
+      return sendRpcError(
+        res,
+        400,
+        RpcCode.ServerError,
+        "Bad Request: the sessionId query parameter is required",
+        headers,
+      );
+    const session = this.ctx.sessions.get(id);
+    if (session?.kind !== "sse" || session.caller.keyId !== caller.keyId) {
+      if (session) {
+        this.ctx.logger.warn(
+          { keyId: caller.keyId, owner: session.caller.keyId },
+          "session presented with another API key; refused",
+        );
+      }
+      return sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
+    }
+    const body = await readRpcBody(req, res, this.ctx.limits, headers);
+    if (!body.ok) return;
+    if (!admitToolCalls(this.ctx.limiter, caller.keyId, body.messages, res, headers)) return;
+    this.ctx.sessions.touch(session);
+    const transport = session.transport as SSEServerTransport;
+    const requestInfo = { headers: req.headers, url };
+    const raw = Array.isArray(body.raw) ? (body.raw as unknown[]) : [body.raw];
+    for (const message of raw) await transport.handleMessage(message, { requestInfo });
+    res.writeHead(202, { ...headers, "Content-Type": "text/plain" }).end("Accepted");
+  }
+}

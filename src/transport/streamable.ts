@@ -1,0 +1,180 @@
+/**
+ * Streamable HTTP at /mcp. Stateful (default): initialize makes a session bound to the caller's
+ * API key and installation, with its own MCP server; later requests are routed by Mcp-Session-Id
+ * and refused (as unknown) when another key presents it. Stateless: a new server and transport per
+ * POST, nothing kept between requests.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { Caller } from "./client-auth.js";
+import type { EndpointContext } from "./context.js";
+import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards.js";
+import { admitToolCalls } from "./rate-limit.js";
+import { followRequests, type Session } from "./sessions.js";
+
+export class StreamableEndpoint {
+  constructor(
+    private readonly ctx: EndpointContext,
+    private readonly stateless: boolean,
+  ) {}
+
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const method = req.method ?? "";
+    if (method !== "POST" && method !== "GET" && method !== "DELETE") {
+      const allow = this.stateless ? "POST" : "GET, POST, DELETE";
+      return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { ...headers, Allow: allow });
+    }
+    if (this.stateless && method !== "POST") {
+      // No sessions: no standalone stream to open and nothing to delete (the SDK client expects 405).
+      return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed: this server is stateless", {
+        ...headers,
+        Allow: "POST",
+      });
+    }
+    if (!acceptsFor(method, req.headers.accept)) {
+      const need = method === "GET" ? "text/event-stream" : "both application/json and text/event-stream";
+      return sendRpcError(
+        res,
+        406,
+        RpcCode.ServerError,
+        `Not Acceptable: the client must accept ${need}`,
+        headers,
+      );
+    }
+    if (method === "POST") return this.#post(req, res, caller, headers);
+    const session = this.#sessionOf(req, res, caller, headers);
+    if (!session) return;
+    this.ctx.sessions.touch(session);
+    await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res);
+  }
+
+  async #post(req: IncomingMessage, res: ServerResponse, caller: Caller, headers: Record<string, string>) {
+    const body = await readRpcBody(req, res, this.ctx.limits, headers);
+    if (!body.ok) return;
+    if (this.stateless) {
+      if (!admitToolCalls(this.ctx.limiter, caller.keyId, body.messages, res, headers)) return;
+      return this.#stateless(req, res, caller, body.raw);
+    }
+    if (req.headers["mcp-session-id"] === undefined) {
+      if (!body.messages.some(isInitializeRequest)) {
+        return sendRpcError(
+          res,
+          400,
+          RpcCode.ServerError,
+          "Bad Request: Mcp-Session-Id header is required (initialize first)",
+          headers,
+        );
+      }
+      return this.#initialize(req, res, caller, body.raw, headers);
+    }
+    const session = this.#sessionOf(req, res, caller, headers);
+    if (!session) return;
+    if (!admitToolCalls(this.ctx.limiter, caller.keyId, body.messages, res, headers)) return;
+    this.ctx.sessions.touch(session);
+    await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, body.raw);
+  }
+
+  /** The caller's own session named by Mcp-Session-Id, or an answer (400/404) and undefined. */
+  #sessionOf(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller,
+    headers: Record<string, string>,
+  ): Session | undefined {
+    const id = req.headers["mcp-session-id"];
+    if (typeof id !== "string" || id === "") {
+      sendRpcError(res, 400, RpcCode.ServerError, "Bad Request: Mcp-Session-Id header is required", headers);
+      return undefined;
+    }
+    const session = this.ctx.sessions.get(id);
+    if (session && session.kind === "streamable" && session.caller.keyId === caller.keyId) return session;
+    if (session && session.caller.keyId !== caller.keyId) {
+      // Same answer as an unknown id: a session id is never a credential, and its existence is not told.
+      this.ctx.logger.warn(
+        { keyId: caller.keyId, owner: session.caller.keyId },
+        "session presented with another API key; refused",
+      );
+    }
+    sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
+    return undefined;
+  }
+
+  async #initialize(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller,
+    raw: unknown,
+    headers: Record<string, string>,
+  ) {
+    const { sessions, logger } = this.ctx;
+    const admission = sessions.admit(caller.keyId);
+    if (!admission.ok) {
+      logger.warn({ keyId: caller.keyId, cap: admission.scope }, "session cap reached; initialize refused");
+      const which = admission.scope === "key" ? "for this API key" : "on this server";
+      return sendRpcError(
+        res,
+        503,
+        RpcCode.ServerError,
+        `Service Unavailable: too many sessions ${which}; retry later`,
+        {
+          ...headers,
+          "Retry-After": String(admission.retryAfterSeconds),
+        },
+      );
+    }
+    const server = this.ctx.serverFor(caller);
+    let registered = false;
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        session.id = id;
+        sessions.add(session);
+        registered = true;
+        admission.release();
+        logger.info(
+          { session: id, keyId: caller.keyId, installation: caller.tenant.name, transport: "streamable" },
+          "session opened",
+        );
+      },
+    });
+    const session: Session = {
+      id: "",
+      kind: "streamable",
+      caller,
+      transport,
+      lastActive: performance.now(),
+      pending: new Set(),
+      close: () => server.mcp.close(),
+    };
+    transport.onclose = () => {
+      if (!registered) return;
+      registered = false;
+      sessions.remove(session.id);
+      logger.info({ session: session.id, keyId: caller.keyId }, "session closed");
+    };
+    try {
+      await server.mcp.connect(transport);
+      followRequests(transport, session);
+      await transport.handleRequest(req, res, raw);
+    } finally {
+      admission.release();
+      // Refused by the SDK (bad initialize, batch with initialize...): nothing stays behind.
+      if (!registered) await server.mcp.close().catch(() => {});
+    }
+  }
+
+  async #stateless(req: IncomingMessage, res: ServerResponse, caller: Caller, raw: unknown) {
+    const server = this.ctx.serverFor(caller);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.once("close", () => void server.mcp.close().catch(() => {}));
+    await server.mcp.connect(transport);
+    await transport.handleRequest(req, res, raw);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Helpers for the HTTP end-to-end suites: the server in-process on an ephemeral port, the SDK's
+ * own clients over both transports, and raw requests where a test needs control of every header.
+ */
+import { request as httpRequest } from "node:http";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { pino } from "pino";
+import { Installation } from "../../src/installation.js";
+import { type Logger, REDACT_PATHS, silentLogger } from "../../src/logger.js";
+import { sha256Hex, type Tenant } from "../../src/transport/client-auth.js";
+import { type HttpLimits, type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
+
+export const KEY_A = "test-key-alpha-0123456789abcdef";
+export const KEY_B = "test-key-bravo-0123456789abcdef";
+
+export async function installationFor(baseUrl: string, token: string, name: string): Promise<Installation> {
+  const installation = new Installation({ baseUrl, token, name, logger: silentLogger() });
+  await installation.refreshWhoami();
+  return installation;
+}
+
+export function tenant(installation: Installation, ...keys: string[]): Tenant {
+  return { name: installation.name, installation, apiKeySha256: keys.map(sha256Hex) };
+}
+
+export async function startServer(
+  served: { tenants: Tenant[] } | { installation: Installation; apiKey: string },
+  opts: {
+    stateless?: boolean;
+    limits?: Partial<HttpLimits>;
+    allowedOrigins?: string[];
+    onClose?: () => Promise<void>;
+    logger?: Logger;
+  } = {},
+): Promise<HttpServerHandle> {
+  return startHttpServer({
+    config: {
+      host: "127.0.0.1",
+      port: 0,
+      stateless: opts.stateless ?? false,
+      allowedHosts: [],
+      allowedOrigins: opts.allowedOrigins ?? [],
+    },
+    ...("tenants" in served
+      ? { tenants: served.tenants }
+      : { installations: [served.installation], apiKey: served.apiKey }),
+    options: {},
+    logger: opts.logger ?? silentLogger(),
+    limits: opts.limits,
+    onClose: opts.onClose,
+  });
+}
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+export async function connectStreamable(handle: HttpServerHandle, key: string): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(handle.mcpUrl), {
+    requestInit: { headers: auth(key) },
+  });
+  const client = new Client({ name: "http-test", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+export async function connectSse(handle: HttpServerHandle, key: string): Promise<Client> {
+  // requestInit headers go on both the stream request and every POST (the SDK merges them).
+  const transport = new SSEClientTransport(new URL(handle.sseUrl), { requestInit: { headers: auth(key) } });
+  const client = new Client({ name: "http-test-sse", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+export function sessionIdOf(client: Client): string | undefined {
+  return (client.transport as StreamableHTTPClientTransport | undefined)?.sessionId;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json: () => {
+    jsonrpc?: string;
+    error?: { code: number; message: string };
+    id?: unknown;
+    [k: string]: unknown;
+  };
+}
+
+/** A request with exactly these headers (fetch will not send a foreign Host). */
+export function raw(
+  handle: HttpServerHandle,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: handle.port,
+        method: options.method ?? "POST",
+        path: options.path ?? "/mcp",
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const body = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    if (options.body !== undefined) req.end(options.body);
+    else req.end();
+  });
+}
+
+export const MCP_HEADERS = {
+  "Content-Type": "application/json",
+  Accept: "application/json, text/event-stream",
+};
+
+export function initializeBody(id = 1): string {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    method: "initialize",
+    params: {
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: { name: "raw", version: "1" },
+    },
+  });
+}
+
+export function rpc(method: string, params: Record<string, unknown> = {}, id = 2): string {
+  return JSON.stringify({ jsonrpc: "2.0", id, method, params });
+}
+
+/** Polls until `check` holds (or fails after `ms`): waits on a condition, never on a fixed sleep. */
+export async function waitFor(check: () => boolean, ms = 5_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function expectRpcError(res: RawResponse, status: number, code?: number): void {
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.body}`);
+  const body = res.json();
+  if (body.jsonrpc !== "2.0" || body.id !== null || typeof body.error?.message !== "string") {
+    throw new Error(`not a JSON-RPC error body: ${res.body}`);
+  }
+  if (code !== undefined && body.error.code !== code)
+    throw new Error(`expected code ${code}, got ${body.error.code}`);
+  if (/\bat .+:\d+:\d+/.test(res.body)) throw new Error(`a stack leaked: ${res.body}`);
+}
+
+/** Ends the client's session with DELETE, as a well-behaved client does when it is done. */
+export async function terminate(client: Client): Promise<void> {
+  await (client.transport as StreamableHTTPClientTransport).terminateSession();
+}
+
+/** A debug-level logger that keeps every line, to check what the server would print. */
+export function capturingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger = pino(
+    { level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } },
+    { write: (line: string) => void lines.push(line) },
+  );
+  return { logger, lines };
+}

@@ -1,0 +1,563 @@
+/**
+ * End to end over HTTP: the server in-process on loopback, the SDK's own clients over Streamable
+ * HTTP and legacy SSE, and the sandbox behind it with two tenants (42: all scopes, the big demo
+ * school; 7: read-only, a small school).
+ */
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Installation } from "../../src/installation.js";
+import { ALL_SCOPES } from "../../src/platform/scopes.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import type { HttpServerHandle } from "../../src/transport/http.js";
+import { VERSION } from "../../src/version.js";
+import { READ_ONLY_SCOPES, sandboxWith, structured, textOf } from "../helpers.js";
+import {
+  capturingLogger,
+  connectSse,
+  connectStreamable,
+  expectRpcError,
+  initializeBody,
+  installationFor,
+  KEY_A,
+  KEY_B,
+  MCP_HEADERS,
+  raw,
+  rpc,
+  sessionIdOf,
+  startServer,
+  tenant,
+  terminate,
+  waitFor,
+} from "./http-harness.js";
+
+let sandbox: Sandbox;
+let north: Installation;
+let south: Installation;
+const SOUTH_TENANT = 7;
+
+beforeAll(async () => {
+  sandbox = await sandboxWith({
+    installations: [
+      { token: "sbx_north_token_0001", scopes: ALL_SCOPES, tenantId: 42 },
+      { token: "sbx_south_token_0002", scopes: READ_ONLY_SCOPES, tenantId: SOUTH_TENANT },
+    ],
+  });
+  north = await installationFor(sandbox.baseUrl, "sbx_north_token_0001", "north");
+  south = await installationFor(sandbox.baseUrl, "sbx_south_token_0002", "south");
+});
+afterAll(async () => {
+  await north?.close();
+  await south?.close();
+  await sandbox?.stop();
+});
+
+type Page = { total: number; data: { id: number }[] };
+
+describe("one installation, stateful", () => {
+  let server: HttpServerHandle;
+  const log = capturingLogger();
+  beforeAll(async () => {
+    server = await startServer(
+      { installation: north, apiKey: KEY_A },
+      { limits: { maxBodyBytes: 64 * 1024, bodyTimeoutMs: 400 }, logger: log.logger },
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    // Everything the suite made the server log (debug level): never the key or the platform token.
+    const all = log.lines.join("");
+    expect(all).toContain('"msg":"http request"');
+    expect(all).toContain('"msg":"session opened"');
+    expect(all).not.toContain(KEY_A);
+    expect(all).not.toContain("sbx_north_token_0001");
+  });
+
+  it("accepts older protocol versions the SDK supports", async () => {
+    const key = { Authorization: `Bearer ${KEY_A}` };
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "old", version: "1" } },
+    });
+    const res = await raw(server, { headers: { ...MCP_HEADERS, ...key }, body: init });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('"protocolVersion":"2025-03-26"');
+    const id = String(res.headers["mcp-session-id"]);
+    const del = await raw(server, { method: "DELETE", headers: { ...key, "Mcp-Session-Id": id } });
+    expect(del.status).toBe(200);
+  });
+
+  it("serves Streamable HTTP at /mcp: initialize, list, call, with a session", async () => {
+    const client = await connectStreamable(server, KEY_A);
+    try {
+      expect(client.getServerVersion()?.name).toBe("okta-partners-mcp");
+      expect(sessionIdOf(client)).toMatch(/^[0-9a-f-]{36}$/);
+      const { tools } = await client.listTools();
+      expect(tools).toHaveLength(22);
+      const result = await client.callTool({ name: "list_students", arguments: { per_page: 2 } });
+      expect(result.isError, textOf(result)).toBeFalsy();
+      expect(structured<Page>(result).total).toBe(1242);
+      expect(server.sessionCount()).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("serves legacy HTTP+SSE at /sse and /messages", async () => {
+    const client = await connectSse(server, KEY_A);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools).toHaveLength(22);
+      const who = await client.callTool({ name: "whoami", arguments: {} });
+      expect(structured<{ tenant_id: number }>(who).tenant_id).toBe(42);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("ends a session on DELETE; its id is then unknown (404)", async () => {
+    const client = await connectStreamable(server, KEY_A);
+    const id = sessionIdOf(client)!;
+    const before = server.sessionCount();
+    await terminate(client);
+    expect(server.sessionCount()).toBe(before - 1);
+    const res = await raw(server, {
+      headers: { ...MCP_HEADERS, Authorization: `Bearer ${KEY_A}`, "Mcp-Session-Id": id },
+      body: rpc("tools/list"),
+    });
+    expectRpcError(res, 404, -32001);
+    await client.close();
+  });
+
+  it("answers /healthz without a key, with status and version only", async () => {
+    const res = await raw(server, { method: "GET", path: "/healthz" });
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ status: "ok", version: VERSION });
+  });
+
+  it("401 with WWW-Authenticate and a JSON-RPC body without a key or with a wrong one; no session made", async () => {
+    const before = server.sessionCount();
+    const none = await raw(server, { headers: MCP_HEADERS, body: initializeBody() });
+    expectRpcError(none, 401);
+    expect(none.headers["www-authenticate"]).toMatch(/^Bearer /);
+    const wrong = await raw(server, {
+      headers: { ...MCP_HEADERS, Authorization: "Bearer not-the-key-0123456789" },
+      body: initializeBody(),
+    });
+    expectRpcError(wrong, 401);
+    expect(wrong.headers["www-authenticate"]).toContain('error="invalid_token"');
+    const sse = await raw(server, { method: "GET", path: "/sse", headers: { Accept: "text/event-stream" } });
+    expectRpcError(sse, 401);
+    const messages = await raw(server, {
+      path: "/messages?sessionId=x",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    expectRpcError(messages, 401);
+    // The platform token is not an API key here: a client cannot use it to get in.
+    const platform = await raw(server, {
+      headers: { ...MCP_HEADERS, Authorization: "Bearer sbx_north_token_0001" },
+      body: initializeBody(),
+    });
+    expectRpcError(platform, 401);
+    expect(server.sessionCount()).toBe(before);
+    await expect(connectStreamable(server, "wrong-key-0123456789abcdef")).rejects.toThrow(/Unauthorized|401/);
+    await expect(connectSse(server, "wrong-key-0123456789abcdef")).rejects.toThrow();
+    expect(server.sessionCount()).toBe(before);
+  });
+
+  it("403 on a foreign Origin or Host even with the key; loopback origins pass", async () => {
+    const headers = { ...MCP_HEADERS, Authorization: `Bearer ${KEY_A}` };
+    expectRpcError(
+      await raw(server, { headers: { ...headers, Origin: "https://evil.example" }, body: initializeBody() }),
+      403,
+    );
+    expectRpcError(
+      await raw(server, { headers: { ...headers, Origin: "null" }, body: initializeBody() }),
+      403,
+    );
+    expectRpcError(
+      await raw(server, { headers: { ...headers, Host: "evil.example" }, body: initializeBody() }),
+      403,
+    );
+    expectRpcError(
+      await raw(server, {
+        headers: { ...headers, Host: `attacker.test:${server.port}` },
+        body: initializeBody(),
+      }),
+      403,
+    );
+    const local = await raw(server, {
+      headers: { ...headers, Origin: "http://localhost:5173" },
+      body: initializeBody(),
+    });
+    expect(local.status).toBe(200);
+    expect(local.headers["access-control-allow-origin"]).toBe("http://localhost:5173");
+    expect(local.headers["mcp-session-id"]).toBeTruthy();
+    // Clean the raw session up.
+    await raw(server, {
+      method: "DELETE",
+      headers: { ...headers, "Mcp-Session-Id": String(local.headers["mcp-session-id"]) },
+    });
+  });
+
+  it("bad input: the right status and a JSON-RPC error body, never a stack", async () => {
+    const key = { Authorization: `Bearer ${KEY_A}` };
+    const before = server.sessionCount();
+    expectRpcError(
+      await raw(server, { headers: { ...MCP_HEADERS, ...key }, body: "{not json" }),
+      400,
+      -32700,
+    );
+    expectRpcError(
+      await raw(server, { headers: { ...MCP_HEADERS, ...key }, body: '{"hello":"world"}' }),
+      400,
+      -32600,
+    );
+    expectRpcError(
+      await raw(server, {
+        headers: { ...MCP_HEADERS, ...key, "Content-Type": "text/plain" },
+        body: initializeBody(),
+      }),
+      415,
+    );
+    expectRpcError(
+      await raw(server, { headers: { ...key, "Content-Type": "application/json" }, body: initializeBody() }),
+      406,
+    );
+    expectRpcError(
+      await raw(server, { headers: { ...MCP_HEADERS, ...key }, body: Buffer.alloc(64 * 1024 + 1, 0x20) }),
+      413,
+    );
+    // A request that is not initialize, without a session: 400; an unknown session: 404.
+    expectRpcError(await raw(server, { headers: { ...MCP_HEADERS, ...key }, body: rpc("tools/list") }), 400);
+    expectRpcError(
+      await raw(server, {
+        headers: { ...MCP_HEADERS, ...key, "Mcp-Session-Id": "00000000-0000-4000-8000-000000000000" },
+        body: rpc("tools/list"),
+      }),
+      404,
+      -32001,
+    );
+    expectRpcError(await raw(server, { method: "GET", path: "/sse/../nowhere", headers: key }), 404);
+    expectRpcError(
+      await raw(server, { method: "PUT", headers: { ...MCP_HEADERS, ...key }, body: "{}" }),
+      405,
+    );
+    expect(server.sessionCount()).toBe(before);
+  });
+
+  it("a slow client gets 408 while another session keeps working", async () => {
+    const client = await connectStreamable(server, KEY_A);
+    try {
+      const { request } = await import("node:http");
+      const slow = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port: server.port,
+            method: "POST",
+            path: "/mcp",
+            headers: { ...MCP_HEADERS, Authorization: `Bearer ${KEY_A}`, "Content-Length": "5000" },
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (c) => {
+              body += c;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("error", reject);
+        req.write('{"jsonrpc":"2.0",'); // ...and never the rest
+      });
+      const meanwhile = await client.callTool({ name: "list_grades", arguments: {} });
+      expect(meanwhile.isError).toBeFalsy();
+      const answer = await slow;
+      expect(answer.status).toBe(408);
+      expect(JSON.parse(answer.body).error.message).toContain("Request Timeout");
+      expect((await client.listTools()).tools).toHaveLength(22);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe("two installations at once, each bound to its own keys", () => {
+  let server: HttpServerHandle;
+  beforeAll(async () => {
+    server = await startServer({ tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] });
+  });
+  afterAll(() => server?.close());
+
+  it("interleaved calls each see only their own tenant's tools and data, over both transports", async () => {
+    const [a, b, bSse] = await Promise.all([
+      connectStreamable(server, KEY_A),
+      connectStreamable(server, KEY_B),
+      connectSse(server, KEY_B),
+    ]);
+    try {
+      const [toolsA, toolsB, toolsBSse] = await Promise.all([a.listTools(), b.listTools(), bSse.listTools()]);
+      expect(toolsA.tools).toHaveLength(22);
+      const readOnly = [
+        "whoami",
+        "list_students",
+        "get_student",
+        "list_guardians",
+        "get_guardian",
+        "list_grades",
+        "list_employees",
+        "get_employee",
+      ];
+      expect(toolsB.tools.map((t) => t.name).sort()).toEqual(readOnly.sort());
+      expect(toolsBSse.tools.map((t) => t.name).sort()).toEqual(readOnly.sort());
+
+      const calls = await Promise.all(
+        [a, b, bSse, a, b].map((c) => c.callTool({ name: "list_students", arguments: { per_page: 1 } })),
+      );
+      const totals = calls.map((r) => structured<Page>(r).total);
+      expect(totals[0]).toBe(1242);
+      expect(totals[1]).not.toBe(1242);
+      expect(totals).toEqual([totals[0], totals[1], totals[1], totals[0], totals[1]]);
+      const whoA = structured<{ tenant_id: number }>(await a.callTool({ name: "whoami", arguments: {} }));
+      const whoB = structured<{ tenant_id: number }>(await bSse.callTool({ name: "whoami", arguments: {} }));
+      expect([whoA.tenant_id, whoB.tenant_id]).toEqual([42, SOUTH_TENANT]);
+
+      sandbox.clearRequests();
+      const denied = await b
+        .callTool({ name: "create_student", arguments: { full_name: "X" } })
+        .catch((e: Error) => e);
+      expect(denied instanceof Error ? denied.message : textOf(denied)).toContain(
+        "Unknown tool: create_student",
+      );
+      expect(sandbox.requests.filter((r) => r.method !== "GET")).toHaveLength(0);
+    } finally {
+      await Promise.all([a.close(), b.close(), bSse.close()]);
+    }
+  });
+
+  it("refuses a session id presented with another key (as unknown), and the owner is unaffected", async () => {
+    const a = await connectStreamable(server, KEY_A);
+    const aSse = await connectSse(server, KEY_A);
+    try {
+      const stolen = sessionIdOf(a)!;
+      const hijack = await raw(server, {
+        headers: { ...MCP_HEADERS, Authorization: `Bearer ${KEY_B}`, "Mcp-Session-Id": stolen },
+        body: rpc("tools/call", { name: "list_students", arguments: {} }),
+      });
+      expectRpcError(hijack, 404, -32001);
+      const hijackGet = await raw(server, {
+        method: "GET",
+        headers: { Accept: "text/event-stream", Authorization: `Bearer ${KEY_B}`, "Mcp-Session-Id": stolen },
+      });
+      expectRpcError(hijackGet, 404);
+      const hijackDelete = await raw(server, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${KEY_B}`, "Mcp-Session-Id": stolen },
+      });
+      expectRpcError(hijackDelete, 404);
+
+      // The legacy transport: its session id travels in the URL; still refused to another key.
+      const sseIds = server.sessionCount();
+      expect(sseIds).toBeGreaterThanOrEqual(2);
+      const sseSession = (aSse.transport as unknown as { _endpoint?: URL })._endpoint?.searchParams.get(
+        "sessionId",
+      );
+      expect(sseSession).toBeTruthy();
+      const hijackSse = await raw(server, {
+        path: `/messages?sessionId=${sseSession}`,
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${KEY_B}` },
+        body: rpc("tools/list"),
+      });
+      expectRpcError(hijackSse, 404);
+
+      expect((await a.listTools()).tools).toHaveLength(22);
+      expect((await aSse.listTools()).tools).toHaveLength(22);
+    } finally {
+      await Promise.all([a.close(), aSse.close()]);
+    }
+  });
+});
+
+describe("stateless", () => {
+  let server: HttpServerHandle;
+  beforeAll(async () => {
+    server = await startServer(
+      { tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] },
+      { stateless: true },
+    );
+  });
+  afterAll(() => server?.close());
+
+  it("serves each POST with a fresh server: no session id, nothing kept", async () => {
+    const [a, b] = await Promise.all([connectStreamable(server, KEY_A), connectStreamable(server, KEY_B)]);
+    try {
+      expect(sessionIdOf(a)).toBeUndefined();
+      expect((await a.listTools()).tools).toHaveLength(22);
+      expect((await b.listTools()).tools).toHaveLength(8);
+      const result = await a.callTool({ name: "list_students", arguments: { per_page: 1 } });
+      expect(structured<Page>(result).total).toBe(1242);
+      expect(server.sessionCount()).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("answers 405 to GET/DELETE, 404 to legacy SSE, and 401 without a key", async () => {
+    const key = { Authorization: `Bearer ${KEY_A}` };
+    expectRpcError(
+      await raw(server, { method: "GET", headers: { ...key, Accept: "text/event-stream" } }),
+      405,
+    );
+    expectRpcError(await raw(server, { method: "DELETE", headers: key }), 405);
+    expectRpcError(await raw(server, { method: "GET", path: "/sse", headers: key }), 404);
+    expectRpcError(await raw(server, { headers: MCP_HEADERS, body: rpc("tools/list") }), 401);
+    const list = await raw(server, { headers: { ...MCP_HEADERS, ...key }, body: rpc("tools/list") });
+    expect(list.status).toBe(200);
+    expect(list.body).toContain("list_students");
+  });
+});
+
+describe("limits", () => {
+  it("caps sessions per key and in total: 503 with Retry-After, and another key still gets in under the total", async () => {
+    const server = await startServer(
+      { tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] },
+      { limits: { maxSessionsPerKey: 2, maxSessionsTotal: 3 } },
+    );
+    const clients: Client[] = [];
+    try {
+      clients.push(await connectStreamable(server, KEY_A), await connectSse(server, KEY_A));
+      const third = await raw(server, {
+        headers: { ...MCP_HEADERS, Authorization: `Bearer ${KEY_A}` },
+        body: initializeBody(),
+      });
+      expectRpcError(third, 503);
+      expect(Number(third.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      expect(third.json().error?.message).toContain("for this API key");
+      await expect(connectSse(server, KEY_A)).rejects.toThrow();
+
+      clients.push(await connectStreamable(server, KEY_B));
+      const overTotal = await raw(server, {
+        headers: { ...MCP_HEADERS, Authorization: `Bearer ${KEY_B}` },
+        body: initializeBody(),
+      });
+      expectRpcError(overTotal, 503);
+      expect(overTotal.json().error?.message).toContain("on this server");
+      expect(server.sessionCount()).toBe(3);
+
+      // A place freed (the client ends its session) is usable again.
+      await terminate(clients[0]!);
+      await waitFor(() => server.sessionCount() === 2, 5_000, "the session to end");
+      clients.push(await connectStreamable(server, KEY_A));
+      expect((await clients.at(-1)!.listTools()).tools).toHaveLength(22);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.close();
+    }
+  });
+
+  it("closes idle sessions (both transports); a busy one stays", async () => {
+    const server = await startServer(
+      { installation: north, apiKey: KEY_A },
+      { limits: { sessionIdleMs: 500 } },
+    );
+    try {
+      const idle = await connectStreamable(server, KEY_A);
+      const idleSse = await connectSse(server, KEY_A);
+      const busy = await connectStreamable(server, KEY_A);
+      const idleId = sessionIdOf(idle)!;
+      expect(server.sessionCount()).toBe(3);
+      // Keep one session busy with a call that lasts longer than the idle timeout.
+      sandbox.injectFaults({ kind: "delay", delayMs: 1_500, match: { tool: "list_grades" } });
+      const long = busy.callTool({ name: "list_grades", arguments: {} });
+      await waitFor(() => server.sessionCount() === 1, 5_000, "idle sessions to close");
+      expect((await long).isError).toBeFalsy();
+      const gone = await raw(server, {
+        headers: { ...MCP_HEADERS, Authorization: `Bearer ${KEY_A}`, "Mcp-Session-Id": idleId },
+        body: rpc("tools/list"),
+      });
+      expectRpcError(gone, 404);
+      await Promise.all([idle.close(), idleSse.close(), busy.close()]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("rate limits tool calls per key: 429 with Retry-After; other keys unaffected", async () => {
+    const server = await startServer(
+      { tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] },
+      { limits: { toolCallsPerMinute: 6, toolCallBurst: 2 } },
+    );
+    const a = await connectStreamable(server, KEY_A);
+    const b = await connectSse(server, KEY_B);
+    try {
+      await a.callTool({ name: "whoami", arguments: {} });
+      await a.callTool({ name: "whoami", arguments: {} });
+      await expect(a.callTool({ name: "whoami", arguments: {} })).rejects.toThrow(/Too Many Requests/);
+      // Listing is not a tool call: still served.
+      expect((await a.listTools()).tools).toHaveLength(22);
+      const limited = await raw(server, {
+        headers: {
+          ...MCP_HEADERS,
+          Authorization: `Bearer ${KEY_A}`,
+          "Mcp-Session-Id": sessionIdOf(a)!,
+          "Mcp-Protocol-Version": "2025-11-25",
+        },
+        body: rpc("tools/call", { name: "whoami", arguments: {} }, 99),
+      });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      expect(limited.json()).toMatchObject({ jsonrpc: "2.0", id: 99, error: { code: -32000 } });
+      // Key B has its own budget, over the legacy transport too.
+      const two = await Promise.all([
+        b.callTool({ name: "whoami", arguments: {} }),
+        b.callTool({ name: "whoami", arguments: {} }),
+      ]);
+      expect(two.every((r) => !r.isError)).toBe(true);
+      await expect(b.callTool({ name: "whoami", arguments: {} })).rejects.toThrow(/Too Many Requests|429/);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await server.close();
+    }
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("lets calls in flight finish over both transports, refuses new work, then closes everything", async () => {
+    let onCloseCalled = false;
+    const server = await startServer(
+      { installation: north, apiKey: KEY_A },
+      {
+        onClose: async () => {
+          onCloseCalled = true;
+        },
+      },
+    );
+    const streamable = await connectStreamable(server, KEY_A);
+    const sse = await connectSse(server, KEY_A);
+    sandbox.clearRequests();
+    sandbox.injectFaults(
+      { kind: "delay", delayMs: 600, match: { tool: "list_students" } },
+      { kind: "delay", delayMs: 600, match: { tool: "list_students" } },
+    );
+    const calls = [streamable, sse].map((c) =>
+      c.callTool({ name: "list_students", arguments: { per_page: 3 } }),
+    );
+    await waitFor(() => server.inFlight() === 2, 5_000, "both calls in flight");
+    const closed = server.close();
+    // No new work while draining: a new client cannot get in.
+    await expect(connectStreamable(server, KEY_A)).rejects.toThrow();
+    expect(server.inFlight()).toBe(2);
+    const results = await Promise.all(calls);
+    for (const r of results) {
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(structured<Page>(r).data).toHaveLength(3);
+    }
+    await closed;
+    expect(onCloseCalled).toBe(true);
+    expect(server.sessionCount()).toBe(0);
+    await expect(raw(server, { method: "GET", path: "/healthz" })).rejects.toThrow();
+    await Promise.all([streamable.close(), sse.close()]);
+  });
+});
