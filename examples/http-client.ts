@@ -1,0 +1,45 @@
+/**
+ * A chatbot backend using okta-partners-mcp over Streamable HTTP with the MCP TypeScript SDK.
+ *
+ *   OKTA_MCP_API_KEY=... npx okta-partners-mcp --transport http --sandbox     # the server
+ *   OKTA_MCP_API_KEY=... npx tsx examples/http-client.ts                      # this client
+ *
+ * The API key is this server's own credential for its MCP clients; the school's platform token
+ * stays with the server and never passes through here. Read both from the environment or a
+ * secret store, never from source.
+ */
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+export async function connectOktaMcp(url: string, apiKey: string): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    // Sent on every request of the session (POST, the GET stream, DELETE).
+    requestInit: { headers: { Authorization: `Bearer ${apiKey}` } },
+  });
+  const client = new Client({ name: "school-chatbot", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+async function main(): Promise<void> {
+  const apiKey = process.env.OKTA_MCP_API_KEY;
+  if (!apiKey) throw new Error("Set OKTA_MCP_API_KEY to the key the server was started with");
+  const client = await connectOktaMcp(process.env.MCP_URL ?? "http://127.0.0.1:3333/mcp", apiKey);
+  try {
+    const { tools } = await client.listTools();
+    console.log(`${tools.length} tools: ${tools.map((t) => t.name).join(", ")}`);
+    // Hand `tools` to your model; when it asks for one, call it and give it the result:
+    const result = await client.callTool({ name: "list_students", arguments: { per_page: 3 } });
+    console.log(JSON.stringify(result.structuredContent ?? result.content, null, 2));
+  } finally {
+    await client.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
