@@ -114,7 +114,12 @@ export function parseInstallationsFile(
     );
   }
   const json = parseJson(text);
-  if (!json.ok) throw new InstallationsFileError(`${where}: ${json.message}`);
+  if (!json.ok) {
+    const position = Number(/position (\d+)/.exec(json.message)?.[1] ?? Number.NaN);
+    const before = Number.isNaN(position) ? undefined : text.slice(0, position).split("\n");
+    const at = before ? ` (line ${before.length}, column ${before.at(-1)!.length + 1})` : "";
+    throw new InstallationsFileError(`${where} is not valid JSON${at}`);
+  }
   const parsed = FileSchema.safeParse(json.value);
   if (!parsed.success) {
     const lines = parsed.error.issues
