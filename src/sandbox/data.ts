@@ -38,8 +38,7 @@ export interface School {
 
 export type SeedData = { school: School } & Record<RecordCollection, StoredRecord[]>;
 
-/** Hands out ids; the store's counters are global per collection so ids never repeat across tenants. */
-export type IdAllocator = (collection: RecordCollection) => number;
+type IdAllocator = (collection: RecordCollection) => number;
 
 export const DEMO_TENANT_ID = 42;
 export const DEMO_STUDENT_COUNT = 1242;
@@ -166,7 +165,30 @@ const STAFF: ReadonlyArray<readonly [string, number]> = [
 
 const EMAIL_DOMAINS = ["gmail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com"];
 
-export function generateTenantData(tenantId: number, allocate: IdAllocator): SeedData {
+const cache = new Map<number, SeedData>();
+
+/**
+ * The tenant's seed data, built once per process and frozen: sandboxes share it, and the store
+ * never mutates a record (updates replace it), so a test can start many sandboxes cheaply.
+ */
+export function tenantSeed(tenantId: number): SeedData {
+  let seed = cache.get(tenantId);
+  if (!seed) {
+    seed = buildTenantData(tenantId);
+    for (const name of RECORD_COLLECTIONS) for (const record of seed[name]) Object.freeze(record);
+    cache.set(tenantId, seed);
+  }
+  return seed;
+}
+
+/** Builds the data with ids from 1 in each collection; the store shifts them when they are taken. */
+export function buildTenantData(tenantId: number): SeedData {
+  const lastIds = new Map<RecordCollection, number>();
+  const allocate: IdAllocator = (collection) => {
+    const id = (lastIds.get(collection) ?? 0) + 1;
+    lastIds.set(collection, id);
+    return id;
+  };
   const rng = new Random(seedFrom("okta-sandbox", tenantId));
   const profile = tenantId === DEMO_TENANT_ID ? DEMO_PROFILE : smallProfile(rng);
   const { utcOffsetMinutes } = profile.school;

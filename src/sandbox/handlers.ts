@@ -12,7 +12,7 @@ import type { RecordCollection, StoredRecord } from "./data.js";
 import { addFieldError, type FieldErrors, notFound, validationFailed } from "./errors.js";
 import { CAPABILITIES, queueNotification, type SendBody } from "./notifications.js";
 import { reportCatalog, runReport } from "./reports.js";
-import { isRecordCollection, type Store } from "./store.js";
+import { isRecordCollection, referencedCollection, type Store } from "./store.js";
 
 export interface Installation {
   readonly token: string;
@@ -169,12 +169,8 @@ function checkReferences(
 ): void {
   const errors: FieldErrors = {};
   for (const [field, value] of Object.entries(body)) {
-    const collection = field.endsWith("_id") ? `${field.slice(0, -3)}s` : "";
-    if (
-      typeof value === "number" &&
-      isRecordCollection(collection) &&
-      !store.get(tenantId, collection, value)
-    ) {
+    const collection = referencedCollection(field);
+    if (typeof value === "number" && collection && !store.get(tenantId, collection, value)) {
       addFieldError(
         errors,
         field,

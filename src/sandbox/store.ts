@@ -6,11 +6,11 @@
  * tenant-isolation tests meaningful.
  */
 import {
-  generateTenantData,
   RECORD_COLLECTIONS,
   type RecordCollection,
   type School,
   type StoredRecord,
+  tenantSeed,
 } from "./data.js";
 import { isoWithOffset } from "./time.js";
 
@@ -29,6 +29,13 @@ export const COLLECTIONS: readonly Collection[] = [...RECORD_COLLECTIONS, "notif
 
 export function isRecordCollection(name: string): name is RecordCollection {
   return (RECORD_COLLECTIONS as readonly string[]).includes(name);
+}
+
+/** The collection a reference field points into: `grade_id` -> grades, `academic_year_id` -> academic_years. */
+export function referencedCollection(field: string): RecordCollection | undefined {
+  if (!field.endsWith("_id")) return undefined;
+  const name = `${field.slice(0, -3)}s`;
+  return isRecordCollection(name) ? name : undefined;
 }
 
 interface TenantState {
@@ -63,10 +70,28 @@ export class Store {
   /** Creates the tenant's demo data on first use. */
   ensureTenant(tenantId: number): void {
     if (this.tenants.has(tenantId)) return;
-    const seed = generateTenantData(tenantId, (collection) => this.nextId(collection));
-    const collections = Object.fromEntries(
-      RECORD_COLLECTIONS.map((name) => [name, new Map(seed[name].map((r) => [r.id, r]))]),
-    ) as TenantState["collections"];
+    const seed = tenantSeed(tenantId);
+    // Seed ids start at 1 per collection; shift them (and the references) past the ids in use.
+    const offsets = new Map(RECORD_COLLECTIONS.map((name) => [name, this.lastIds.get(name) ?? 0]));
+    const shifted = (record: StoredRecord): StoredRecord => {
+      if (RECORD_COLLECTIONS.every((name) => offsets.get(name) === 0)) return record;
+      const copy: StoredRecord = { ...record };
+      for (const [field, value] of Object.entries(record)) {
+        const target = field === "id" ? undefined : referencedCollection(field);
+        if (typeof value === "number" && target) copy[field] = value + offsets.get(target)!;
+      }
+      return copy;
+    };
+    const collections = {} as TenantState["collections"];
+    for (const name of RECORD_COLLECTIONS) {
+      const offset = offsets.get(name)!;
+      const records = seed[name].map((record) => {
+        const moved = shifted(record);
+        return offset === 0 ? moved : { ...moved, id: record.id + offset };
+      });
+      collections[name] = new Map(records.map((r) => [r.id, r]));
+      this.lastIds.set(name, offset + records.length);
+    }
     this.tenants.set(tenantId, { school: seed.school, collections, notifications: [] });
   }
 
