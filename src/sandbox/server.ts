@@ -129,6 +129,9 @@ export function createRequestListener(
       delayMs: deps.faults.latencyMs,
       drop: false,
     };
+    // Logged as sent, even when the request is refused before the key is looked at (e.g. a 503).
+    const key = req.headers["idempotency-key"];
+    if (typeof key === "string") state.log.idempotencyKey = key;
 
     const body = await readBody(req);
     if (body.kind === "aborted") return;
@@ -249,7 +252,6 @@ export function createRequestListener(
     if (!IDEMPOTENCY_KEY.test(key)) {
       throw badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is best).");
     }
-    state.log.idempotencyKey = key;
     const begin = deps.idempotency.begin(
       installation.key,
       key,
