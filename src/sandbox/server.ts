@@ -138,7 +138,7 @@ export function createRequestListener(
 
     let reply: Reply;
     try {
-      reply = process(req, state, body);
+      reply = decide(req, state, body);
     } catch (error) {
       reply = errorReply(error);
     }
@@ -169,7 +169,8 @@ export function createRequestListener(
     deps.logger.debug({ method, path, status: reply.status, tool: state.log.tool }, "sandbox request");
   }
 
-  function process(req: IncomingMessage, state: RequestState, body: Body): Reply {
+  /** The answer to a request, or a thrown ApiError; changes state only once everything checks out. */
+  function decide(req: IncomingMessage, state: RequestState, body: Body): Reply {
     const { method, path } = state;
     if (path === OPENAPI_PATH && method === "GET") return { status: 200, body: deps.openapi() };
     if (!path.startsWith(`${BASE_PATH}/`)) throw notFound(`No endpoint ${method} ${path}`);
