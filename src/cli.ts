@@ -3,7 +3,7 @@
  * The bin: flags and environment -> a transport. Every failure at start is one clear line on
  * stderr and a non-zero exit; stdout is left to the protocol.
  */
-import { resolveBaseUrl, resolveToken } from "./client/config.js";
+import { resolveBaseUrl, resolveTokenSource } from "./client/config.js";
 import { type Config, ConfigError, parseCli, USAGE } from "./config.js";
 import { Installation } from "./installation.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -29,7 +29,7 @@ export function serverOptionsOf(config: Config): ServerOptions {
 
 async function serveOne(config: Config, logger: Logger): Promise<void> {
   let baseUrl: string;
-  let token: string;
+  let token: string | (() => string);
   let stopSandbox = async () => {};
   if (config.sandbox) {
     const sandbox = await startSandbox({
@@ -43,7 +43,7 @@ async function serveOne(config: Config, logger: Logger): Promise<void> {
   } else {
     try {
       baseUrl = resolveBaseUrl(process.env);
-      token = resolveToken(process.env);
+      token = resolveTokenSource(process.env);
     } catch (error) {
       fail(
         `${(error as Error).message}\nSet OKTA_PARTNER_TOKEN (or OKTA_PARTNER_TOKEN_FILE), or try the demo: okta-partners-mcp --sandbox`,

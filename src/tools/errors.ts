@@ -28,7 +28,8 @@ export class DeclinedError extends Error {
 }
 
 export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
-  const fields: Record<string, string[]> = {};
+  // No prototype: an argument named `constructor` or `__proto__` must stay a plain field name.
+  const fields: Record<string, string[]> = Object.create(null);
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
@@ -85,6 +86,7 @@ export function messageForApiError(error: ApiError, endpoint: Endpoint): string 
         const write = error.maybeApplied ? ` ${retryHint(error)}` : " Try again in a moment.";
         return `The platform is unavailable (${error.status})${tries}.${write}`;
       }
+      if (error.code === "aborted") return "Cancelled by the client before the platform answered.";
       if (error.status === 0) {
         const write = error.maybeApplied ? ` ${retryHint(error)}` : " Try again in a moment.";
         return `The platform could not be reached or did not answer in time${tries}.${write}`;
