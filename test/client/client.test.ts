@@ -194,11 +194,12 @@ describe("OktaClient retries", () => {
     );
     const started = performance.now();
     const err = await failure(
-      client(server.url, { deadlineMs: 2_000 }).request({ method: "GET", path: "/whoami" }),
+      client(server.url, { deadlineMs: 10_000 }).request({ method: "GET", path: "/whoami" }),
     );
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err).toMatchObject({ status: 429, code: "rate_limited", retryAfterSeconds: 30, attempts: 1 });
-    expect(performance.now() - started).toBeLessThan(500);
+    // Sleeping would take the whole 10 s budget; half of it is slack for a busy machine.
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(server.received).toHaveLength(1);
   });
 
@@ -332,13 +333,14 @@ describe("OktaClient retries", () => {
     expect(err).toBeInstanceOf(NetworkError);
     expect(err).toMatchObject({ status: 0, code: "timeout", maybeApplied: false });
     // 100 ms attempts with no backoff in a 350 ms budget: 4 attempts, the last cut by the deadline
-    // (3 if timers run late on a busy machine).
-    expect(err.attempts).toBeGreaterThanOrEqual(3);
+    // (fewer if timers run late on a busy machine).
+    expect(err.attempts).toBeGreaterThanOrEqual(2);
     expect(err.attempts).toBeLessThanOrEqual(4);
     expect(server.received).toHaveLength(err.attempts);
     expect(err.message).toContain("deadline");
     expect(elapsed).toBeGreaterThanOrEqual(340);
-    expect(elapsed).toBeLessThan(700);
+    // The deadline bounds the call; the slack is for a busy machine, not a performance claim.
+    expect(elapsed).toBeLessThan(3_000);
   });
 
   it("never puts the token in errors, serialized errors or stacks", async () => {
@@ -383,7 +385,8 @@ describe("OktaClient cancellation and rate limits", () => {
     );
     expect(err).toBeInstanceOf(RequestAbortedError);
     expect(err).toMatchObject({ status: 0, code: "aborted", attempts: 1, maybeApplied: true });
-    expect(performance.now() - started).toBeLessThan(500);
+    // Without the abort the attempt would hang for its 10 s timeout; the slack is for busy cores.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it("aborts a wait between attempts", async () => {
@@ -395,7 +398,8 @@ describe("OktaClient cancellation and rate limits", () => {
       client(server.url).request({ method: "GET", path: "/x", signal: controller.signal }),
     );
     expect(err).toBeInstanceOf(RequestAbortedError);
-    expect(performance.now() - started).toBeLessThan(600);
+    // Without the abort the wait would be the full 2 s Retry-After.
+    expect(performance.now() - started).toBeLessThan(1_800);
     expect(server.received).toHaveLength(1);
   });
 

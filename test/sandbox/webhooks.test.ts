@@ -141,10 +141,11 @@ describe("outgoing webhooks", () => {
     const { sandbox, call } = await start({ webhook: { url: hook.url, secret } });
     const started = Date.now();
     expect((await call("/education/guardians", { json: { full_name: "Fast Answer" } })).status).toBe(201);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // The receiver hangs until the 10 s attempt timeout: an answer well before it proves no waiting.
+    expect(Date.now() - started).toBeLessThan(6000);
     await vi.waitFor(() => expect(hook.received).toHaveLength(1));
     const stopping = Date.now();
     await sandbox.stop();
-    expect(Date.now() - stopping).toBeLessThan(2000);
+    expect(Date.now() - stopping).toBeLessThan(6000);
   });
 });
