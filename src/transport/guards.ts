@@ -174,14 +174,7 @@ export function sendRpcError(
     if (!res.writableEnded) res.end();
     return;
   }
-  const body = JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id });
-  res.writeHead(status, {
-    ...BASE_HEADERS,
-    "Content-Type": "application/json",
-    "Content-Length": String(Buffer.byteLength(body)),
-    ...headers,
-  });
-  res.end(body);
+  sendJson(res, status, { jsonrpc: "2.0", error: { code, message }, id }, headers);
 }
 
 export function sendJson(

@@ -4,6 +4,7 @@
  * key and in total, with a reservation so concurrent initializes cannot overshoot) and closes
  * sessions left idle.
  */
+import type { ServerResponse } from "node:http";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   isJSONRPCErrorResponse,
@@ -11,6 +12,7 @@ import {
   isJSONRPCResultResponse,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Caller } from "./client-auth.js";
+import { RpcCode, sendRpcError } from "./guards.js";
 
 export interface SessionLimits {
   maxPerKey: number;
@@ -173,4 +175,23 @@ export function followRequests(
       }
     }
   };
+}
+
+/** The one answer to a refused admission: 503 with how long until a session likely frees up. */
+export function refuseSessionCap(
+  res: ServerResponse,
+  admission: Extract<Admission, { ok: false }>,
+  headers: Record<string, string>,
+): void {
+  const which = admission.scope === "key" ? "for this API key" : "on this server";
+  sendRpcError(
+    res,
+    503,
+    RpcCode.ServerError,
+    `Service Unavailable: too many sessions ${which}; retry later`,
+    {
+      ...headers,
+      "Retry-After": String(admission.retryAfterSeconds),
+    },
+  );
 }

@@ -9,7 +9,7 @@ import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { RpcCode, readRpcBody, sendRpcError } from "./guards.js";
 import { admitToolCalls } from "./rate-limit.js";
-import { followRequests, type Session } from "./sessions.js";
+import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
 
 export const MESSAGES_PATH = "/messages";
 
@@ -26,17 +26,7 @@ export class LegacySseEndpoint {
     const admission = sessions.admit(caller.keyId);
     if (!admission.ok) {
       logger.warn({ keyId: caller.keyId, cap: admission.scope }, "session cap reached; SSE stream refused");
-      const which = admission.scope === "key" ? "for this API key" : "on this server";
-      return sendRpcError(
-        res,
-        503,
-        RpcCode.ServerError,
-        `Service Unavailable: too many sessions ${which}; retry later`,
-        {
-          ...headers,
-          "Retry-After": String(admission.retryAfterSeconds),
-        },
-      );
+      return refuseSessionCap(res, admission, headers);
     }
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     const server = this.ctx.serverFor(caller);

@@ -12,7 +12,7 @@ import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards.js";
 import { admitToolCalls } from "./rate-limit.js";
-import { followRequests, type Session } from "./sessions.js";
+import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
 
 export class StreamableEndpoint {
   constructor(
@@ -117,17 +117,7 @@ export class StreamableEndpoint {
     const admission = sessions.admit(caller.keyId);
     if (!admission.ok) {
       logger.warn({ keyId: caller.keyId, cap: admission.scope }, "session cap reached; initialize refused");
-      const which = admission.scope === "key" ? "for this API key" : "on this server";
-      return sendRpcError(
-        res,
-        503,
-        RpcCode.ServerError,
-        `Service Unavailable: too many sessions ${which}; retry later`,
-        {
-          ...headers,
-          "Retry-After": String(admission.retryAfterSeconds),
-        },
-      );
+      return refuseSessionCap(res, admission, headers);
     }
     const server = this.ctx.serverFor(caller);
     let registered = false;
