@@ -71,7 +71,7 @@ export interface Endpoint {
 
 // ---- shared request pieces ----
 
-const IdParam = z.object({ id: Id.describe("Record id") }).strict();
+const IdParam = z.object({ id: Id }).strict();
 export const ReportKey = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,63}$/, "Must be a report key from list_reports, e.g. attendance_summary");

@@ -37,7 +37,7 @@ const text = (max: number) => z.string().trim().min(1, "Must not be empty").max(
 // ---- write bodies (POST/PATCH) ----
 
 export const StudentFields = {
-  full_name: text(200).describe("Full name"),
+  full_name: text(200),
   national_id: text(32).describe("National / residency id"),
   birth_date: BirthDate.describe("YYYY-MM-DD"),
   gender: Gender,
@@ -47,7 +47,7 @@ export const StudentFields = {
 };
 
 export const GuardianFields = {
-  full_name: text(200).describe("Full name"),
+  full_name: text(200),
   phone: Phone.describe("E.164, e.g. +966501234567"),
   email: Email,
   relation: Relation,

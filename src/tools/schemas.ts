@@ -28,7 +28,10 @@ export const IdempotencyKey = z
   .string()
   .regex(/^[A-Za-z0-9_-]{8,128}$/, "Must be 8-128 letters, digits, - or _ (a UUID works)");
 
-const idempotencyOption = IdempotencyKey.optional();
+/** Said on every write because a model deciding to repeat one reads the tool, not the instructions. */
+const idempotencyOption = IdempotencyKey.optional().describe(
+  "A new key repeats an identical write on purpose",
+);
 
 /**
  * Some clients send nested objects as JSON strings; run_report's `params` accepts both.
@@ -119,7 +122,7 @@ const ENFORCED_NOT_SHOWN = new Set([
   "maxItems",
 ]);
 /** Bounds so large they say nothing but "a number". */
-const NOISE_BOUND = 1_000_000;
+const NOISE_BOUND = 5_000;
 
 /**
  * Removes what costs tokens in every conversation and tells a model nothing it needs (pure).
