@@ -207,7 +207,7 @@ export const CATALOG = [
     "/education/guardians/{id}",
     "education.guardians.read",
     GuardianRecord,
-    "One guardian by id, with phone and email for contacting them.",
+    "One guardian by id, with phone and email.",
   ),
   {
     tool: "create_guardian",
@@ -267,7 +267,7 @@ export const CATALOG = [
     "/education/grades",
     "education.grades.read",
     GradeRecord,
-    "Grade levels (e.g. Grade 5); ids used by students and sections.",
+    "Grade levels (e.g. Grade 5).",
   ),
   list(
     "list_sections",
@@ -284,7 +284,7 @@ export const CATALOG = [
     "/education/academic-years",
     "education.academic_years.read",
     AcademicYearRecord,
-    "Academic years with dates; is_current marks this year.",
+    "Academic years; is_current marks this one.",
   ),
   list(
     "list_terms",
