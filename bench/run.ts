@@ -1,0 +1,288 @@
+/**
+ * `npm run bench [-- --quick] [-- --only overhead,load,cold,memory,paging,context]`
+ *
+ * Every figure is a median over repeated runs with its spread, measured side by side in one run on
+ * this machine: a shared, noisy 2-core box, so ratios and medians mean more than any single time.
+ * Prints a table and writes bench/results/latest.json (gitignored). Loopback only; every loop is
+ * bounded in count and time. Needs `npm run build` first (the servers run as shipped, on dist/).
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { type ColdStartResult, coldStart } from "./lib/cold-start.js";
+import { type ContextCost, contextCost, contextCostTable } from "./lib/context.js";
+import { directLoad, type LoadRun, mcpLoad } from "./lib/http-load.js";
+import { type MemoryResult, memory } from "./lib/memory.js";
+import { type OverheadResult, perCallOverhead } from "./lib/overhead.js";
+import { type PagingResult, paging } from "./lib/paging.js";
+import { CLI, ROOT, startBenchHttpServer, startSandboxProcess } from "./lib/procs.js";
+import { fmt, fmtSpread, type Spread, spread } from "./lib/stats.js";
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const onlyArg = argv.find((a) => a.startsWith("--only"));
+const only = onlyArg
+  ? new Set((onlyArg.includes("=") ? onlyArg.split("=")[1]! : argv[argv.indexOf(onlyArg) + 1]!).split(","))
+  : undefined;
+const wants = (part: string) => !only || only.has(part);
+
+const plan = quick
+  ? {
+      calls: 300,
+      callRounds: 3,
+      warmup: 30,
+      loadSeconds: 2,
+      loadRounds: 1,
+      coldRounds: 5,
+      memRounds: 1,
+      sessions: 1000,
+      pagingRounds: 2,
+    }
+  : {
+      calls: 1000,
+      callRounds: 5,
+      warmup: 100,
+      loadSeconds: 4,
+      loadRounds: 2,
+      coldRounds: 15,
+      memRounds: 2,
+      sessions: 1000,
+      pagingRounds: 5,
+    };
+
+if (!existsSync(CLI)) {
+  process.stderr.write("bench: dist/cli.js is missing; run `npm run build` first\n");
+  process.exit(1);
+}
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
+const LOAD_MODES = ["direct", "floor-stateful", "stateful", "floor-stateless", "stateless"] as const;
+type LoadMode = (typeof LOAD_MODES)[number];
+
+interface LoadFigure {
+  mode: LoadMode;
+  clients: number;
+  callsPerSecond: Spread;
+  p50Ms: Spread;
+  p99Ms: Spread;
+  errors: number;
+  calls: number;
+  firstError?: string;
+}
+
+const results: {
+  when: string;
+  machine: Record<string, unknown>;
+  plan: typeof plan;
+  overhead?: OverheadResult;
+  load?: { seconds: number; rounds: number; runs: LoadFigure[]; ratios: Record<string, Spread> };
+  coldStart?: ColdStartResult;
+  memory?: MemoryResult;
+  paging?: PagingResult;
+  context?: ContextCost;
+} = {
+  when: new Date().toISOString(),
+  machine: {
+    node: process.version,
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    platform: process.platform,
+  },
+  plan,
+};
+
+const started = performance.now();
+const sandbox = await startSandboxProcess();
+try {
+  if (wants("overhead")) {
+    log(`per-call overhead: ${plan.calls} calls x 2 reads x 3 paths...`);
+    results.overhead = await perCallOverhead(sandbox, {
+      calls: plan.calls,
+      rounds: plan.callRounds,
+      warmup: plan.warmup,
+    });
+  }
+  if (wants("load")) {
+    const runs: LoadFigure[] = [];
+    const ratios: Record<string, number[]> = {};
+    const addRatio = (key: string, value: number) => {
+      ratios[key] = [...(ratios[key] ?? []), value];
+    };
+    for (const clients of [50, 200]) {
+      const perMode = Object.fromEntries(LOAD_MODES.map((m) => [m, [] as LoadRun[]])) as Record<
+        LoadMode,
+        LoadRun[]
+      >;
+      for (let round = 0; round < plan.loadRounds; round++) {
+        for (const mode of LOAD_MODES) {
+          log(
+            `HTTP load: ${mode}, ${clients} clients, ${plan.loadSeconds} s (round ${round + 1}/${plan.loadRounds})...`,
+          );
+          if (mode === "direct") {
+            perMode.direct.push(await directLoad(sandbox, clients, plan.loadSeconds));
+          } else {
+            const server = await startBenchHttpServer(sandbox, {
+              stateless: mode.endsWith("stateless"),
+              floor: mode.startsWith("floor"),
+            });
+            try {
+              perMode[mode].push(await mcpLoad(server, clients, plan.loadSeconds));
+            } finally {
+              await server.stop();
+            }
+          }
+        }
+        const d = perMode.direct[round]!.callsPerSecond;
+        for (const mode of LOAD_MODES.slice(1)) {
+          addRatio(`${mode}/${clients}`, perMode[mode][round]!.callsPerSecond / d);
+        }
+        for (const mode of ["stateful", "stateless"] as const) {
+          addRatio(
+            `${mode}-vs-floor/${clients}`,
+            perMode[mode][round]!.callsPerSecond / perMode[`floor-${mode}`][round]!.callsPerSecond,
+          );
+        }
+      }
+      for (const [mode, list] of Object.entries(perMode)) {
+        runs.push({
+          mode: mode as LoadMode,
+          clients,
+          callsPerSecond: spread(list.map((r) => r.callsPerSecond)),
+          p50Ms: spread(list.map((r) => r.latencyMs.p50)),
+          p99Ms: spread(list.map((r) => r.latencyMs.p99)),
+          errors: list.reduce((s, r) => s + r.errors, 0),
+          calls: list.reduce((s, r) => s + r.calls, 0),
+          firstError: list.find((r) => r.firstError)?.firstError,
+        });
+      }
+    }
+    results.load = {
+      seconds: plan.loadSeconds,
+      rounds: plan.loadRounds,
+      runs,
+      ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, spread(v)])),
+    };
+  }
+  if (wants("cold")) {
+    log(`cold start: ${plan.coldRounds} rounds...`);
+    results.coldStart = await coldStart(sandbox, plan.coldRounds);
+  }
+  if (wants("memory")) {
+    log(`memory: idle RSS and ${plan.sessions} HTTP sessions...`);
+    results.memory = await memory(sandbox, { rounds: plan.memRounds, sessions: plan.sessions });
+  }
+  if (wants("paging")) {
+    log("paging: all students...");
+    results.paging = await paging(sandbox, plan.pagingRounds);
+  }
+  if (wants("context")) {
+    log("context cost...");
+    results.context = await contextCost();
+  }
+} finally {
+  await sandbox.stop();
+}
+const totalSeconds = (performance.now() - started) / 1000;
+
+// ---- report ----
+const out: string[] = [];
+const ms = (v: number) => fmt(v, " ms");
+out.push(
+  `# Benchmarks${quick ? " (--quick)" : ""}`,
+  "",
+  `${results.when} · Node ${process.version} · ${cpus().length} x ${cpus()[0]?.model ?? "cpu"} · ${results.machine.memGiB} GiB · ${fmt(totalSeconds, " s")} total`,
+  "",
+);
+const o = results.overhead;
+if (o) {
+  out.push(
+    `## Per-call overhead (${o.calls} calls per path and read, interleaved, ${o.rounds} rounds)`,
+    "",
+    "| read | (a) direct p50 / p99 | (b) SDK floor p50 / p99 | (c) ours p50 / p99 | our work c-b-a p50, median of rounds (IQR) | paired c-b-a p50 | c-b-a p99 |",
+    "|---|---|---|---|---|---|---|",
+  );
+  for (const [name, t] of Object.entries(o.tools)) {
+    out.push(
+      `| ${name} (${t.resultBytes} B result) | ${ms(t.direct.p50)} / ${ms(t.direct.p99)} | ${ms(t.floor.p50)} / ${ms(t.floor.p99)} | ${ms(t.ours.p50)} / ${ms(t.ours.p99)} | **${fmtSpread(t.ourWorkP50, " ms")}** | ${fmtSpread(t.ourWorkPairedP50, " ms")} | ${fmt(t.ourWorkP99.median, " ms")} |`,
+    );
+  }
+  out.push("", "Target: our work < 0.25 ms at p50.", "");
+}
+const l = results.load;
+if (l) {
+  out.push(
+    `## HTTP load (get_student in a loop, ${l.seconds} s per run, ${l.rounds} round(s), medians)`,
+    "",
+    "| path | clients | calls/s (IQR) | p50 | p99 | errors / calls | vs direct | vs SDK floor |",
+    "|---|---:|---|---|---|---|---|---|",
+  );
+  const label: Record<LoadMode, string> = {
+    direct: "direct to the sandbox (GET)",
+    "floor-stateful": "SDK floor over HTTP, stateful (constant, no API call)",
+    stateful: "**ours**, Streamable HTTP, stateful",
+    "floor-stateless": "SDK floor over HTTP, stateless (constant, no API call)",
+    stateless: "**ours**, Streamable HTTP, stateless",
+  };
+  for (const r of l.runs) {
+    const ratio = r.mode === "direct" ? "" : fmt(l.ratios[`${r.mode}/${r.clients}`]!.median, "x");
+    const vsFloor =
+      r.mode === "stateful" || r.mode === "stateless"
+        ? fmt(l.ratios[`${r.mode}-vs-floor/${r.clients}`]!.median, "x")
+        : "";
+    out.push(
+      `| ${label[r.mode]} | ${r.clients} | ${fmt(r.callsPerSecond.median)} (${fmt(r.callsPerSecond.iqr)}) | ${ms(r.p50Ms.median)} | ${ms(r.p99Ms.median)} | ${r.errors} / ${r.calls} | ${ratio} | ${vsFloor} |`,
+    );
+  }
+  const firstError = l.runs.find((r) => r.firstError);
+  if (firstError)
+    out.push("", `First error (${firstError.mode}/${firstError.clients}): ${firstError.firstError}`);
+  out.push("", "Target: >= 0.5x direct throughput, no errors.", "");
+}
+const c = results.coldStart;
+if (c) {
+  out.push(
+    `## Cold start (spawn to answer, ${c.ratioInit.rounds} rounds, median (IQR))`,
+    "",
+    "| process | to initialize answer | to first tools/list answer |",
+    "|---|---|---|",
+    `| bare \`node -e ''\` (to exit) | ${fmtSpread(c.bareNodeMs, " ms")} | |`,
+    `| SDK floor server | ${fmtSpread(c.floor.initMs, " ms")} | ${fmtSpread(c.floor.listMs, " ms")} |`,
+    `| ours (\`node dist/cli.js\`, incl. GET /whoami) | ${fmtSpread(c.ours.initMs, " ms")} | ${fmtSpread(c.ours.listMs, " ms")} |`,
+    `| ours / floor | **${fmtSpread(c.ratioInit, "x")}** | **${fmtSpread(c.ratioList, "x")}** |`,
+    "",
+    "Target: within 1.25x of the floor.",
+    "",
+  );
+}
+const m = results.memory;
+if (m) {
+  out.push(
+    "## Memory (RSS)",
+    "",
+    `- idle over stdio after one call: ours ${fmtSpread(m.idleRssMiB.ours, " MiB")}, SDK floor ${fmtSpread(m.idleRssMiB.floor, " MiB")}`,
+    `- Streamable HTTP, ${m.sessions.count} sessions open: ${fmt(m.sessions.baseRssMiB.median, " MiB")} -> ${fmt(m.sessions.withSessionsRssMiB.median, " MiB")}, **${fmtSpread(m.sessions.perSessionKiB, " KiB")} per session**`,
+    "",
+  );
+}
+const p = results.paging;
+if (p) {
+  out.push(
+    `## Paging (${p.students} students, per_page ${p.perPage}, ${p.pages} pages)`,
+    "",
+    `- one \`all_pages\` call: ${fmtSpread(p.allPagesMs, " ms")} (result ${Math.round(p.allPagesResultBytes / 1024)} KiB)`,
+    `- page by page through MCP (${p.pages} calls following \`next\`): ${fmtSpread(p.pageByPageMs, " ms")}`,
+    `- the same ${p.pages} pages directly with the API client: ${fmtSpread(p.directMs, " ms")}`,
+    "",
+  );
+}
+if (results.context) out.push("## Context cost", "", contextCostTable(results.context), "");
+
+const report = out.join("\n");
+process.stdout.write(`${report}\n`);
+const dir = join(ROOT, "bench", "results");
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, "latest.json"), `${JSON.stringify({ ...results, totalSeconds }, null, 2)}\n`);
+writeFileSync(join(dir, "latest.md"), `${report}\n`);
+log(`wrote bench/results/latest.json and latest.md (${fmt(totalSeconds, " s")})`);
