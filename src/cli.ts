@@ -6,10 +6,13 @@
 import { resolveBaseUrl, resolveTokenSource } from "./client/config.js";
 import { type Config, ConfigError, parseCli, USAGE } from "./config.js";
 import { Installation } from "./installation.js";
+import { type WatchOptions, watchOptionsFromEnv } from "./live/watch.js";
 import { createLogger, type Logger } from "./logger.js";
 import { runSandboxCli } from "./sandbox/cli.js";
 import { startSandbox } from "./sandbox/index.js";
 import type { ServerOptions } from "./server.js";
+import { createSharedStore } from "./store/index.js";
+import type { SharedStore } from "./store/shared-store.js";
 import { serveStdio } from "./transport/stdio.js";
 import { VERSION } from "./version.js";
 
@@ -27,7 +30,12 @@ export function serverOptionsOf(config: Config): ServerOptions {
   };
 }
 
-async function serveOne(config: Config, logger: Logger): Promise<void> {
+async function serveOne(
+  config: Config,
+  logger: Logger,
+  store: SharedStore,
+  watch: WatchOptions,
+): Promise<void> {
   let baseUrl: string;
   let token: string | (() => string);
   let stopSandbox = async () => {};
@@ -51,15 +59,27 @@ async function serveOne(config: Config, logger: Logger): Promise<void> {
     }
   }
 
-  const installation = new Installation({ baseUrl, token, logger, sandbox: config.sandbox });
+  const installation = new Installation({
+    baseUrl,
+    token,
+    logger,
+    sandbox: config.sandbox,
+    sharedStore: store,
+  });
   try {
     await installation.refreshWhoami();
   } catch (error) {
     await stopSandbox();
     fail(`could not read GET /whoami at ${baseUrl}: ${(error as Error).message}`);
   }
+  // A rotated token file and a changed grant reach every session without a restart.
+  const tokenFile = process.env.OKTA_PARTNER_TOKEN?.trim()
+    ? undefined
+    : process.env.OKTA_PARTNER_TOKEN_FILE?.trim();
+  installation.watch({ ...watch, tokenFile: config.sandbox ? undefined : tokenFile });
   const close = async () => {
     await installation.close();
+    await store.close();
     await stopSandbox();
     process.exit(0);
   };
@@ -71,6 +91,7 @@ async function serveOne(config: Config, logger: Logger): Promise<void> {
       options: serverOptionsOf(config),
       logger,
       onClose: close,
+      store,
     });
   } else {
     await serveStdio(installation, serverOptionsOf(config), logger, close);
@@ -96,12 +117,30 @@ async function main(): Promise<void> {
       return runSandboxCli(request.argv);
     case "serve": {
       const logger = createLogger();
+      let store: SharedStore;
+      let watch: WatchOptions;
+      try {
+        watch = watchOptionsFromEnv(process.env);
+        store = await createSharedStore(process.env, logger);
+      } catch (error) {
+        fail((error as Error).message);
+      }
       if (request.installationsFile) {
         // Many installations: the HTTP transport loads, validates and owns them.
         const { serveHttp } = await import("./transport/http.js");
-        return serveHttp({ config: request, options: serverOptionsOf(request), logger });
+        return serveHttp({
+          config: request,
+          options: serverOptionsOf(request),
+          logger,
+          store,
+          watch,
+          onClose: async () => {
+            await store.close();
+            process.exit(0);
+          },
+        });
       }
-      return serveOne(request, logger);
+      return serveOne(request, logger, store, watch);
     }
   }
 }

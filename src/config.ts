@@ -31,6 +31,9 @@ Environment:
   OKTA_PARTNER_TOKEN        the installation token (or OKTA_PARTNER_TOKEN_FILE: a file holding it)
   OKTA_API_BASE_URL         default https://getokta.io/api/apps
   OKTA_MCP_API_KEY          HTTP: the key MCP clients must send (made and printed once if unset)
+  OKTA_WEBHOOK_SECRET       HTTP: verifies POST /webhooks/okta (and OKTA_WEBHOOK_SECRET_PREVIOUS)
+  OKTA_WHOAMI_REFRESH_SECONDS  re-read the grant this often (default 300; 0: never)
+  REDIS_URL                 shared state for several instances (default: in memory)
   LOG_LEVEL                 pino level, default info (logs go to stderr)
 `;
 

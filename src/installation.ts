@@ -5,8 +5,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { OktaClient } from "./client/client.js";
+import { EventLog } from "./live/events.js";
+import { type WatchOptions, watchInstallation } from "./live/watch.js";
 import type { Logger } from "./logger.js";
 import { type ReportDefinition, Whoami } from "./platform/records.js";
+import { KEY_PREFIX, type SharedStore } from "./store/shared-store.js";
+import { SharedWriteStore } from "./store/write-store.js";
 import { WriteMemory, type WriteMemoryStore } from "./tools/write-memory.js";
 
 export interface InstallationOptions {
@@ -18,6 +22,8 @@ export interface InstallationOptions {
   sandbox?: boolean;
   replayWindowMs?: number;
   writeStore?: WriteMemoryStore;
+  /** Shared state across instances; the write memory lives there unless `writeStore` is given. */
+  sharedStore?: SharedStore;
   /** A label for logs when several installations share a process. */
   name?: string;
 }
@@ -32,6 +38,11 @@ export interface StoredReportRun {
 
 const REPORT_CATALOG_TTL_MS = 5 * 60 * 1000;
 const MAX_STORED_RUNS = 50;
+/** A model retrying a refused tool must not turn into a whoami storm: one re-read per window. */
+const SCOPE_DENIED_REREAD_GAP_MS = 10_000;
+
+/** Scopes as one comparable string, order-free. */
+const scopeKey = (scopes: readonly string[]) => [...scopes].sort().join(" ");
 
 export class Installation {
   readonly client: OktaClient;
@@ -41,19 +52,77 @@ export class Installation {
   #whoami?: Whoami;
   #reportCatalog?: { at: number; reports: ReportDefinition[] };
   readonly #runs = new Map<string, StoredReportRun>();
+  /** Recent webhook events of this tenant, and the sessions listening to them. */
+  readonly events = new EventLog();
+  readonly #scopeListeners = new Set<(scopes: readonly string[]) => void>();
+  #refreshing?: Promise<Whoami>;
+  #lastDeniedReread = Number.NEGATIVE_INFINITY;
+  #stopWatching?: () => void;
 
   constructor(readonly options: InstallationOptions) {
     this.client = new OktaClient({ baseUrl: options.baseUrl, token: options.token, logger: options.logger });
-    this.writeMemory = new WriteMemory(options.writeStore, options.replayWindowMs);
+    const writeStore =
+      options.writeStore ??
+      (options.sharedStore
+        ? new SharedWriteStore(options.sharedStore, () => this.storeNamespace)
+        : undefined);
+    this.writeMemory = new WriteMemory(writeStore, options.replayWindowMs);
     this.sandbox = options.sandbox ?? false;
     this.name = options.name ?? "default";
   }
 
-  /** Reads `GET /whoami` (again); the granted scopes decide which tools exist. */
+  /**
+   * Reads `GET /whoami` (again); the granted scopes decide which tools exist. When they changed,
+   * every server made for this installation (each live session, stdio or HTTP) is told.
+   */
   async refreshWhoami(): Promise<Whoami> {
+    // Concurrent callers (a timer, a token change, a 403) share one request.
+    this.#refreshing ??= this.#readWhoami().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #readWhoami(): Promise<Whoami> {
     const res = await this.client.request<unknown>({ method: "GET", path: "/whoami" });
-    this.#whoami = Whoami.parse(res.body);
-    return this.#whoami;
+    const next = Whoami.parse(res.body);
+    const before = this.#whoami;
+    this.#whoami = next;
+    if (before && before.tenant_id !== next.tenant_id) {
+      this.options.logger.warn(
+        { installation: this.name, before: before.tenant_id, after: next.tenant_id },
+        "the token now belongs to another tenant",
+      );
+    }
+    if (before && scopeKey(before.scopes) !== scopeKey(next.scopes)) {
+      this.options.logger.info(
+        { installation: this.name, scopes: next.scopes, sessions: this.#scopeListeners.size },
+        "granted scopes changed; updating every session",
+      );
+      for (const listener of this.#scopeListeners) listener(next.scopes);
+    }
+    return next;
+  }
+
+  /** Called with the new scopes after a change; returns the function that stops listening. */
+  onScopesChanged(listener: (scopes: readonly string[]) => void): () => void {
+    this.#scopeListeners.add(listener);
+    return () => this.#scopeListeners.delete(listener);
+  }
+
+  /** The platform refused a call for a missing scope: the grant may have changed, so look again. */
+  noteScopeDenied(now = Date.now()): void {
+    if (now - this.#lastDeniedReread < SCOPE_DENIED_REREAD_GAP_MS) return;
+    this.#lastDeniedReread = now;
+    void this.refreshWhoami().catch((error: unknown) =>
+      this.options.logger.warn({ err: { message: (error as Error).message } }, "whoami re-read failed"),
+    );
+  }
+
+  /** Follows a token file and re-reads whoami periodically, until close(). */
+  watch(options: WatchOptions = {}): void {
+    this.#stopWatching?.();
+    this.#stopWatching = watchInstallation(() => this.refreshWhoami(), options, this.options.logger);
   }
 
   get whoami(): Whoami {
@@ -64,6 +133,11 @@ export class Installation {
   /** Stable id of the installation, for memory keys and logs. Never the token. */
   get id(): string {
     return `${this.whoami.tenant_id}:${this.whoami.module}`;
+  }
+
+  /** `okmcp:<tenant>:<module>`: the prefix of this installation's keys in the shared store. */
+  get storeNamespace(): string {
+    return `${KEY_PREFIX}:${this.whoami.tenant_id}:${this.whoami.module.replace(/[^A-Za-z0-9._-]/g, "_")}`;
   }
 
   async reportCatalog(): Promise<ReportDefinition[]> {
@@ -91,6 +165,7 @@ export class Installation {
   }
 
   async close(): Promise<void> {
+    this.#stopWatching?.();
     await this.client.close();
   }
 }

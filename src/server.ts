@@ -1,6 +1,8 @@
 /**
  * createServer(installation, options): the one MCP server factory every transport and test uses.
- * The installation must have read `whoami` already: its scopes decide the tool list.
+ * The installation must have read `whoami` already: its scopes decide the tool list. The server
+ * follows the installation while connected: a scope change re-filters its tools, resources and
+ * prompts (the client hears `list_changed`), and webhook events reach its subscriptions.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Installation } from "./installation.js";
@@ -10,7 +12,10 @@ import { Resources } from "./resources/index.js";
 import { type ToolOptions, ToolRegistry } from "./tools/registry.js";
 import { VERSION } from "./version.js";
 
-export type ServerOptions = ToolOptions;
+export interface ServerOptions extends ToolOptions {
+  /** Serve okta://events/recent: only where webhooks can arrive (HTTP), else it would stay empty. */
+  eventFeed?: boolean;
+}
 
 /** Facts every tool shares, said once here instead of in 22 descriptions. */
 export function instructionsFor(installation: Installation): string {
@@ -48,7 +53,7 @@ export function createServer(
     {
       capabilities: {
         tools: { listChanged: true },
-        resources: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
         prompts: { listChanged: true },
         completions: {},
         logging: {},
@@ -57,9 +62,9 @@ export function createServer(
     },
   );
   const tools = new ToolRegistry(mcp, installation, options, logger);
-  const resources = new Resources(mcp, installation);
+  const resources = new Resources(mcp, installation, { eventFeed: options.eventFeed ?? false });
   const prompts = new Prompts(mcp, installation);
-  return {
+  const server: OktaMcpServer = {
     mcp,
     tools,
     resources,
@@ -70,4 +75,11 @@ export function createServer(
       return tools.updateScopes(scopes);
     },
   };
+  const stopScopes = installation.onScopesChanged((scopes) => server.updateScopes(scopes));
+  // One server per session: when the session ends, the installation forgets it.
+  mcp.server.onclose = () => {
+    stopScopes();
+    resources.stopFollowing();
+  };
+  return server;
 }

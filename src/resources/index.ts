@@ -1,7 +1,8 @@
 /**
  * Resources: the installation (okta://whoami), the scope table (okta://scopes), the report
- * catalog (okta://reports), stored report runs (okta://reports/runs/{id}) and records by id
- * (okta://students/{id}, ...), each shown only when the installation holds its scope.
+ * catalog (okta://reports), stored report runs (okta://reports/runs/{id}), records by id
+ * (okta://students/{id}, ...), each shown only when the installation holds its scope, and the
+ * event feed (okta://events/recent). Clients may subscribe to the feed, whoami, scopes and records.
  */
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
@@ -9,6 +10,8 @@ import type { Installation } from "../installation.js";
 import { toolsByScope } from "../platform/catalog.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
 import { sanitize } from "../tools/results.js";
+import { registerEventFeed } from "./events.js";
+import { Subscriptions } from "./subscriptions.js";
 
 const SANDBOX_NOTE = "SANDBOX: demo data of a fictional school, not a real tenant.";
 
@@ -66,9 +69,16 @@ async function completeIds(installation: Installation, path: string, typed: stri
 
 export class Resources {
   readonly #scoped: Array<{ scope: Scope; handle: { enable(): void; disable(): void } }> = [];
+  readonly subscriptions: Subscriptions;
+  /** Stops following the installation's events (when the session ends). */
+  readonly stopFollowing: () => void;
 
-  constructor(mcp: McpServer, installation: Installation) {
+  constructor(mcp: McpServer, installation: Installation, options: { eventFeed?: boolean } = {}) {
     const sandboxed = installation.sandbox;
+    this.subscriptions = new Subscriptions(mcp.server);
+    this.stopFollowing = options.eventFeed
+      ? registerEventFeed(mcp, installation, this.subscriptions)
+      : () => {};
     mcp.registerResource(
       "whoami",
       "okta://whoami",
@@ -173,5 +183,8 @@ export class Resources {
       if (scopes.includes(scope)) handle.enable();
       else handle.disable();
     }
+    // Both show the grant: a client that subscribed hears that it changed.
+    this.subscriptions.notify("okta://whoami");
+    this.subscriptions.notify("okta://scopes");
   }
 }

@@ -14,6 +14,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
+import { ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import type { Endpoint } from "../platform/catalog.js";
@@ -175,6 +176,8 @@ export class ToolRegistry {
       outcome = error instanceof Error ? error.name : "error";
       const status = (error as { status?: number }).status;
       if (status !== undefined) outcome = String(status);
+      // The grant changed under us (a scope withdrawn): re-read whoami so the tool list follows.
+      if (error instanceof ScopeNotGrantedError) this.installation.noteScopeDenied();
       if (
         !(error instanceof InvalidArgumentsError || error instanceof DeclinedError || status !== undefined)
       ) {

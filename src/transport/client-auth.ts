@@ -14,6 +14,8 @@ export interface Tenant {
   name: string;
   installation: Installation;
   apiKeySha256: readonly string[];
+  /** This installation's own webhook secrets (current, then previous), valid for its tenant only. */
+  webhookSecrets?: readonly string[];
 }
 
 /** An authenticated caller: which key (by a short, non-secret id) and which installation. */

@@ -91,13 +91,21 @@ export function acceptsFor(method: string, accept: string | undefined): boolean 
 }
 
 export type BodyRead = { ok: true; text: string } | { ok: false; status: 413 | 408 | 400; message: string };
+export type BodyBytes = { ok: true; bytes: Buffer } | { ok: false; status: 413 | 408 | 400; message: string };
+
+/** The body as UTF-8 text; see readBodyBytes. */
+export async function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<BodyRead> {
+  const read = await readBodyBytes(req, maxBytes, timeoutMs);
+  return read.ok ? { ok: true, text: read.bytes.toString("utf8") } : read;
+}
 
 /**
- * Reads a request body as UTF-8, refusing more than `maxBytes` (a declared Content-Length over the
- * cap is refused before reading anything) and a client that takes longer than `timeoutMs` to send
- * it. On refusal the caller answers and the connection is closed (the rest is never read).
+ * Reads a request body as bytes (a webhook signature covers the exact bytes), refusing more than
+ * `maxBytes` (a declared Content-Length over the cap is refused before reading anything) and a
+ * client that takes longer than `timeoutMs` to send it. On refusal the caller answers and the
+ * connection is closed (the rest is never read).
  */
-export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<BodyRead> {
+export function readBodyBytes(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<BodyBytes> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) {
     return Promise.resolve({ ok: false, status: 413, message: tooLargeMessage(maxBytes) });
@@ -106,7 +114,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
-    const finish = (result: BodyRead) => {
+    const finish = (result: BodyBytes) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -122,7 +130,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
       if (received > maxBytes) finish({ ok: false, status: 413, message: tooLargeMessage(maxBytes) });
       else chunks.push(chunk);
     };
-    const onEnd = () => finish({ ok: true, text: Buffer.concat(chunks).toString("utf8") });
+    const onEnd = () => finish({ ok: true, bytes: Buffer.concat(chunks) });
     const onError = () =>
       finish({ ok: false, status: 400, message: "Bad Request: the request body could not be read" });
     const onAborted = onError;

@@ -3,8 +3,11 @@
  * and graceful shutdown. `/mcp` is Streamable HTTP, `/sse` + `/messages` the legacy transport,
  * `/healthz` a probe that needs no key and tells nothing secret.
  *
+ * `POST /webhooks/okta` takes the platform's signed events (webhooks.ts: its own auth, no API key).
+ *
  * `startHttpServer` is the programmatic entry (tests, embedding); `serveHttp` is the CLI's: it
- * loads `--installations`, prints a generated key once, and shuts down on SIGINT/SIGTERM.
+ * loads `--installations`, prints a generated key once, reloads the file on SIGHUP and shuts down
+ * on SIGINT/SIGTERM.
  */
 import {
   createServer as createHttpServer,
@@ -15,8 +18,11 @@ import {
 import type { AddressInfo } from "node:net";
 import type { Config } from "../config.js";
 import type { Installation } from "../installation.js";
+import type { WatchOptions } from "../live/watch.js";
 import type { Logger } from "../logger.js";
 import type { ServerOptions } from "../server.js";
+import { InMemorySharedStore } from "../store/memory.js";
+import type { SharedStore } from "../store/shared-store.js";
 import { grantedEndpoints } from "../tools/filter.js";
 import { VERSION } from "../version.js";
 import {
@@ -40,11 +46,24 @@ import {
   sendRpcError,
   splitHost,
 } from "./guards.js";
-import { InstallationsFileError, loadInstallationsFile } from "./installations-file.js";
+import {
+  InstallationsFileError,
+  type LoadedTenant,
+  loadInstallationsFile,
+  reloadInstallationsFile,
+} from "./installations-file.js";
 import { ToolCallLimiter } from "./rate-limit.js";
 import { SessionTable } from "./sessions.js";
 import { LegacySseEndpoint, MESSAGES_PATH } from "./sse.js";
 import { StreamableEndpoint } from "./streamable.js";
+import type { WebhookSecret } from "./webhook-verify.js";
+import {
+  EventFanout,
+  WEBHOOK_PATH,
+  type WebhookLimits,
+  WebhookReceiver,
+  webhookSecretsFromEnv,
+} from "./webhooks.js";
 
 export type { Tenant } from "./client-auth.js";
 export { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./context.js";
@@ -68,6 +87,20 @@ export interface HttpServerArgs {
   onClose?: () => Promise<void>;
   limits?: Partial<HttpLimits>;
   env?: Record<string, string | undefined>;
+  /**
+   * Shared state (webhook dedupe, event fan-out; give the same store to the installations for the
+   * write memory). Default: a new in-memory store owned by this server.
+   */
+  store?: SharedStore;
+  webhooks?: {
+    /** Instead of OKTA_WEBHOOK_SECRET(_PREVIOUS) from `env`. */
+    secrets?: WebhookSecret[];
+    limits?: Partial<WebhookLimits>;
+    retryDelaysMs?: number[];
+    now?: () => number;
+  };
+  /** How installations loaded from a file follow their token files and whoami. */
+  watch?: WatchOptions | false;
 }
 
 export interface HttpServerHandle {
@@ -89,6 +122,15 @@ export interface HttpServerHandle {
   sessionCount(): number;
   /** Requests from clients not yet answered (tool calls and others), over every session. */
   inFlight(): number;
+  /** `POST` target for the platform's webhooks. */
+  webhookUrl: string;
+  /** Resolves when every accepted webhook event has been handed to the store. */
+  webhooksIdle(): Promise<void>;
+  /**
+   * Reads the installations file again (SIGHUP): adds, replaces and removes installations; the
+   * sessions of removed ones are closed. Without a file, re-reads whoami of the one installation.
+   */
+  reload(): Promise<{ added: string[]; removed: string[] }>;
   /** Graceful: stop accepting, let calls in flight finish (bounded), close sessions, then onClose. */
   close(): Promise<void>;
 }
@@ -97,7 +139,10 @@ const MCP_PATH = "/mcp";
 const SSE_PATH = "/sse";
 
 /** Tenants for the three ways of being told what to serve; `owned` ones are closed on shutdown. */
-async function resolveTenants(args: HttpServerArgs): Promise<{
+async function resolveTenants(
+  args: HttpServerArgs,
+  store: SharedStore,
+): Promise<{
   tenants: Tenant[];
   owned: boolean;
   apiKey?: string;
@@ -128,6 +173,7 @@ async function resolveTenants(args: HttpServerArgs): Promise<{
       args.config.installationsFile,
       args.logger,
       args.env ?? process.env,
+      { sharedStore: store, watch: args.watch },
     );
     return { tenants, owned: true, generated: false };
   }
@@ -137,8 +183,15 @@ async function resolveTenants(args: HttpServerArgs): Promise<{
 export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerHandle> {
   const { config, logger } = args;
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...args.limits };
-  const resolved = await resolveTenants(args);
-  const keys = new ApiKeyRing(resolved.tenants);
+  const ownStore = args.store === undefined;
+  const store = args.store ?? new InMemorySharedStore();
+  const resolved = await resolveTenants(args, store).catch(async (error: unknown) => {
+    if (ownStore) await store.close();
+    throw error;
+  });
+  // Both change on reload (SIGHUP); everything below reads them per request.
+  let tenants = resolved.tenants;
+  let keys = new ApiKeyRing(tenants);
   const sessions = new SessionTable(
     { maxPerKey: limits.maxSessionsPerKey, maxTotal: limits.maxSessionsTotal, idleMs: limits.sessionIdleMs },
     (session) => {
@@ -152,10 +205,29 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     sessions,
     limiter,
     logger,
-    serverFor: serverFactory(args.options, logger),
+    // Webhooks arrive here, so sessions get the event feed.
+    serverFor: serverFactory({ ...args.options, eventFeed: true }, logger),
   };
   const streamable = new StreamableEndpoint(ctx, config.stateless);
   const legacy = new LegacySseEndpoint(ctx);
+  const env = args.env ?? process.env;
+  const globalSecrets = args.webhooks?.secrets ?? webhookSecretsFromEnv(env);
+  const webhooks = new WebhookReceiver({
+    store,
+    logger: logger.child({ component: "webhooks" }),
+    secrets: () => [
+      ...globalSecrets,
+      ...tenants.flatMap((t) =>
+        (t.webhookSecrets ?? []).map((secret) => ({ secret, tenantIds: [t.installation.whoami.tenant_id] })),
+      ),
+    ],
+    servesTenant: (id) => tenants.some((t) => t.installation.whoami.tenant_id === id),
+    limits: args.webhooks?.limits,
+    queue: args.webhooks?.retryDelaysMs ? { retryDelaysMs: args.webhooks.retryDelaysMs } : undefined,
+    now: args.webhooks?.now,
+  });
+  const fanout = new EventFanout(store, logger.child({ component: "events" }));
+  await fanout.follow(tenants.map((t) => t.installation));
 
   let closing: Promise<void> | undefined;
   /** POST and DELETE requests being handled (a stateless call lives only here). */
@@ -193,6 +265,8 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
         version: VERSION,
       });
     }
+    // Before the Host/Origin and API-key guards: the signature is this route's authentication.
+    if (path === WEBHOOK_PATH) return webhooks.handle(req, res, closing !== undefined);
     if (path !== MCP_PATH && path !== SSE_PATH && path !== MESSAGES_PATH) {
       return sendRpcError(
         res,
@@ -276,6 +350,8 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
   }).catch(async (error: NodeJS.ErrnoException) => {
     if (resolved.owned)
       await Promise.all(resolved.tenants.map((t) => t.installation.close().catch(() => {})));
+    await fanout.close();
+    if (ownStore) await store.close();
     if (error.code === "EADDRINUSE")
       throw new Error(`port ${config.port} on ${config.host} is in use; choose another with --port`);
     if (error.code === "EADDRNOTAVAIL") throw new Error(`cannot bind ${config.host}: no such local address`);
@@ -320,26 +396,65 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     await Promise.all(sessions.all().map((s) => s.close().catch(() => {})));
     server.closeAllConnections();
     await stopped;
-    if (resolved.owned)
-      await Promise.all(resolved.tenants.map((t) => t.installation.close().catch(() => {})));
+    // Accepted events still being published get a short grace; any left are logged as lost.
+    await webhooks.stop(Math.min(2_000, limits.shutdownGraceMs));
+    await fanout.close();
+    if (resolved.owned) await Promise.all(tenants.map((t) => t.installation.close().catch(() => {})));
+    if (ownStore) await store.close();
     logger.info("HTTP server closed");
     await args.onClose?.();
+  };
+
+  const reload = async (): Promise<{ added: string[]; removed: string[] }> => {
+    const file = config.installationsFile;
+    if (!file || !resolved.owned) {
+      await Promise.all(tenants.map((t) => t.installation.refreshWhoami()));
+      return { added: [], removed: [] };
+    }
+    const next = await reloadInstallationsFile(file, tenants as LoadedTenant[], logger, env, {
+      sharedStore: store,
+      watch: args.watch,
+    });
+    let ring: ApiKeyRing;
+    try {
+      ring = new ApiKeyRing(next.tenants);
+    } catch (error) {
+      await Promise.all(next.added.map((t) => t.installation.close().catch(() => {})));
+      throw error;
+    }
+    tenants = next.tenants;
+    keys = ring;
+    await fanout.follow(tenants.map((t) => t.installation));
+    for (const gone of next.removed) {
+      const open = sessions.all().filter((s) => s.caller.tenant === gone);
+      await Promise.all(open.map((s) => s.close().catch(() => {})));
+      await gone.installation.close().catch(() => {});
+    }
+    const added = next.added.map((t) => t.name);
+    const removed = next.removed.map((t) => t.name);
+    logger.info({ added, removed, installations: tenants.length }, "installations file reloaded");
+    return { added, removed };
   };
 
   return {
     url,
     mcpUrl: `${url}${MCP_PATH}`,
     sseUrl: `${url}${SSE_PATH}`,
+    webhookUrl: `${url}${WEBHOOK_PATH}`,
     host: config.host,
     port,
     apiKey: resolved.apiKey,
     apiKeyGenerated: resolved.generated,
-    tenants: resolved.tenants.map((t) => ({
-      name: t.name,
-      keyIds: t.apiKeySha256.map((h) => h.toLowerCase().slice(0, 12)),
-      tools: grantedEndpoints(t.installation.whoami.scopes, args.options).length,
-    })),
+    get tenants() {
+      return tenants.map((t) => ({
+        name: t.name,
+        keyIds: t.apiKeySha256.map((h) => h.toLowerCase().slice(0, 12)),
+        tools: grantedEndpoints(t.installation.whoami.scopes, args.options).length,
+      }));
+    },
     limits,
+    webhooksIdle: () => webhooks.idle(),
+    reload,
     sessionCount: () => sessions.size,
     inFlight: () => sessions.inFlight + (config.stateless ? activeRequests : 0),
     close: () => {
@@ -379,6 +494,14 @@ export async function serveHttp(args: HttpServerArgs): Promise<void> {
     },
     "serving MCP over HTTP",
   );
+  process.on("SIGHUP", () => {
+    args.logger.info("SIGHUP: reloading installations");
+    handle
+      .reload()
+      .catch((error: unknown) =>
+        args.logger.error({ err: { message: (error as Error).message } }, "reload failed; serving as before"),
+      );
+  });
   let signalled = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {

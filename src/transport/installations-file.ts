@@ -8,17 +8,24 @@
  *   "installations": [
  *     { "name": "north-school", "token_env": "NORTH_TOKEN", "api_key_sha256": ["<64 hex>"] },
  *     { "name": "south-school", "token_file": "secrets/south.token", "base_url": "https://dev.getokta.io/api/apps",
- *       "api_key_sha256": ["<64 hex>", "<64 hex>"] }
+ *       "api_key_sha256": ["<64 hex>", "<64 hex>"], "webhook_secret_env": "SOUTH_WEBHOOK_SECRET" }
  *   ]
  * }
+ *
+ * Token files are watched (rotation) and the file is read again on SIGHUP: entries that did not
+ * change keep their installation and sessions; changed or removed ones are replaced or closed.
  */
+import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { resolveBaseUrl } from "../client/config.js";
 import { parseBaseUrl } from "../client/url.js";
 import { Installation } from "../installation.js";
+import type { WatchOptions } from "../live/watch.js";
 import type { Logger } from "../logger.js";
+import type { SharedStore } from "../store/shared-store.js";
+import { canonicalJson } from "../tools/write-memory.js";
 import type { Tenant } from "./client-auth.js";
 import { parseJson } from "./guards.js";
 
@@ -34,6 +41,8 @@ const Sha256Hex = z
   )
   .transform((s) => s.toLowerCase());
 
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be the name of an environment variable");
+
 const Entry = z
   .strictObject({
     name: z
@@ -44,10 +53,7 @@ const Entry = z
       ),
     token: z.string().trim().min(1, "must not be empty").optional(),
     token_file: z.string().min(1, "must not be empty").optional(),
-    token_env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be the name of an environment variable")
-      .optional(),
+    token_env: EnvName.optional(),
     base_url: z
       .string()
       .refine(
@@ -63,10 +69,24 @@ const Entry = z
       )
       .optional(),
     api_key_sha256: z.array(Sha256Hex).min(1, "must list at least one key hash"),
+    // This installation's own webhook secret (and the one being rotated out), instead of or
+    // besides OKTA_WEBHOOK_SECRET; valid only for events naming this installation's tenant.
+    webhook_secret: z.string().trim().min(16, "must be at least 16 characters").optional(),
+    webhook_secret_env: EnvName.optional(),
+    webhook_secret_previous: z.string().trim().min(16, "must be at least 16 characters").optional(),
+    webhook_secret_previous_env: EnvName.optional(),
   })
   .refine((e) => [e.token, e.token_file, e.token_env].filter((t) => t !== undefined).length === 1, {
     message: "needs exactly one of token, token_file or token_env",
     path: ["token"],
+  })
+  .refine((e) => e.webhook_secret === undefined || e.webhook_secret_env === undefined, {
+    message: "give webhook_secret or webhook_secret_env, not both",
+    path: ["webhook_secret"],
+  })
+  .refine((e) => e.webhook_secret_previous === undefined || e.webhook_secret_previous_env === undefined, {
+    message: "give webhook_secret_previous or webhook_secret_previous_env, not both",
+    path: ["webhook_secret_previous"],
   });
 
 const FileSchema = z.strictObject({
@@ -99,11 +119,23 @@ function locate(raw: unknown, path: readonly PropertyKey[]): string {
   return out || "(top level)";
 }
 
+export interface ParsedEntry {
+  name: string;
+  baseUrl: string;
+  token: () => string;
+  /** Set when the token comes from a file: it is watched for rotation. */
+  tokenFile?: string;
+  apiKeySha256: string[];
+  webhookSecrets: string[];
+  /** A hash of everything the entry says (never shown): an unchanged entry is kept on reload. */
+  fingerprint: string;
+}
+
 /** Reads and validates the file; returns its entries with token sources, never logging a token. */
 export function parseInstallationsFile(
   file: string,
   env: Record<string, string | undefined> = process.env,
-): { name: string; baseUrl: string; token: () => string; apiKeySha256: string[] }[] {
+): ParsedEntry[] {
   const where = `installations file ${file}`;
   let text: string;
   try {
@@ -154,9 +186,34 @@ export function parseInstallationsFile(
       name: entry.name,
       baseUrl,
       token: tokenSource(entry, at, dirname(file), env),
+      tokenFile: entry.token_file === undefined ? undefined : resolve(dirname(file), entry.token_file),
       apiKeySha256: entry.api_key_sha256,
+      webhookSecrets: webhookSecretsOf(entry, at, env),
+      fingerprint: createHash("sha256").update(canonicalJson({ entry, baseUrl })).digest("hex"),
     };
   });
+}
+
+/** The entry's webhook secrets, current first; a named variable must be set. */
+function webhookSecretsOf(
+  entry: InstallationEntry,
+  at: string,
+  env: Record<string, string | undefined>,
+): string[] {
+  const pick = (inline: string | undefined, name: string | undefined, field: string): string | undefined => {
+    if (inline !== undefined) return inline;
+    if (name === undefined) return undefined;
+    const value = env[name]?.trim();
+    if (!value)
+      throw new InstallationsFileError(
+        `${at}.${field}: the environment variable ${name} is not set or empty`,
+      );
+    return value;
+  };
+  return [
+    pick(entry.webhook_secret, entry.webhook_secret_env, "webhook_secret_env"),
+    pick(entry.webhook_secret_previous, entry.webhook_secret_previous_env, "webhook_secret_previous_env"),
+  ].filter((s): s is string => s !== undefined);
 }
 
 function messageOf(issue: z.core.$ZodIssue): string {
@@ -225,6 +282,16 @@ function stampOf(file: string): string {
   }
 }
 
+export interface LoadOptions {
+  /** Shared state for the installations' write memory (Redis across instances). */
+  sharedStore?: SharedStore;
+  /** How token files and whoami are followed; `false`: not at all. */
+  watch?: WatchOptions | false;
+}
+
+/** A tenant as loaded from the file, with the entry's fingerprint for reloads. */
+export type LoadedTenant = Tenant & { fingerprint: string };
+
 /**
  * Loads the file into ready installations: each gets its own API client (its own connection pool
  * and rate budget) and has read `whoami`, whose scopes decide its tool list.
@@ -233,27 +300,74 @@ export async function loadInstallationsFile(
   file: string,
   logger: Logger,
   env: Record<string, string | undefined> = process.env,
-): Promise<Tenant[]> {
+  options: LoadOptions = {},
+): Promise<LoadedTenant[]> {
+  const { tenants } = await reloadInstallationsFile(file, [], logger, env, options);
+  return tenants;
+}
+
+/** What a reload does, by entry name (pure): keep unchanged entries, replace changed ones. */
+export function planReload(
+  current: readonly { name: string; fingerprint: string }[],
+  next: readonly { name: string; fingerprint: string }[],
+): { keep: string[]; add: string[]; remove: string[] } {
+  const now = new Map(current.map((c) => [c.name, c.fingerprint]));
+  const later = new Map(next.map((n) => [n.name, n.fingerprint]));
+  return {
+    keep: next.filter((n) => now.get(n.name) === n.fingerprint).map((n) => n.name),
+    add: next.filter((n) => now.get(n.name) !== n.fingerprint).map((n) => n.name),
+    remove: current.filter((c) => later.get(c.name) !== c.fingerprint).map((c) => c.name),
+  };
+}
+
+/**
+ * Reads the file again against what is served: unchanged entries keep their installation; new and
+ * changed ones get a new one (which must read whoami, or the whole reload fails and nothing
+ * changes). The caller closes `removed` (their sessions first).
+ */
+export async function reloadInstallationsFile(
+  file: string,
+  current: readonly LoadedTenant[],
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+  options: LoadOptions = {},
+): Promise<{ tenants: LoadedTenant[]; added: LoadedTenant[]; removed: LoadedTenant[] }> {
   const entries = parseInstallationsFile(file, env);
-  const tenants = entries.map((e) => ({
-    name: e.name,
-    apiKeySha256: e.apiKeySha256,
-    installation: new Installation({
-      baseUrl: e.baseUrl,
-      token: e.token,
+  const plan = planReload(current, entries);
+  const byName = new Map(current.map((t) => [t.name, t]));
+  const added: LoadedTenant[] = entries
+    .filter((e) => plan.add.includes(e.name))
+    .map((e) => ({
       name: e.name,
-      logger: logger.child({ installation: e.name }),
-    }),
-  }));
-  const results = await Promise.allSettled(tenants.map((t) => t.installation.refreshWhoami()));
+      apiKeySha256: e.apiKeySha256,
+      webhookSecrets: e.webhookSecrets,
+      fingerprint: e.fingerprint,
+      installation: new Installation({
+        baseUrl: e.baseUrl,
+        token: e.token,
+        name: e.name,
+        sharedStore: options.sharedStore,
+        logger: logger.child({ installation: e.name }),
+      }),
+    }));
+  const results = await Promise.allSettled(added.map((t) => t.installation.refreshWhoami()));
   const failed = results.flatMap((r, i) =>
-    r.status === "rejected" ? [`  "${tenants[i]!.name}": ${(r.reason as Error).message}`] : [],
+    r.status === "rejected" ? [`  "${added[i]!.name}": ${(r.reason as Error).message}`] : [],
   );
   if (failed.length > 0) {
-    await Promise.all(tenants.map((t) => t.installation.close().catch(() => {})));
+    await Promise.all(added.map((t) => t.installation.close().catch(() => {})));
     throw new InstallationsFileError(
       `could not read GET /whoami for ${failed.length} installation(s):\n${failed.join("\n")}`,
     );
   }
-  return tenants;
+  if (options.watch !== false) {
+    for (const t of added) {
+      const entry = entries.find((e) => e.name === t.name)!;
+      t.installation.watch({ ...options.watch, tokenFile: entry.tokenFile });
+    }
+  }
+  const tenants = entries.map((e) =>
+    plan.keep.includes(e.name) ? byName.get(e.name)! : added.find((t) => t.name === e.name)!,
+  );
+  return { tenants, added, removed: current.filter((t) => plan.remove.includes(t.name)) };
 }

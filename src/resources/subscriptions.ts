@@ -1,0 +1,60 @@
+/**
+ * `resources/subscribe` for one session: which resource URIs its client asked to hear about, and
+ * `notifications/resources/updated` sent for those only. Subscribable: the event feed, whoami and
+ * the scope table (they change on a token rotation), and records by id.
+ */
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  ErrorCode,
+  McpError,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+
+export const SUBSCRIBABLE =
+  /^okta:\/\/(?:events\/recent|whoami|scopes|(?:students|guardians|employees)\/[1-9]\d{0,9})$/;
+
+/** Bounds what one client can make the server remember. */
+export const MAX_SUBSCRIPTIONS_PER_SESSION = 1_000;
+
+export class Subscriptions {
+  readonly #uris = new Set<string>();
+
+  constructor(private readonly server: Server) {
+    server.setRequestHandler(SubscribeRequestSchema, (request) => {
+      const { uri } = request.params;
+      if (!SUBSCRIBABLE.test(uri)) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `Cannot subscribe to ${uri}: subscriptions are offered for okta://events/recent, okta://whoami, okta://scopes and okta://students|guardians|employees/{id}`,
+        );
+      }
+      if (!this.#uris.has(uri) && this.#uris.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `At most ${MAX_SUBSCRIPTIONS_PER_SESSION} subscriptions per session; unsubscribe from some first`,
+        );
+      }
+      this.#uris.add(uri);
+      return {};
+    });
+    server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+      this.#uris.delete(request.params.uri);
+      return {};
+    });
+  }
+
+  has(uri: string): boolean {
+    return this.#uris.has(uri);
+  }
+
+  get size(): number {
+    return this.#uris.size;
+  }
+
+  /** Tells the client `uri` changed, if it subscribed to it and is still connected. */
+  notify(uri: string): void {
+    if (!this.#uris.has(uri) || !this.server.transport) return;
+    void this.server.sendResourceUpdated({ uri }).catch(() => {});
+  }
+}

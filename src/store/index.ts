@@ -1,0 +1,29 @@
+/** Picks the SharedStore: Redis when REDIS_URL is set, else memory (one instance). */
+import type { Logger } from "../logger.js";
+import { InMemorySharedStore } from "./memory.js";
+import { RedisSharedStore } from "./redis.js";
+import type { SharedStore } from "./shared-store.js";
+
+export { InMemorySharedStore } from "./memory.js";
+export { RedisSharedStore } from "./redis.js";
+export { KEY_PREFIX, type SharedStore, storeKey } from "./shared-store.js";
+export { SharedWriteStore } from "./write-store.js";
+
+export async function createSharedStore(
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): Promise<SharedStore> {
+  const url = env.REDIS_URL?.trim();
+  if (!url) return new InMemorySharedStore();
+  if (!/^rediss?:\/\//.test(url)) throw new Error("REDIS_URL must start with redis:// or rediss://");
+  const store = new RedisSharedStore({ url, logger: logger.child({ component: "redis" }) });
+  try {
+    await store.ready();
+  } catch (error) {
+    await store.close();
+    // The URL may hold a password: name the variable, not its value.
+    throw new Error(`REDIS_URL: Redis did not answer (${(error as Error).message})`);
+  }
+  logger.info("shared state in Redis (REDIS_URL)");
+  return store;
+}

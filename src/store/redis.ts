@@ -1,0 +1,102 @@
+/**
+ * The SharedStore on Redis, for several instances behind a load balancer. `remember` is
+ * `SET key 1 NX PX ttl` (atomic: exactly one instance wins), values are `SET ... PX ttl`, fan-out
+ * is Redis pub/sub on a second connection (a subscribed connection can issue no other command).
+ */
+import { Redis } from "ioredis";
+import type { Logger } from "../logger.js";
+import type { SharedStore } from "./shared-store.js";
+
+export interface RedisStoreOptions {
+  url: string;
+  logger: Logger;
+  /** Fail a command after this long instead of queueing it forever while Redis is away. */
+  commandTimeoutMs?: number;
+}
+
+export class RedisSharedStore implements SharedStore {
+  readonly #client: Redis;
+  #subscriber?: Redis;
+  readonly #channels = new Map<string, Set<(message: string) => void>>();
+
+  constructor(private readonly options: RedisStoreOptions) {
+    this.#client = this.#connect("commands");
+  }
+
+  /** Resolves once Redis answers, so a wrong REDIS_URL fails at start, not at the first webhook. */
+  async ready(): Promise<void> {
+    await this.#client.ping();
+  }
+
+  async remember(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.#client.set(key, "1", "PX", ttlMs, "NX")) === "OK";
+  }
+
+  async forget(key: string): Promise<void> {
+    await this.#client.del(key);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.#client.get(key)) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.#client.set(key, value, "PX", ttlMs);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.#client.publish(channel, message);
+  }
+
+  async subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
+    const subscriber = this.#subscriberConnection();
+    let set = this.#channels.get(channel);
+    if (!set) {
+      set = new Set();
+      this.#channels.set(channel, set);
+      await subscriber.subscribe(channel);
+    }
+    set.add(listener);
+    return async () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#channels.get(channel) === set) {
+        this.#channels.delete(channel);
+        await subscriber.unsubscribe(channel).catch(() => {});
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#client, this.#subscriber].map((c) => c?.quit().catch(() => c.disconnect())));
+  }
+
+  #subscriberConnection(): Redis {
+    if (!this.#subscriber) {
+      this.#subscriber = this.#connect("subscriber");
+      this.#subscriber.on("message", (channel: string, message: string) => {
+        for (const listener of this.#channels.get(channel) ?? []) {
+          try {
+            listener(message);
+          } catch (error) {
+            this.options.logger.error({ err: error, channel }, "store subscriber failed");
+          }
+        }
+      });
+    }
+    return this.#subscriber;
+  }
+
+  #connect(role: string): Redis {
+    const client = new Redis(this.options.url, {
+      commandTimeout: this.options.commandTimeoutMs ?? 2_000,
+      // Give up on a command after a few reconnect attempts rather than holding it: callers retry.
+      maxRetriesPerRequest: 3,
+      lazyConnect: false,
+    });
+    // ioredis re-subscribes by itself after a reconnect; an error is logged (never the URL's password).
+    client.on("error", (error: Error) =>
+      this.options.logger.warn({ role, err: { message: error.message } }, "redis connection error"),
+    );
+    return client;
+  }
+}

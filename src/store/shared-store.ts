@@ -1,0 +1,35 @@
+/**
+ * What several instances of this server must agree on, behind one small interface: keys seen
+ * once (webhook delivery ids), values that expire (the recent-write memory), and messages fanned
+ * out to every instance (webhook events, so the instance holding a session hears an event that
+ * another instance received). In memory by default (one process); Redis when REDIS_URL is set.
+ *
+ * Keys are given whole by the callers, built with `storeKey` so every key is namespaced per
+ * installation (`okmcp:<tenant>:<module>:...`) and every value carries a TTL: nothing needs a
+ * cleanup job.
+ */
+
+export interface SharedStore {
+  /** Records `key` for `ttlMs`; true only for the first caller (atomic across instances). */
+  remember(key: string, ttlMs: number): Promise<boolean>;
+  /** Drops a remembered key, e.g. a claim made for work that could not be queued. */
+  forget(key: string): Promise<void>;
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Delivers `message` to every subscriber of `channel`, in this instance and the others. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Returns the unsubscribe function. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export const KEY_PREFIX = "okmcp";
+
+/** Key segments are joined with ':'; a segment may not hold one, so keys of two tenants never collide. */
+export function storeKey(prefix: string, ...segments: (string | number)[]): string {
+  for (const s of segments) {
+    const text = String(s);
+    if (text === "" || /[:\s]/.test(text)) throw new Error(`invalid store key segment "${text}"`);
+  }
+  return [prefix, ...segments].join(":");
+}

@@ -1,0 +1,298 @@
+/**
+ * Token and scope changes without a restart: a rotated token file (replaced the way editors and
+ * secret mounts do it) with a new grant reaches every live session as tools/list_changed and a new
+ * tool list, over stdio (the built bin) and over HTTP; so do a periodic whoami re-read, a 403
+ * scope_not_granted, and a reload of the installations file (SIGHUP).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/logger.js";
+import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import { sha256Hex } from "../../src/transport/client-auth.js";
+import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
+import { CLI, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
+import { connectStreamable, installationFor, KEY_A, KEY_B, raw, rpc, waitFor } from "./http-harness.js";
+import { freePort, recordNotifications } from "./webhook-harness.js";
+
+const READ_ONLY_TOOLS = 8; // whoami + the reads of READ_ONLY_SCOPES
+
+let sandbox: Sandbox;
+let dir: string;
+beforeAll(async () => {
+  sandbox = await sandboxWith({
+    installations: [{ token: "sbx_rot_first_0001", scopes: ALL_SCOPES, tenantId: 42 }],
+  });
+  dir = mkdtempSync(join(tmpdir(), "okmcp-rotation-"));
+});
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+let counter = 0;
+/** Writes a file the way editors and secret mounts do: a new file renamed over the old one. */
+function replaceFile(file: string, content: string) {
+  const tmp = `${file}.tmp-${counter++}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+/** A new token of tenant 42 with `scopes`, installed in the sandbox. */
+function newToken(scopes: readonly Scope[]): string {
+  const token = `sbx_rot_${String(++counter).padStart(4, "0")}_${Date.now()}`;
+  sandbox.addInstallation({ token, scopes, tenantId: 42 });
+  return token;
+}
+
+describe("over stdio (the built bin)", () => {
+  it("a rotated token file with a changed grant: list_changed and a different tool list", async () => {
+    const file = join(dir, "stdio.token");
+    writeFileSync(file, "sbx_rot_first_0001\n");
+    const mcp = await connectStdio(sandbox, [], { OKTA_PARTNER_TOKEN: "", OKTA_PARTNER_TOKEN_FILE: file });
+    const notes = recordNotifications(mcp.client);
+    try {
+      expect((await mcp.client.listTools()).tools).toHaveLength(22);
+      const token = newToken(READ_ONLY_SCOPES);
+      replaceFile(file, `${token}\n`);
+      await waitFor(() => notes.toolsChanged() > 0, 8_000, "tools/list_changed over stdio");
+      const { tools } = await mcp.client.listTools();
+      expect(tools).toHaveLength(READ_ONLY_TOOLS);
+      expect(tools.map((t) => t.name)).not.toContain("create_student");
+      // The scopes changed only because whoami was read with the new token: it is the one in use.
+      const who = await mcp.client.callTool({ name: "whoami", arguments: {} });
+      expect(who.isError, textOf(who)).toBeFalsy();
+      expect(mcp.stderr()).toContain("token file changed");
+      expect(mcp.stderr()).not.toContain(token);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe("over HTTP", () => {
+  it("a rotated token_file reaches every live session of the installation, and only those", async () => {
+    const northFile = join(dir, "north.token");
+    writeFileSync(northFile, "sbx_rot_first_0001");
+    const southToken = newToken(ALL_SCOPES);
+    const installations = join(dir, "installations.json");
+    writeFileSync(
+      installations,
+      JSON.stringify({
+        installations: [
+          {
+            name: "north",
+            token_file: "north.token",
+            api_key_sha256: [sha256Hex(KEY_A)],
+            base_url: sandbox.baseUrl,
+          },
+          { name: "south", token: southToken, api_key_sha256: [sha256Hex(KEY_B)], base_url: sandbox.baseUrl },
+        ],
+      }),
+    );
+    const server = await startHttpServer({
+      config: {
+        host: "127.0.0.1",
+        port: 0,
+        stateless: false,
+        allowedHosts: [],
+        allowedOrigins: [],
+        installationsFile: installations,
+      },
+      options: {},
+      logger: silentLogger(),
+      env: {},
+      watch: { pollMs: 50, whoamiIntervalMs: 0 },
+    });
+    const one = await connectStreamable(server, KEY_A);
+    const two = await connectStreamable(server, KEY_A);
+    const other = await connectStreamable(server, KEY_B);
+    const [n1, n2, n3] = [one, two, other].map(recordNotifications);
+    try {
+      replaceFile(northFile, newToken(READ_ONLY_SCOPES));
+      await waitFor(
+        () => n1!.toolsChanged() > 0 && n2!.toolsChanged() > 0,
+        5_000,
+        "list_changed in both sessions",
+      );
+      expect((await one.listTools()).tools).toHaveLength(READ_ONLY_TOOLS);
+      expect((await two.listTools()).tools).toHaveLength(READ_ONLY_TOOLS);
+      expect(n3!.toolsChanged()).toBe(0);
+      expect((await other.listTools()).tools).toHaveLength(22);
+    } finally {
+      await Promise.all([one, two, other].map((c) => c.close()));
+      await server.close();
+    }
+  });
+
+  it("a grant changed on the platform: found by the periodic whoami, and after a 403 scope_not_granted", async () => {
+    const token = newToken(ALL_SCOPES);
+    const periodic = await installationFor(sandbox.baseUrl, token, "periodic");
+    periodic.watch({ whoamiIntervalMs: 100 });
+    const server = await startHttpServer({
+      config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
+      installations: [periodic],
+      apiKey: KEY_A,
+      options: {},
+      logger: silentLogger(),
+      env: {},
+    });
+    const client = await connectStreamable(server, KEY_A);
+    const notes = recordNotifications(client);
+    try {
+      sandbox.setScopes(token, READ_ONLY_SCOPES);
+      await waitFor(() => notes.toolsChanged() > 0, 5_000, "list_changed after the periodic re-read");
+      expect((await client.listTools()).tools).toHaveLength(READ_ONLY_TOOLS);
+    } finally {
+      await client.close();
+      await server.close();
+      await periodic.close();
+    }
+
+    // No timer this time: the platform's 403 is what makes the server look again.
+    const denied = newToken(ALL_SCOPES);
+    const inst = await installationFor(sandbox.baseUrl, denied, "denied");
+    const server2 = await startHttpServer({
+      config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
+      installations: [inst],
+      apiKey: KEY_A,
+      options: {},
+      logger: silentLogger(),
+      env: {},
+    });
+    const client2 = await connectStreamable(server2, KEY_A);
+    const notes2 = recordNotifications(client2);
+    try {
+      sandbox.setScopes(
+        denied,
+        READ_ONLY_SCOPES.filter((s) => s !== "education.students.read"),
+      );
+      const refused = await client2.callTool({ name: "list_students", arguments: {} });
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toContain("403");
+      await waitFor(() => notes2.toolsChanged() > 0, 5_000, "list_changed after the 403");
+      expect((await client2.listTools()).tools.map((t) => t.name)).not.toContain("list_students");
+    } finally {
+      await client2.close();
+      await server2.close();
+      await inst.close();
+    }
+  });
+
+  it("reload (SIGHUP) adds, replaces and removes installations; sessions of removed ones are closed", async () => {
+    const KEY_C = "test-key-charlie-0123456789abcdef";
+    const file = join(dir, "reload.json");
+    const entry = (name: string, token: string, key: string) => ({
+      name,
+      token,
+      api_key_sha256: [sha256Hex(key)],
+      base_url: sandbox.baseUrl,
+    });
+    const keep = newToken(ALL_SCOPES);
+    const drop = newToken(READ_ONLY_SCOPES);
+    writeFileSync(
+      file,
+      JSON.stringify({ installations: [entry("keep", keep, KEY_A), entry("drop", drop, KEY_B)] }),
+    );
+    const server = await startHttpServer({
+      config: {
+        host: "127.0.0.1",
+        port: 0,
+        stateless: false,
+        allowedHosts: [],
+        allowedOrigins: [],
+        installationsFile: file,
+      },
+      options: {},
+      logger: silentLogger(),
+      env: {},
+      watch: false,
+    });
+    const kept = await connectStreamable(server, KEY_A);
+    const dropped = await connectStreamable(server, KEY_B);
+    try {
+      writeFileSync(
+        file,
+        JSON.stringify({
+          installations: [entry("keep", keep, KEY_A), entry("added", newToken(ALL_SCOPES), KEY_C)],
+        }),
+      );
+      expect(await server.reload()).toEqual({ added: ["added"], removed: ["drop"] });
+      expect(server.tenants.map((t) => t.name)).toEqual(["keep", "added"]);
+      expect(server.sessionCount()).toBe(1);
+      // The kept session goes on; the new key works; the removed key and its session are gone.
+      expect((await kept.listTools()).tools).toHaveLength(22);
+      const added = await connectStreamable(server, KEY_C);
+      expect((await added.listTools()).tools).toHaveLength(22);
+      await added.close();
+      await expect(dropped.listTools()).rejects.toThrow();
+      const res = await raw(server, {
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json, text/event-stream",
+          Authorization: `Bearer ${KEY_B}`,
+        },
+        body: rpc("tools/list"),
+      });
+      expect(res.status).toBe(401);
+      // A broken file changes nothing.
+      writeFileSync(file, "{ not json");
+      await expect(server.reload()).rejects.toThrow(/not valid JSON/);
+      expect(server.tenants.map((t) => t.name)).toEqual(["keep", "added"]);
+    } finally {
+      await kept.close();
+      await dropped.close().catch(() => {});
+      await server.close();
+    }
+  });
+
+  it("the bin reloads its installations file on SIGHUP", async () => {
+    const KEY_D = "test-key-delta-0123456789abcdef";
+    const file = join(dir, "bin.json");
+    const entry = (name: string, token: string, key: string) => ({
+      name,
+      token,
+      api_key_sha256: [sha256Hex(key)],
+      base_url: sandbox.baseUrl,
+    });
+    writeFileSync(file, JSON.stringify({ installations: [entry("first", newToken(ALL_SCOPES), KEY_A)] }));
+    const port = await freePort();
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [CLI, "--transport", "http", "--port", String(port), "--installations", file],
+      { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info" }, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      await waitFor(() => stderr.includes("serving MCP over HTTP"), 10_000, "the bin to listen");
+      const handle = {
+        url: `http://127.0.0.1:${port}`,
+        mcpUrl: `http://127.0.0.1:${port}/mcp`,
+        port,
+      } as HttpServerHandle;
+      writeFileSync(
+        file,
+        JSON.stringify({
+          installations: [
+            entry("first", newToken(ALL_SCOPES), KEY_A),
+            entry("second", newToken(ALL_SCOPES), KEY_D),
+          ],
+        }),
+      );
+      child.kill("SIGHUP");
+      await waitFor(() => stderr.includes("installations file reloaded"), 10_000, "the reload");
+      const client = await connectStreamable(handle, KEY_D);
+      expect((await client.listTools()).tools).toHaveLength(22);
+      await client.close();
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  });
+});

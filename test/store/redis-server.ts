@@ -1,0 +1,72 @@
+/**
+ * A real Redis for the tests: REDIS_TEST_URL when given (CI starts one), else a private
+ * redis-server on a free loopback port when the binary exists. Without either, the Redis suites
+ * are skipped locally but FAIL under CI, so a CI that lost its Redis cannot pass silently.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { createConnection } from "node:net";
+import { delimiter, join } from "node:path";
+import { freePort } from "../e2e/webhook-harness.js";
+
+export interface TestRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function onPath(binary: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const candidate = join(dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return undefined;
+}
+
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("error", () => resolve(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith("+PONG"));
+    });
+  });
+}
+
+export async function redisForTests(): Promise<TestRedis | undefined> {
+  const given = process.env.REDIS_TEST_URL?.trim();
+  if (given) return { url: given, stop: async () => {} };
+  const binary = onPath("redis-server");
+  if (!binary) {
+    if (process.env.CI) {
+      throw new Error("CI has neither REDIS_TEST_URL nor a redis-server binary: the Redis tests cannot run");
+    }
+    return undefined;
+  }
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    binary,
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const deadline = Date.now() + 10_000;
+  while (!(await pingOnce(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill("SIGKILL");
+      throw new Error(`redis-server did not start on port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The Redis SharedStore against a real redis-server, and two server instances sharing it: a
+ * webhook delivered to both is processed once and reaches the sessions of each, and an identical
+ * write sent through each instance replays instead of creating twice.
+ */
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Installation } from "../../src/installation.js";
+import { silentLogger } from "../../src/logger.js";
+import { ALL_SCOPES } from "../../src/platform/scopes.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import { RedisSharedStore } from "../../src/store/redis.js";
+import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
+import { connectStreamable, KEY_A, waitFor } from "../e2e/http-harness.js";
+import { deliver, envelope, recordNotifications, signed } from "../e2e/webhook-harness.js";
+import { readJson, sandboxWith, structured, textOf } from "../helpers.js";
+import { redisForTests } from "./redis-server.js";
+
+const redis = await redisForTests();
+const SECRET = "whsec_shared_redis_0123456789";
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe.skipIf(!redis)("RedisSharedStore", () => {
+  const stores: RedisSharedStore[] = [];
+  let raw: Redis;
+  const store = () => {
+    const s = new RedisSharedStore({ url: redis!.url, logger: silentLogger() });
+    stores.push(s);
+    return s;
+  };
+  beforeAll(() => {
+    raw = new Redis(redis!.url);
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    raw?.disconnect();
+  });
+
+  it("remembers a key once (SET NX PX), with a TTL so it expires on its own", async () => {
+    const [a, b] = [store(), store()];
+    const key = `okmcp-test:${randomUUID()}`;
+    const results = await Promise.all([a.remember(key, 60_000), b.remember(key, 60_000)]);
+    expect(results.sort()).toEqual([false, true]);
+    const ttl = await raw.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await a.forget(key);
+    expect(await b.remember(key, 50)).toBe(true);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await a.remember(key, 50)).toBe(true);
+  });
+
+  it("keeps values with a TTL and fans messages out to other connections", async () => {
+    const [a, b] = [store(), store()];
+    const key = `okmcp-test:${randomUUID()}`;
+    await a.set(key, "v", 60_000);
+    expect(await b.get(key)).toBe("v");
+    expect(await raw.pttl(key)).toBeGreaterThan(0);
+    const got: string[] = [];
+    const channel = `okmcp-test:${randomUUID()}`;
+    const off = await b.subscribe(channel, (m) => got.push(m));
+    await a.publish(channel, "hello");
+    await waitFor(() => got.length === 1, 2_000, "the message");
+    await off();
+    await a.publish(channel, "again");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual(["hello"]);
+  });
+});
+
+describe.skipIf(!redis)("two instances sharing one Redis", () => {
+  let sandbox: Sandbox;
+  const instances: { server: HttpServerHandle; installation: Installation; store: RedisSharedStore }[] = [];
+
+  beforeAll(async () => {
+    sandbox = await sandboxWith({
+      installations: [{ token: "sbx_redis_shared_0001", scopes: ALL_SCOPES, tenantId: 42 }],
+    });
+    for (const name of ["a", "b"]) {
+      const store = new RedisSharedStore({ url: redis!.url, logger: silentLogger() });
+      const installation = new Installation({
+        baseUrl: sandbox.baseUrl,
+        token: "sbx_redis_shared_0001",
+        name,
+        logger: silentLogger(),
+        sharedStore: store,
+      });
+      await installation.refreshWhoami();
+      const server = await startHttpServer({
+        config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
+        installations: [installation],
+        apiKey: KEY_A,
+        options: {},
+        logger: silentLogger(),
+        env: {},
+        store,
+        webhooks: { secrets: [{ secret: SECRET }] },
+      });
+      instances.push({ server, installation, store });
+    }
+  });
+  afterAll(async () => {
+    for (const i of instances) {
+      await i.server.close();
+      await i.installation.close();
+      await i.store.close();
+    }
+    await sandbox?.stop();
+  });
+
+  it("a webhook delivered to each instance is processed once, and reaches the sessions of both", async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const onA = await connectStreamable(a.server, KEY_A);
+    const onB = await connectStreamable(b.server, KEY_A);
+    const [notesA, notesB] = [recordNotifications(onA), recordNotifications(onB)];
+    try {
+      await onA.subscribeResource({ uri: "okta://events/recent" });
+      await onB.subscribeResource({ uri: "okta://events/recent" });
+      await onB.subscribeResource({ uri: "okta://students/5" });
+      const event = envelope();
+      const delivery = signed(SECRET, event);
+      const first = await deliver(a.server, delivery);
+      const second = await deliver(b.server, delivery);
+      expect([first.status, second.status]).toEqual([202, 200]);
+      await a.server.webhooksIdle();
+      await waitFor(
+        () => notesB.updated.includes("okta://students/5"),
+        5_000,
+        "B's session to hear A's event",
+      );
+      await waitFor(() => notesA.updated.includes("okta://events/recent"), 5_000, "A's session");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(notesB.updated.filter((u) => u === "okta://events/recent")).toHaveLength(1);
+      expect(notesA.updated.filter((u) => u === "okta://events/recent")).toHaveLength(1);
+      for (const i of instances)
+        expect(i.installation.events.recent().filter((e) => e.id === event.id)).toHaveLength(1);
+      const feed = await readJson(onB, "okta://events/recent");
+      expect(feed.events[0].id).toBe(event.id);
+
+      // Keys are namespaced per tenant and expire on their own.
+      const probe = new Redis(redis!.url);
+      try {
+        const key = `okmcp:42:webhooks:delivery:${delivery.headers["X-Okta-Delivery-Id"]}`;
+        expect(await probe.pttl(key)).toBeGreaterThan(23 * 60 * 60_000);
+      } finally {
+        probe.disconnect();
+      }
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
+  });
+
+  it("an identical write through each instance replays instead of creating twice", async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const onA = await connectStreamable(a.server, KEY_A);
+    const onB = await connectStreamable(b.server, KEY_A);
+    try {
+      const name = `Shared Write ${randomUUID().slice(0, 8)}`;
+      const first = await onA.callTool({ name: "create_student", arguments: { full_name: name } });
+      expect(first.isError, textOf(first)).toBeFalsy();
+      const second = await onB.callTool({ name: "create_student", arguments: { full_name: name } });
+      expect(second.isError, textOf(second)).toBeFalsy();
+      expect(structured<{ replayed?: boolean }>(second).replayed).toBe(true);
+      expect(structured<{ data: { id: number } }>(second).data.id).toBe(
+        structured<{ data: { id: number } }>(first).data.id,
+      );
+      expect(
+        sandbox.records<{ full_name: string }>(42, "students").filter((s) => s.full_name === name),
+      ).toHaveLength(1);
+      const probe = new Redis(redis!.url);
+      try {
+        const keys = await probe.keys("okmcp:42:okta-partners-sandbox:writes:*");
+        expect(keys.length).toBeGreaterThan(0);
+        expect(await probe.pttl(keys[0]!)).toBeGreaterThan(0);
+      } finally {
+        probe.disconnect();
+      }
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
+  });
+});
