@@ -75,7 +75,7 @@ export class Resources {
 
   constructor(mcp: McpServer, installation: Installation, options: { eventFeed?: boolean } = {}) {
     const sandboxed = installation.sandbox;
-    this.subscriptions = new Subscriptions(mcp.server);
+    this.subscriptions = new Subscriptions(mcp.server, options.eventFeed ?? false);
     this.stopFollowing = options.eventFeed
       ? registerEventFeed(mcp, installation, this.subscriptions)
       : () => {};

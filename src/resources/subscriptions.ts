@@ -20,13 +20,17 @@ export const MAX_SUBSCRIPTIONS_PER_SESSION = 1_000;
 export class Subscriptions {
   readonly #uris = new Set<string>();
 
-  constructor(private readonly server: Server) {
+  /** `eventFeed: false` (stdio): okta://events/recent is not served, so not subscribable either. */
+  constructor(
+    private readonly server: Server,
+    eventFeed = true,
+  ) {
     server.setRequestHandler(SubscribeRequestSchema, (request) => {
       const { uri } = request.params;
-      if (!SUBSCRIBABLE.test(uri)) {
+      if (!SUBSCRIBABLE.test(uri) || (!eventFeed && uri === "okta://events/recent")) {
         throw new McpError(
           ErrorCode.InvalidParams,
-          `Cannot subscribe to ${uri}: subscriptions are offered for okta://events/recent, okta://whoami, okta://scopes and okta://students|guardians|employees/{id}`,
+          `Cannot subscribe to ${uri}: subscriptions are offered for ${eventFeed ? "okta://events/recent, " : ""}okta://whoami, okta://scopes and okta://students|guardians|employees/{id}`,
         );
       }
       if (!this.#uris.has(uri) && this.#uris.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {

@@ -14,7 +14,7 @@ import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
 import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
-import { CLI, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
+import { CLI, connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
 import { connectStreamable, installationFor, KEY_A, KEY_B, raw, rpc, waitFor } from "./http-harness.js";
 import { freePort, recordNotifications } from "./webhook-harness.js";
 
@@ -66,6 +66,27 @@ describe("over stdio (the built bin)", () => {
       expect(who.isError, textOf(who)).toBeFalsy();
       expect(mcp.stderr()).toContain("token file changed");
       expect(mcp.stderr()).not.toContain(token);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe("in process (no webhooks: stdio's server)", () => {
+  it("a client subscribed to okta://whoami and okta://scopes hears a grant change; no event feed here", async () => {
+    const token = newToken(ALL_SCOPES);
+    const mcp = await connectInProcess({ baseUrl: sandbox.baseUrl, token });
+    const notes = recordNotifications(mcp.client);
+    try {
+      await mcp.client.subscribeResource({ uri: "okta://whoami" });
+      await mcp.client.subscribeResource({ uri: "okta://scopes" });
+      await expect(mcp.client.subscribeResource({ uri: "okta://events/recent" })).rejects.toThrow(
+        /Cannot subscribe/,
+      );
+      sandbox.setScopes(token, READ_ONLY_SCOPES);
+      await mcp.installation.refreshWhoami();
+      await waitFor(() => notes.updated.length >= 2 && notes.toolsChanged() > 0, 2_000, "the notifications");
+      expect(notes.updated.sort()).toEqual(["okta://scopes", "okta://whoami"]);
     } finally {
       await mcp.close();
     }
