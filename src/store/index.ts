@@ -1,11 +1,9 @@
 /** Picks the SharedStore: Redis when REDIS_URL is set, else memory (one instance). */
 import type { Logger } from "../logger.js";
 import { InMemorySharedStore } from "./memory.js";
-import { RedisSharedStore } from "./redis.js";
 import type { SharedStore } from "./shared-store.js";
 
 export { InMemorySharedStore } from "./memory.js";
-export { RedisSharedStore } from "./redis.js";
 export { KEY_PREFIX, type SharedStore, storeKey } from "./shared-store.js";
 export { SharedWriteStore } from "./write-store.js";
 
@@ -16,6 +14,8 @@ export async function createSharedStore(
   const url = env.REDIS_URL?.trim();
   if (!url) return new InMemorySharedStore();
   if (!/^rediss?:\/\//.test(url)) throw new Error("REDIS_URL must start with redis:// or rediss://");
+  // Loaded only when asked for: ioredis costs start-up time every stdio launch would pay.
+  const { RedisSharedStore } = await import("./redis.js");
   const store = new RedisSharedStore({ url, logger: logger.child({ component: "redis" }) });
   try {
     await store.ready();

@@ -1,0 +1,120 @@
+/**
+ * The serve path of the bin: environment -> installation(s) -> a transport. Imported by cli.ts
+ * only when serving, so --help, --version and `sandbox` start without the MCP stack.
+ */
+import { resolveBaseUrl, resolveTokenSource } from "./client/config.js";
+import type { Config } from "./config.js";
+import { fail } from "./fail.js";
+import { Installation } from "./installation.js";
+import { type WatchOptions, watchOptionsFromEnv } from "./live/watch.js";
+import { createLogger, type Logger } from "./logger.js";
+import type { ServerOptions } from "./server.js";
+import { createSharedStore } from "./store/index.js";
+import type { SharedStore } from "./store/shared-store.js";
+
+export function serverOptionsOf(config: Config): ServerOptions {
+  return {
+    readOnly: config.readOnly,
+    toolsets: config.toolsets,
+    confirm: config.confirm,
+    maxResultBytes: config.maxResultBytes,
+  };
+}
+
+async function serveOne(
+  config: Config,
+  logger: Logger,
+  store: SharedStore,
+  watch: WatchOptions,
+): Promise<void> {
+  let baseUrl: string;
+  let token: string | (() => string);
+  let stopSandbox = async () => {};
+  if (config.sandbox) {
+    const { startSandbox } = await import("./sandbox/index.js");
+    const sandbox = await startSandbox({
+      scopes: config.sandboxScopes,
+      logger: logger.child({ component: "sandbox" }),
+    });
+    baseUrl = sandbox.baseUrl;
+    token = sandbox.token;
+    stopSandbox = () => sandbox.stop();
+    logger.info({ baseUrl }, "embedded sandbox started (demo data, not a real school)");
+  } else {
+    try {
+      baseUrl = resolveBaseUrl(process.env);
+      token = resolveTokenSource(process.env);
+    } catch (error) {
+      fail(
+        `${(error as Error).message}\nSet OKTA_PARTNER_TOKEN (or OKTA_PARTNER_TOKEN_FILE), or try the demo: okta-partners-mcp --sandbox`,
+      );
+    }
+  }
+
+  const installation = new Installation({
+    baseUrl,
+    token,
+    logger,
+    sandbox: config.sandbox,
+    sharedStore: store,
+  });
+  try {
+    await installation.refreshWhoami();
+  } catch (error) {
+    await stopSandbox();
+    fail(`could not read GET /whoami at ${baseUrl}: ${(error as Error).message}`);
+  }
+  // A rotated token file and a changed grant reach every session without a restart.
+  const tokenFile = process.env.OKTA_PARTNER_TOKEN?.trim()
+    ? undefined
+    : process.env.OKTA_PARTNER_TOKEN_FILE?.trim();
+  installation.watch({ ...watch, tokenFile: config.sandbox ? undefined : tokenFile });
+  const close = async () => {
+    await installation.close();
+    await store.close();
+    await stopSandbox();
+    process.exit(0);
+  };
+  if (config.transport === "http") {
+    const { serveHttp } = await import("./transport/http.js");
+    await serveHttp({
+      config,
+      installations: [installation],
+      options: serverOptionsOf(config),
+      logger,
+      onClose: close,
+      store,
+    });
+  } else {
+    const { serveStdio } = await import("./transport/stdio.js");
+    await serveStdio(installation, serverOptionsOf(config), logger, close);
+  }
+}
+
+export async function serve(request: Config): Promise<void> {
+  const logger = createLogger();
+  let store: SharedStore;
+  let watch: WatchOptions;
+  try {
+    watch = watchOptionsFromEnv(process.env);
+    store = await createSharedStore(process.env, logger);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (request.installationsFile) {
+    // Many installations: the HTTP transport loads, validates and owns them.
+    const { serveHttp } = await import("./transport/http.js");
+    return serveHttp({
+      config: request,
+      options: serverOptionsOf(request),
+      logger,
+      store,
+      watch,
+      onClose: async () => {
+        await store.close();
+        process.exit(0);
+      },
+    });
+  }
+  return serveOne(request, logger, store, watch);
+}
