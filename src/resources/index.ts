@@ -148,6 +148,35 @@ export class Resources {
       ),
     });
 
+    this.#scoped.push({
+      scope: "reports.builder.read",
+      handle: mcp.registerResource(
+        "report",
+        new ResourceTemplate("okta://reports/{key}", {
+          list: undefined,
+          // Report keys complete from the catalog, so a client can offer them as the user types.
+          complete: {
+            key: async (typed) =>
+              (await installation.reportCatalog().catch(() => []))
+                .map((r) => r.key)
+                .filter((key) => key.startsWith(typed)),
+          },
+        }),
+        {
+          title: "A report",
+          description: "One report of the catalog by key: what it computes and its parameters.",
+          mimeType: "application/json",
+        },
+        async (uri, variables) => {
+          const key = String(variables.key);
+          const report = (await installation.reportCatalog()).find((r) => r.key === key);
+          if (!report)
+            throw new Error(`No report "${key}" in the catalog; read okta://reports for the keys.`);
+          return json(uri.href, sanitize(report));
+        },
+      ),
+    });
+
     for (const t of RECORD_TEMPLATES) {
       this.#scoped.push({
         scope: t.scope,
