@@ -1,6 +1,6 @@
 /**
  * examples/http-client.ts against the real server over HTTP on the embedded sandbox: the snippet
- * a chatbot backend copies must work as written. Skipped until the HTTP transport is built.
+ * a chatbot backend copies must work as written. Needs the build (`npm test` builds first).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,8 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectOktaMcp } from "../../examples/http-client.js";
 import { TOOL_NAMES } from "../../src/platform/catalog.js";
 import { ROOT } from "./helpers.js";
-
-const HTTP_BUILT = existsSync(join(ROOT, "dist/transport/http.js"));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,12 +34,14 @@ async function waitForHealth(url: string, deadline = Date.now() + 15_000): Promi
   throw new Error(`${url} did not answer in time`);
 }
 
-describe.skipIf(!HTTP_BUILT)("examples/http-client.ts over Streamable HTTP", () => {
+describe("examples/http-client.ts over Streamable HTTP", () => {
   const apiKey = randomBytes(24).toString("base64url");
   let server: ChildProcess;
   let base: string;
 
   beforeAll(async () => {
+    if (!existsSync(join(ROOT, "dist/cli.js")))
+      throw new Error("dist/cli.js is missing: npm run build first");
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = spawn(
