@@ -46,6 +46,37 @@ describe("cli", () => {
     expect(run(["--toolsets", "payroll"]).stderr).toContain("payroll");
   });
 
+  it("a client that pipes its requests and closes stdin still gets every answer", () => {
+    const lines = [
+      {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "sh", version: "1" } },
+      },
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      {
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "list_students", arguments: { per_page: 2 } },
+      },
+    ];
+    const result = spawnSync(process.execPath, [CLI, "--sandbox"], {
+      env: { PATH: process.env.PATH ?? "" },
+      input: `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(0);
+    const answers = result.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const call = answers.find((a) => a.id === 2);
+    expect(call?.result?.structuredContent?.total).toBe(1242);
+  });
+
   it("--sandbox serves demo data with no token at all, and says so plainly", async () => {
     const mcp = await connectStdio(
       { baseUrl: "", token: "" },
