@@ -20,6 +20,10 @@ Options:
   --installations FILE      HTTP: serve several installations (JSON file)
   --allowed-hosts a,b       HTTP: Host names accepted besides loopback
   --allowed-origins a,b     HTTP: Origins accepted besides loopback
+  --max-sessions N          HTTP: open sessions in total (default 512)
+  --max-sessions-per-key N  HTTP: open sessions per API key (default 32)
+  --session-idle-minutes N  HTTP: close a session idle this long (default 30)
+  --tool-calls-per-minute N HTTP: tool calls per API key (default 120, bursts of 30)
   --read-only               serve only tools that change nothing
   --toolsets a,b            serve only these groups: ${TOOLSETS.filter((t) => t !== "identity").join(", ")}
   --confirm tool,tool       ask the human before these writes (send_notification always asks)
@@ -48,6 +52,13 @@ export interface Config {
   installationsFile?: string;
   allowedHosts: string[];
   allowedOrigins: string[];
+  /** HTTP limits given on the command line; the rest keep the transport's defaults. */
+  httpLimits: {
+    maxSessionsTotal?: number;
+    maxSessionsPerKey?: number;
+    sessionIdleMs?: number;
+    toolCallsPerMinute?: number;
+  };
   readOnly: boolean;
   toolsets?: Toolset[];
   confirm: string[];
@@ -70,7 +81,9 @@ const csv = (value: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-function positiveInt(flag: string, value: string | undefined, fallback: number): number {
+function positiveInt(flag: string, value: string | undefined, fallback: number): number;
+function positiveInt(flag: string, value: string | undefined): number | undefined;
+function positiveInt(flag: string, value: string | undefined, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) <= 0)
     throw new ConfigError(`${flag} must be a positive integer, got "${value}"`);
@@ -125,6 +138,12 @@ export function parseCli(argv: string[]): CliRequest {
     installationsFile: v.installations,
     allowedHosts: csv(v["allowed-hosts"]),
     allowedOrigins: csv(v["allowed-origins"]),
+    httpLimits: withoutUndefined({
+      maxSessionsTotal: positiveInt("--max-sessions", v["max-sessions"]),
+      maxSessionsPerKey: positiveInt("--max-sessions-per-key", v["max-sessions-per-key"]),
+      sessionIdleMs: minutes(positiveInt("--session-idle-minutes", v["session-idle-minutes"])),
+      toolCallsPerMinute: positiveInt("--tool-calls-per-minute", v["tool-calls-per-minute"]),
+    }),
     readOnly: v["read-only"] ?? false,
     toolsets: toolsets as Toolset[] | undefined,
     confirm,
@@ -133,6 +152,12 @@ export function parseCli(argv: string[]): CliRequest {
         ? undefined
         : positiveInt("--max-result-bytes", v["max-result-bytes"], 0),
   };
+}
+
+const minutes = (n: number | undefined) => (n === undefined ? undefined : n * 60_000);
+
+function withoutUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function parse(argv: string[]) {
@@ -152,6 +177,10 @@ function parse(argv: string[]) {
       installations: { type: "string" },
       "allowed-hosts": { type: "string" },
       "allowed-origins": { type: "string" },
+      "max-sessions": { type: "string" },
+      "max-sessions-per-key": { type: "string" },
+      "session-idle-minutes": { type: "string" },
+      "tool-calls-per-minute": { type: "string" },
       "read-only": { type: "boolean" },
       toolsets: { type: "string" },
       confirm: { type: "string" },

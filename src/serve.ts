@@ -81,6 +81,7 @@ async function serveOne(
       config,
       installations: [installation],
       options: serverOptionsOf(config),
+      limits: config.httpLimits,
       logger,
       onClose: close,
       store,
@@ -107,6 +108,7 @@ export async function serve(request: Config): Promise<void> {
     return serveHttp({
       config: request,
       options: serverOptionsOf(request),
+      limits: request.httpLimits,
       logger,
       store,
       watch,

@@ -92,6 +92,22 @@ describe("the bin over HTTP", () => {
     expect(bin.stderr()).toContain("HTTP server closed");
   });
 
+  it("limit flags reach the server: --max-sessions 1 refuses a second session with 503", async () => {
+    const bin = await startBin(["--max-sessions", "1", "--tool-calls-per-minute", "600"], {
+      OKTA_PARTNER_TOKEN: "sbx_cli_north_0001",
+      OKTA_API_BASE_URL: sandbox.baseUrl,
+      OKTA_MCP_API_KEY: KEY_A,
+    });
+    try {
+      const first = await connectStreamable(bin.handle, KEY_A);
+      await expect(connectStreamable(bin.handle, KEY_A)).rejects.toThrow(/503|too many sessions/i);
+      await first.close();
+    } finally {
+      bin.child.kill("SIGTERM");
+    }
+    expect(await bin.exit).toBe(0);
+  });
+
   it("many installations from a file: each key sees its own tenant", async () => {
     const file = join(dir, "installations.json");
     const tokenFile = join(dir, "south.token");
