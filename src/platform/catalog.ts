@@ -431,3 +431,37 @@ export function toolsByScope(): Map<Scope | null, string[]> {
   }
   return map;
 }
+
+/**
+ * The records readable by id, derived from the `get_*` endpoints: each becomes an
+ * `okta://<collection>/{id}` resource whose ids complete through its list endpoint, and the
+ * webhook events about it (`<area>.<resource>.created`) name it.
+ */
+export interface RecordKind {
+  /** student, guardian, employee */
+  readonly name: string;
+  /** students, guardians, employees: the segment of its okta:// URI */
+  readonly collection: string;
+  /** The get endpoint's template, e.g. /education/students/{id} */
+  readonly getPath: string;
+  /** The list endpoint (search for completion), e.g. /education/students */
+  readonly listPath: string;
+  readonly scope: Scope;
+  /** The first two segments of its events and scopes, e.g. education.students */
+  readonly eventPrefix: string;
+}
+
+export const RECORD_KINDS: readonly RecordKind[] = (CATALOG as readonly Endpoint[])
+  .filter((e) => e.method === "GET" && e.response === "record" && e.pathParams?.shape.id && e.scope)
+  .map((e) => {
+    const name = e.tool.replace(/^get_/, "");
+    const scope = e.scope as Scope;
+    return {
+      name,
+      collection: `${name}s`,
+      getPath: e.path,
+      listPath: e.path.replace(/\/\{id\}$/, ""),
+      scope,
+      eventPrefix: scope.split(".").slice(0, 2).join("."),
+    };
+  });

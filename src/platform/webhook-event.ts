@@ -3,6 +3,7 @@
  * and what an event is about (the scope that reads it, the records it names). Pure.
  */
 import { z } from "zod";
+import { RECORD_KINDS } from "./catalog.js";
 import { isScope, type Scope } from "./scopes.js";
 
 export const WebhookEnvelope = z.looseObject({
@@ -31,25 +32,21 @@ export function eventVisibleWith(event: string, scopes: readonly string[]): bool
   return scope === undefined || scopes.includes(scope);
 }
 
-/** Which collection an event's records belong to, by its first two segments. */
-const COLLECTIONS: Record<string, "students" | "guardians" | "employees"> = {
-  "education.students": "students",
-  "education.guardians": "guardians",
-  "employees.directory": "employees",
-};
+/** Which collection an event's records belong to, by its first two segments (from the catalog). */
+const COLLECTIONS = new Map(RECORD_KINDS.map((k) => [k.eventPrefix, k.collection]));
 
 /**
  * The records an event touches, as (collection, id): the record under `data` (`data.student.id`),
  * whatever its key is named. Ids that are not positive integers are ignored.
  */
 export function recordsTouched(envelope: Pick<WebhookEnvelope, "event" | "data">): {
-  collection: "students" | "guardians" | "employees";
+  collection: string;
   id: number;
 }[] {
   const [area, resource] = envelope.event.split(".");
-  const collection = COLLECTIONS[`${area}.${resource}`];
+  const collection = COLLECTIONS.get(`${area}.${resource}`);
   if (!collection) return [];
-  const out: { collection: "students" | "guardians" | "employees"; id: number }[] = [];
+  const out: { collection: string; id: number }[] = [];
   for (const value of Object.values(envelope.data)) {
     const id = (value as { id?: unknown } | null)?.id;
     if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) out.push({ collection, id });

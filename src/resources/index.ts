@@ -7,7 +7,7 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Installation } from "../installation.js";
-import { toolsByScope } from "../platform/catalog.js";
+import { fillPath, RECORD_KINDS, toolsByScope } from "../platform/catalog.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
 import { sanitize } from "../tools/results.js";
 import { registerEventFeed } from "./events.js";
@@ -29,29 +29,6 @@ export function scopeTable(granted: readonly string[]) {
     tools: tools.get(scope) ?? [],
   }));
 }
-
-interface RecordTemplate {
-  name: string;
-  collection: string;
-  path: string;
-  scope: Scope;
-}
-
-const RECORD_TEMPLATES: RecordTemplate[] = [
-  { name: "student", collection: "students", path: "/education/students", scope: "education.students.read" },
-  {
-    name: "guardian",
-    collection: "guardians",
-    path: "/education/guardians",
-    scope: "education.guardians.read",
-  },
-  {
-    name: "employee",
-    collection: "employees",
-    path: "/employees/directory",
-    scope: "employees.directory.read",
-  },
-];
 
 const MAX_COMPLETIONS = 20;
 
@@ -177,14 +154,14 @@ export class Resources {
       ),
     });
 
-    for (const t of RECORD_TEMPLATES) {
+    for (const t of RECORD_KINDS) {
       this.#scoped.push({
         scope: t.scope,
         handle: mcp.registerResource(
           t.name,
           new ResourceTemplate(`okta://${t.collection}/{id}`, {
             list: undefined,
-            complete: { id: (value) => completeIds(installation, t.path, value).catch(() => []) },
+            complete: { id: (value) => completeIds(installation, t.listPath, value).catch(() => []) },
           }),
           {
             title: `A ${t.name}`,
@@ -197,7 +174,7 @@ export class Resources {
               throw new Error(`Invalid ${t.name} id "${id}": must be a positive integer`);
             const res = await installation.client.request<{ data: unknown }>({
               method: "GET",
-              path: `${t.path}/${id}`,
+              path: fillPath(t.getPath, { id }),
             });
             return json(uri.href, sanitize(res.body?.data));
           },

@@ -10,9 +10,13 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { RECORD_KINDS } from "../platform/catalog.js";
 
-export const SUBSCRIBABLE =
-  /^okta:\/\/(?:events\/recent|whoami|scopes|(?:students|guardians|employees)\/[1-9]\d{0,9})$/;
+const RECORD_COLLECTIONS = RECORD_KINDS.map((k) => k.collection);
+
+export const SUBSCRIBABLE = new RegExp(
+  `^okta://(?:events/recent|whoami|scopes|(?:${RECORD_COLLECTIONS.join("|")})/[1-9]\\d{0,9})$`,
+);
 
 /** Bounds what one client can make the server remember. */
 export const MAX_SUBSCRIPTIONS_PER_SESSION = 1_000;
@@ -30,7 +34,7 @@ export class Subscriptions {
       if (!SUBSCRIBABLE.test(uri) || (!eventFeed && uri === "okta://events/recent")) {
         throw new McpError(
           ErrorCode.InvalidParams,
-          `Cannot subscribe to ${uri}: subscriptions are offered for ${eventFeed ? "okta://events/recent, " : ""}okta://whoami, okta://scopes and okta://students|guardians|employees/{id}`,
+          `Cannot subscribe to ${uri}: subscriptions are offered for ${eventFeed ? "okta://events/recent, " : ""}okta://whoami, okta://scopes and okta://{${RECORD_COLLECTIONS.join(",")}}/{id}`,
         );
       }
       if (!this.#uris.has(uri) && this.#uris.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {

@@ -1,0 +1,28 @@
+/** What is derived from the catalog, checked against the contract. */
+import { describe, expect, it } from "vitest";
+import { fillPath, RECORD_KINDS } from "../../src/platform/catalog.js";
+import { recordsTouched } from "../../src/platform/webhook-event.js";
+
+describe("catalog derivations", () => {
+  it("the records readable by id are the get_* endpoints", () => {
+    expect(RECORD_KINDS.map((k) => [k.collection, k.listPath, k.scope, k.eventPrefix])).toEqual([
+      ["students", "/education/students", "education.students.read", "education.students"],
+      ["guardians", "/education/guardians", "education.guardians.read", "education.guardians"],
+      ["employees", "/employees/directory", "employees.directory.read", "employees.directory"],
+    ]);
+  });
+
+  it("webhook events name the records of those kinds", () => {
+    expect(recordsTouched({ event: "employees.directory.created", data: { employee: { id: 7 } } })).toEqual([
+      { collection: "employees", id: 7 },
+    ]);
+    expect(recordsTouched({ event: "education.subjects.created", data: { subject: { id: 7 } } })).toEqual([]);
+  });
+
+  it("fills path templates with every segment encoded", () => {
+    expect(fillPath("/reports/builder/{key}/run", { key: "../whoami" })).toBe(
+      "/reports/builder/..%2Fwhoami/run",
+    );
+    expect(() => fillPath("/education/students/{id}", {})).toThrow("id");
+  });
+});
