@@ -1,19 +1,26 @@
 /**
  * Prompts for the staff workflows the platform exists for. Each names the tools to use in order,
- * its arguments complete from the school's own data, and each is listed only when the
- * installation holds every scope its steps need.
+ * its arguments complete from the school's own data, and each is listed only when every tool
+ * its steps use is served.
  */
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Installation } from "../installation.js";
-import type { Scope } from "../platform/scopes.js";
+import { endpointOf, type ToolName } from "../platform/catalog.js";
+import { grantedEndpoints, type ToolFilterOptions } from "../tools/filter.js";
 
 const MAX_COMPLETIONS = 20;
 
 /** Names from a list endpoint matching what the user typed so far (search, then prefix order). */
-async function completeNames(installation: Installation, path: string, typed: string, field = "full_name") {
+async function completeNames(
+  installation: Installation,
+  listTool: ToolName,
+  typed: string,
+  field = "full_name",
+) {
+  const path = endpointOf(listTool)!.path;
   try {
     const res = await installation.client.request<{ data: Array<Record<string, unknown>> }>({
       method: "GET",
@@ -49,7 +56,8 @@ interface PromptDefinition {
   name: string;
   title: string;
   description: string;
-  scopes: Scope[];
+  /** The tools its steps use: it is listed only when every one of them is served. */
+  tools: ToolName[];
   register(
     mcp: McpServer,
     installation: Installation,
@@ -65,7 +73,13 @@ export const PROMPTS: PromptDefinition[] = [
     name: "contact_guardian",
     title: "Find a student and contact the guardian",
     description: "Look up a student, find their guardian's phone, and send them a message (asks to confirm).",
-    scopes: ["education.students.read", "education.guardians.read", "notifications.providers.send"],
+    tools: [
+      "list_students",
+      "get_student",
+      "get_guardian",
+      "get_notification_capabilities",
+      "send_notification",
+    ],
     register: (mcp, installation, meta) =>
       mcp.registerPrompt(
         "contact_guardian",
@@ -73,7 +87,7 @@ export const PROMPTS: PromptDefinition[] = [
           ...meta,
           argsSchema: {
             student: completable(z.string().describe("Student's name"), (typed) =>
-              completeNames(installation, "/education/students", typed),
+              completeNames(installation, "list_students", typed),
             ),
             message: z.string().optional().describe("What to tell the guardian"),
           },
@@ -96,12 +110,7 @@ export const PROMPTS: PromptDefinition[] = [
     title: "Enrol a new student with their guardian",
     description:
       "Create the guardian (or reuse an existing one), then the student in the right grade and section.",
-    scopes: [
-      "education.students.write",
-      "education.guardians.read",
-      "education.guardians.write",
-      "education.grades.read",
-    ],
+    tools: ["list_grades", "list_sections", "list_guardians", "create_guardian", "create_student"],
     register: (mcp, installation, meta) =>
       mcp.registerPrompt(
         "enrol_student",
@@ -110,7 +119,7 @@ export const PROMPTS: PromptDefinition[] = [
           argsSchema: {
             student_name: z.string().describe("New student's full name"),
             grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
-              completeNames(installation, "/education/grades", typed, "name"),
+              completeNames(installation, "list_grades", typed, "name"),
             ),
             guardian_name: z.string().describe("Guardian's full name"),
             guardian_phone: z.string().optional().describe("Guardian's phone, E.164"),
@@ -132,7 +141,7 @@ export const PROMPTS: PromptDefinition[] = [
     name: "attendance_summary",
     title: "Summarise attendance for a section and term",
     description: "Run the attendance report for one section and term and summarise who needs attention.",
-    scopes: ["reports.builder.read", "education.sections.read", "education.terms.read"],
+    tools: ["list_sections", "list_terms", "list_reports", "run_report"],
     register: (mcp, installation, meta) =>
       mcp.registerPrompt(
         "attendance_summary",
@@ -140,10 +149,10 @@ export const PROMPTS: PromptDefinition[] = [
           ...meta,
           argsSchema: {
             section: completable(z.string().describe("Section, e.g. 5-A"), (typed) =>
-              completeNames(installation, "/education/sections", typed, "name"),
+              completeNames(installation, "list_sections", typed, "name"),
             ),
             term: completable(z.string().describe("Term name"), (typed) =>
-              completeNames(installation, "/education/terms", typed, "name"),
+              completeNames(installation, "list_terms", typed, "name"),
             ),
           },
         },
@@ -163,7 +172,7 @@ export const PROMPTS: PromptDefinition[] = [
     name: "guardian_contact_list",
     title: "Guardian contact list for a grade",
     description: "Run the guardian contact list report for a grade, optionally for one channel.",
-    scopes: ["reports.builder.read", "education.grades.read"],
+    tools: ["list_grades", "run_report"],
     register: (mcp, installation, meta) =>
       mcp.registerPrompt(
         "guardian_contact_list",
@@ -171,7 +180,7 @@ export const PROMPTS: PromptDefinition[] = [
           ...meta,
           argsSchema: {
             grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
-              completeNames(installation, "/education/grades", typed, "name"),
+              completeNames(installation, "list_grades", typed, "name"),
             ),
             channel: completable(z.string().optional().describe("sms, whatsapp or email"), (typed) =>
               completeReportEnum(installation, "guardian_contact_list", "channel", typed ?? ""),
@@ -192,19 +201,25 @@ export const PROMPTS: PromptDefinition[] = [
 ];
 
 export class Prompts {
-  readonly #registered: Array<{ scopes: Scope[]; handle: { enable(): void; disable(): void } }>;
+  readonly #registered: Array<{ tools: ToolName[]; handle: { enable(): void; disable(): void } }>;
 
-  constructor(mcp: McpServer, installation: Installation) {
+  constructor(
+    mcp: McpServer,
+    installation: Installation,
+    private readonly filter: ToolFilterOptions = {},
+  ) {
     this.#registered = PROMPTS.map((p) => ({
-      scopes: p.scopes,
+      tools: p.tools,
       handle: p.register(mcp, installation, { title: p.title, description: p.description }),
     }));
     this.updateScopes(installation.whoami.scopes);
   }
 
+  /** A prompt is listed only when every tool it names is served (scopes, --read-only, --toolsets). */
   updateScopes(scopes: readonly string[]) {
-    for (const { scopes: needed, handle } of this.#registered) {
-      if (needed.every((s) => scopes.includes(s))) handle.enable();
+    const served = new Set(grantedEndpoints(scopes, this.filter).map((e) => e.tool));
+    for (const { tools, handle } of this.#registered) {
+      if (tools.every((t) => served.has(t))) handle.enable();
       else handle.disable();
     }
   }

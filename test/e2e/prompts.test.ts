@@ -4,6 +4,7 @@
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROMPTS } from "../../src/prompts/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import {
   connectInProcess,
@@ -173,6 +174,30 @@ describe("prompts, run end to end", () => {
       "okta://reports/attendance_summary",
     );
     expect(Object.keys(report.params).sort()).toEqual(["section_id", "term_id"]);
+  });
+
+  it("each prompt names exactly the tools it declares (which decide when it is listed)", async () => {
+    const args: Record<string, Record<string, string>> = {
+      contact_guardian: { student: "A", message: "B" },
+      enrol_student: { student_name: "A", grade: "Grade 1", guardian_name: "B" },
+      attendance_summary: { section: "1-A", term: "Term 1" },
+      guardian_contact_list: { grade: "Grade 1" },
+    };
+    for (const prompt of PROMPTS) {
+      const text = await promptText(h.client, prompt.name, args[prompt.name]!);
+      const named = new Set(text.match(/\b(?:whoami|(?:list|get|create|update|add|run|send)_[a-z_]+)\b/g));
+      expect([...named].sort(), prompt.name).toEqual([...prompt.tools].sort());
+    }
+  });
+
+  it("--read-only hides the prompts whose steps write", async () => {
+    const readOnly = await connectInProcess(sandbox, { readOnly: true });
+    try {
+      const { prompts } = await readOnly.client.listPrompts();
+      expect(prompts.map((p) => p.name).sort()).toEqual(["attendance_summary", "guardian_contact_list"]);
+    } finally {
+      await readOnly.close();
+    }
   });
 
   it("prompts a scope set cannot carry out are not listed", async () => {
