@@ -254,7 +254,9 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     } catch {
       return sendRpcError(res, 400, RpcCode.InvalidRequest, "Bad Request: malformed URL");
     }
-    const path = url.pathname;
+    // Route on the path as sent: URL parsing resolves dot segments ("/%2e%2e/mcp" becomes "/mcp"),
+    // and a path that only normalises to one of ours is not one of ours.
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
 
     if (path === "/healthz") {
       if (req.method !== "GET" && req.method !== "HEAD") {
@@ -485,15 +487,6 @@ export async function serveHttp(args: HttpServerArgs): Promise<void> {
         `  Authorization: Bearer ${handle.apiKey}\n`,
     );
   }
-  args.logger.info(
-    {
-      url: handle.mcpUrl,
-      sse: args.config.stateless ? undefined : handle.sseUrl,
-      stateless: args.config.stateless,
-      installations: handle.tenants,
-    },
-    "serving MCP over HTTP",
-  );
   process.on("SIGHUP", () => {
     args.logger.info("SIGHUP: reloading installations");
     handle
@@ -513,4 +506,14 @@ export async function serveHttp(args: HttpServerArgs): Promise<void> {
       });
     });
   }
+  // Said last: whoever waits for this line may signal the process at once.
+  args.logger.info(
+    {
+      url: handle.mcpUrl,
+      sse: args.config.stateless ? undefined : handle.sseUrl,
+      stateless: args.config.stateless,
+      installations: handle.tenants,
+    },
+    "serving MCP over HTTP",
+  );
 }

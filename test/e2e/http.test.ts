@@ -241,6 +241,13 @@ describe("one installation, stateful", () => {
       -32001,
     );
     expectRpcError(await raw(server, { method: "GET", path: "/sse/../nowhere", headers: key }), 404);
+    // Found by the fuzzer: URL parsing resolves "/%2e%2e/mcp" to "/mcp"; routes match the path as sent.
+    for (const path of ["/%2e%2e/mcp", "/x/../mcp", "/mcp/", "//mcp"]) {
+      expectRpcError(
+        await raw(server, { path, headers: { ...MCP_HEADERS, ...key }, body: initializeBody() }),
+        404,
+      );
+    }
     expectRpcError(
       await raw(server, { method: "PUT", headers: { ...MCP_HEADERS, ...key }, body: "{}" }),
       405,

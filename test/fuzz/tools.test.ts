@@ -161,7 +161,7 @@ describe("fuzzing every tool (in-process server, real sandbox)", () => {
             if (r.status >= 400) stats.apiRefused++;
           }
         }),
-        { numRuns: RUNS_PER_TOOL, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+        { numRuns: RUNS_PER_TOOL },
       );
     });
   }
