@@ -143,7 +143,7 @@ export function rpc(method: string, params: Record<string, unknown> = {}, id = 2
 }
 
 /** Polls until `check` holds (or fails after `ms`): waits on a condition, never on a fixed sleep. */
-export async function waitFor(check: () => boolean, ms = 5_000, what = "condition"): Promise<void> {
+export async function waitFor(check: () => boolean, ms = 15_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -455,7 +455,7 @@ describe("limits", () => {
 
       // A place freed (the client ends its session) is usable again.
       await terminate(clients[0]!);
-      await waitFor(() => server.sessionCount() === 2, 5_000, "the session to end");
+      await waitFor(() => server.sessionCount() === 2, 15_000, "the session to end");
       clients.push(await connectStreamable(server, KEY_A));
       expect((await clients.at(-1)!.listTools()).tools).toHaveLength(22);
     } finally {
@@ -478,7 +478,7 @@ describe("limits", () => {
       // Keep one session busy with a call that lasts longer than the idle timeout.
       sandbox.injectFaults({ kind: "delay", delayMs: 1_500, match: { tool: "list_grades" } });
       const long = busy.callTool({ name: "list_grades", arguments: {} });
-      await waitFor(() => server.sessionCount() === 1, 5_000, "idle sessions to close");
+      await waitFor(() => server.sessionCount() === 1, 15_000, "idle sessions to close");
       expect((await long).isError).toBeFalsy();
       const gone = await raw(server, {
         headers: { ...MCP_HEADERS, Authorization: `Bearer ${KEY_A}`, "Mcp-Session-Id": idleId },
@@ -551,7 +551,7 @@ describe("graceful shutdown", () => {
     const calls = [streamable, sse].map((c) =>
       c.callTool({ name: "list_students", arguments: { per_page: 3 } }),
     );
-    await waitFor(() => server.inFlight() === 2, 5_000, "both calls in flight");
+    await waitFor(() => server.inFlight() === 2, 15_000, "both calls in flight");
     const closed = server.close();
     // No new work while draining: a new client cannot get in.
     await expect(connectStreamable(server, KEY_A)).rejects.toThrow();

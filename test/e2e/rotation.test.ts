@@ -57,7 +57,7 @@ describe("over stdio (the built bin)", () => {
       expect((await mcp.client.listTools()).tools).toHaveLength(22);
       const token = newToken(READ_ONLY_SCOPES);
       replaceFile(file, `${token}\n`);
-      await waitFor(() => notes.toolsChanged() > 0, 8_000, "tools/list_changed over stdio");
+      await waitFor(() => notes.toolsChanged() > 0, 15_000, "tools/list_changed over stdio");
       const { tools } = await mcp.client.listTools();
       expect(tools).toHaveLength(READ_ONLY_TOOLS);
       expect(tools.map((t) => t.name)).not.toContain("create_student");
@@ -85,7 +85,7 @@ describe("in process (no webhooks: stdio's server)", () => {
       );
       sandbox.setScopes(token, READ_ONLY_SCOPES);
       await mcp.installation.refreshWhoami();
-      await waitFor(() => notes.updated.length >= 2 && notes.toolsChanged() > 0, 2_000, "the notifications");
+      await waitFor(() => notes.updated.length >= 2 && notes.toolsChanged() > 0, 15_000, "the notifications");
       expect(notes.updated.sort()).toEqual(["okta://scopes", "okta://whoami"]);
     } finally {
       await mcp.close();
@@ -164,7 +164,7 @@ describe("over HTTP", () => {
     const notes = recordNotifications(client);
     try {
       sandbox.setScopes(token, READ_ONLY_SCOPES);
-      await waitFor(() => notes.toolsChanged() > 0, 5_000, "list_changed after the periodic re-read");
+      await waitFor(() => notes.toolsChanged() > 0, 15_000, "list_changed after the periodic re-read");
       expect((await client.listTools()).tools).toHaveLength(READ_ONLY_TOOLS);
     } finally {
       await client.close();
@@ -193,7 +193,7 @@ describe("over HTTP", () => {
       const refused = await client2.callTool({ name: "list_students", arguments: {} });
       expect(refused.isError).toBe(true);
       expect(textOf(refused)).toContain("403");
-      await waitFor(() => notes2.toolsChanged() > 0, 5_000, "list_changed after the 403");
+      await waitFor(() => notes2.toolsChanged() > 0, 15_000, "list_changed after the 403");
       expect((await client2.listTools()).tools.map((t) => t.name)).not.toContain("list_students");
     } finally {
       await client2.close();

@@ -91,7 +91,7 @@ describe("POST /webhooks/okta: authenticity", () => {
     const res = await deliver(server, signed(SECRET, event));
     expect(res.status).toBe(202);
     expect(res.json()).toEqual({ status: "accepted" });
-    await waitFor(() => seen(north, event.id), 2_000, "the event");
+    await waitFor(() => seen(north, event.id), 15_000, "the event");
   });
 
   it("401 and no side effect: tampered body, wrong secret, truncated or non-hex signature", async () => {
@@ -126,7 +126,7 @@ describe("POST /webhooks/okta: authenticity", () => {
   it("accepts the previous secret (rotation)", async () => {
     const event = envelope();
     expect((await deliver(server, signed(PREVIOUS, event))).status).toBe(202);
-    await waitFor(() => seen(north, event.id), 2_000, "the event");
+    await waitFor(() => seen(north, event.id), 15_000, "the event");
   });
 
   it("refuses timestamps more than 5 minutes old or ahead", async () => {
@@ -142,7 +142,7 @@ describe("POST /webhooks/okta: authenticity", () => {
   it("binds an installation's own secret to its tenant", async () => {
     const southEvent = envelope({ tenant_id: 7 });
     expect((await deliver(server, signed(SOUTH_SECRET, southEvent))).status).toBe(202);
-    await waitFor(() => seen(south, southEvent.id), 2_000, "the south event");
+    await waitFor(() => seen(south, southEvent.id), 15_000, "the south event");
     const forged = envelope({ tenant_id: 42 });
     expect((await deliver(server, signed(SOUTH_SECRET, forged))).status).toBe(401);
     await server.webhooksIdle();
@@ -240,12 +240,14 @@ describe("POST /webhooks/okta: asynchronous processing", () => {
       const res = await deliver(stalledServer, signed(SECRET, event));
       const ms = performance.now() - started;
       expect(res.status).toBe(202);
-      expect(ms).toBeLessThan(1_000);
+      // The answer came while processing was still held (published 0): that is the proof. The
+      // bound is the platform's 10 s budget halved, slack for a busy machine, not a speed claim.
+      expect(ms).toBeLessThan(5_000);
       expect(published).toBe(0);
       release();
       await stalledServer.webhooksIdle();
       expect(published).toBe(1);
-      await waitFor(() => seen(inst, event.id), 2_000, "the event");
+      await waitFor(() => seen(inst, event.id), 15_000, "the event");
     } finally {
       release();
       await stalledServer.close();
@@ -264,7 +266,7 @@ describe("POST /webhooks/okta: asynchronous processing", () => {
     try {
       const event = envelope();
       expect((await deliver(flakyServer, signed(SECRET, event))).status).toBe(202);
-      await waitFor(() => seen(inst, event.id), 2_000, "the event after retries");
+      await waitFor(() => seen(inst, event.id), 15_000, "the event after retries");
       expect(failures).toBeLessThan(0);
     } finally {
       await flakyServer.close();
@@ -288,7 +290,7 @@ describe("the sandbox's webhooks reach subscribed MCP clients", () => {
       });
       expect(created.isError, textOf(created)).toBeFalsy();
       const id = structured<{ data: { id: number } }>(created).data.id;
-      await waitFor(() => notes.updated.includes("okta://events/recent"), 5_000, "events/recent updated");
+      await waitFor(() => notes.updated.includes("okta://events/recent"), 15_000, "events/recent updated");
       expect(sandbox.webhookDeliveries.some((d) => d.event === "education.students.created" && d.ok)).toBe(
         true,
       );
@@ -299,7 +301,7 @@ describe("the sandbox's webhooks reach subscribed MCP clients", () => {
         arguments: { id, national_id: "1000000001" },
       });
       expect(updated.isError, textOf(updated)).toBeFalsy();
-      await waitFor(() => notes.updated.includes(`okta://students/${id}`), 5_000, "the student's resource");
+      await waitFor(() => notes.updated.includes(`okta://students/${id}`), 15_000, "the student's resource");
 
       const feed = await readJson(client, "okta://events/recent");
       expect(feed.events[0]).toMatchObject({ event: "education.students.updated", tenant_id: 42 });

@@ -2,6 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseSandboxArgs, runSandboxCli, SandboxUsageError } from "../../src/sandbox/cli.js";
 
+/** Liveness bound for vi.waitFor (its 1 s default flakes on a busy machine). */
+const WAIT = { timeout: 15_000, interval: 20 };
+
 function fakeIo() {
   let stderr = "";
   let exitCode: number | undefined;
@@ -129,7 +132,7 @@ describe("runSandboxCli", () => {
   it("serves until told to stop, printing the base URL and token on stderr", async () => {
     const cli = fakeIo();
     const running = runSandboxCli(["--port", "0", "--token", "sbx_cli_token_0002"], cli.io);
-    await vi.waitFor(() => expect(cli.stderr()).toContain("Token:    sbx_cli_token_0002"));
+    await vi.waitFor(() => expect(cli.stderr()).toContain("Token:    sbx_cli_token_0002"), WAIT);
     const baseUrl = /Base URL: (\S+)/.exec(cli.stderr())![1]!;
     const whoami = await fetch(`${baseUrl}/whoami`, {
       headers: { authorization: "Bearer sbx_cli_token_0002" },
@@ -144,7 +147,7 @@ describe("runSandboxCli", () => {
   it("a port in use exits 1 saying so", async () => {
     const first = fakeIo();
     const running = runSandboxCli(["--port", "0"], first.io);
-    await vi.waitFor(() => expect(first.stderr()).toContain("Base URL"));
+    await vi.waitFor(() => expect(first.stderr()).toContain("Base URL"), WAIT);
     const port = /127\.0\.0\.1:(\d+)/.exec(first.stderr())![1]!;
     const second = fakeIo();
     await runSandboxCli(["--port", port], second.io);

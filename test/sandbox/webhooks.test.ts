@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhookSignature } from "../../src/platform/webhook-signature.js";
 import { type Json, sleep, useSandbox } from "./helpers.js";
 
+/** Liveness bound for vi.waitFor (its 1 s default flakes on a busy machine). */
+const WAIT = { timeout: 15_000, interval: 20 };
+
 interface Received {
   headers: IncomingHttpHeaders;
   raw: string;
@@ -46,7 +49,7 @@ describe("outgoing webhooks", () => {
     const hook = await receiver();
     const { sandbox, call } = await start({ webhook: { url: hook.url, secret } });
     const created = await call("/education/students", { json: { full_name: "Reem Webhook" } });
-    await vi.waitFor(() => expect(hook.received).toHaveLength(1));
+    await vi.waitFor(() => expect(hook.received).toHaveLength(1), WAIT);
     const [{ headers, raw }] = hook.received as [Received];
     const envelope: Json = JSON.parse(raw);
     expect(envelope).toEqual({
@@ -83,7 +86,7 @@ describe("outgoing webhooks", () => {
     // Idempotent repeats of subject code / employee email change nothing, so no event.
     await call("/education/subjects", { json: { name: "Robotics", code: "ROB" } });
     await call("/employees/directory", { json: { full_name: "New Hire", email: "NEW.HIRE@example.com" } });
-    await vi.waitFor(() => expect(hook.received).toHaveLength(5));
+    await vi.waitFor(() => expect(hook.received).toHaveLength(5), WAIT);
     await sleep(50);
     const events = hook.received.map((r) => [
       r.headers["x-okta-event"],
@@ -106,7 +109,7 @@ describe("outgoing webhooks", () => {
       webhook: { url: hook.url, secret, retryDelaysMs: [30, 30, 30] },
     });
     await call("/education/guardians", { json: { full_name: "Retry Guardian" } });
-    await vi.waitFor(() => expect(hook.received).toHaveLength(3));
+    await vi.waitFor(() => expect(hook.received).toHaveLength(3), WAIT);
     await sandbox.webhooksIdle();
     const ids = new Set(hook.received.map((r) => r.headers["x-okta-delivery-id"]));
     expect(ids.size).toBe(1);
@@ -129,7 +132,7 @@ describe("outgoing webhooks", () => {
       webhook: { url: "http://127.0.0.1:9/unreachable", secret, retryDelaysMs: [10] },
     });
     await call("/education/guardians", { json: { full_name: "Nobody Listens" } });
-    await vi.waitFor(() => expect(sandbox.webhookDeliveries).toHaveLength(2));
+    await vi.waitFor(() => expect(sandbox.webhookDeliveries).toHaveLength(2), WAIT);
     expect(sandbox.webhookDeliveries.map((d) => [d.ok, d.willRetry, typeof d.error])).toEqual([
       [false, true, "string"],
       [false, false, "string"],
@@ -143,7 +146,7 @@ describe("outgoing webhooks", () => {
     expect((await call("/education/guardians", { json: { full_name: "Fast Answer" } })).status).toBe(201);
     // The receiver hangs until the 10 s attempt timeout: an answer well before it proves no waiting.
     expect(Date.now() - started).toBeLessThan(6000);
-    await vi.waitFor(() => expect(hook.received).toHaveLength(1));
+    await vi.waitFor(() => expect(hook.received).toHaveLength(1), WAIT);
     const stopping = Date.now();
     await sandbox.stop();
     expect(Date.now() - stopping).toBeLessThan(6000);

@@ -63,7 +63,7 @@ describe.skipIf(!redis)("RedisSharedStore", () => {
     const channel = `okmcp-test:${randomUUID()}`;
     const off = await b.subscribe(channel, (m) => got.push(m));
     await a.publish(channel, "hello");
-    await waitFor(() => got.length === 1, 2_000, "the message");
+    await waitFor(() => got.length === 1, 15_000, "the message");
     await off();
     await a.publish(channel, "again");
     await new Promise((r) => setTimeout(r, 50));
@@ -131,7 +131,7 @@ describe.skipIf(!redis)("two instances sharing one Redis", () => {
         5_000,
         "B's session to hear A's event",
       );
-      await waitFor(() => notesA.updated.includes("okta://events/recent"), 5_000, "A's session");
+      await waitFor(() => notesA.updated.includes("okta://events/recent"), 15_000, "A's session");
       await new Promise((r) => setTimeout(r, 100));
       expect(notesB.updated.filter((u) => u === "okta://events/recent")).toHaveLength(1);
       expect(notesA.updated.filter((u) => u === "okta://events/recent")).toHaveLength(1);
