@@ -14,7 +14,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { ScopeNotGrantedError } from "../client/errors.js";
+import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import type { Endpoint } from "../platform/catalog.js";
@@ -167,20 +167,24 @@ export class ToolRegistry {
       progress: io.progress,
       attempts: 0,
     };
-    let outcome = "ok";
+    // For the one log line: "ok", the platform's status, or why nothing was sent.
+    let status = "ok";
     try {
       const args = validate(tool, raw);
       await this.#confirmIfNeeded(tool.endpoint, args);
       return await runEndpoint(tool.endpoint, args, ctx);
     } catch (error) {
-      outcome = error instanceof Error ? error.name : "error";
-      const status = (error as { status?: number }).status;
-      if (status !== undefined) outcome = String(status);
-      // The grant changed under us (a scope withdrawn): re-read whoami so the tool list follows.
-      if (error instanceof ScopeNotGrantedError) this.installation.noteScopeDenied();
-      if (
-        !(error instanceof InvalidArgumentsError || error instanceof DeclinedError || status !== undefined)
-      ) {
+      if (error instanceof ApiError) {
+        status = error.status === 0 ? error.code : String(error.status);
+        ctx.attempts ||= error.attempts;
+        // The grant changed under us (a scope withdrawn): re-read whoami so the tool list follows.
+        if (error instanceof ScopeNotGrantedError) this.installation.noteScopeDenied();
+      } else if (error instanceof InvalidArgumentsError) {
+        status = "invalid_arguments";
+      } else if (error instanceof DeclinedError) {
+        status = "declined";
+      } else {
+        status = "error";
         this.logger.error({ tool: tool.endpoint.tool, err: error }, "tool failed unexpectedly");
       }
       return errorResult(messageForError(error, tool.endpoint));
@@ -189,7 +193,7 @@ export class ToolRegistry {
         {
           tool: tool.endpoint.tool,
           installation: this.installation.name,
-          outcome,
+          status,
           attempts: ctx.attempts,
           ms: Math.round((performance.now() - started) * 10) / 10,
         },

@@ -95,7 +95,10 @@ describe("stdio, all scopes", () => {
     await mcp.client.callTool({ name: "get_student", arguments: { id: 999_999 } });
     expect(mcp.stderr().length).toBeGreaterThan(0);
     expect(mcp.stderr()).not.toContain(sandbox.token);
-    expect(mcp.stderr()).toContain('"tool":"get_student"');
+    // One line per tool call: tool, status, attempts and duration.
+    expect(mcp.stderr()).toMatch(
+      /"tool":"get_student","installation":"default","status":"404","attempts":1,"ms":[\d.]+/,
+    );
   });
 });
 
