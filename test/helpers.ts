@@ -2,6 +2,7 @@
  * Test harness: the real sandbox on loopback, and the real server driven through the SDK's own
  * Client, over a stdio child process (the built bin) or in-process over linked transports.
  */
+import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -115,4 +116,16 @@ export async function readJson<T = any>(client: Client, uri: string): Promise<T>
   const first = contents[0];
   if (!first || !("text" in first)) throw new Error(`Resource ${uri} has no text`);
   return JSON.parse(first.text) as T;
+}
+
+/** A loopback port free right now (for a child process or a URL that must be known up front). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -84,30 +84,8 @@ const listQueryShape = {
 };
 const ListQuery = z.object(listQueryShape).strict();
 
-const list = (
-  tool: string,
-  title: string,
-  path: string,
-  scope: Scope,
-  record: z.ZodType,
-  description: string,
-  query: z.ZodObject = ListQuery,
-): Endpoint => ({
-  tool,
-  title,
-  description,
-  method: "GET",
-  path,
-  scope,
-  kind: "read",
-  idempotent: true,
-  query,
-  response: "list",
-  record,
-  status: 200,
-});
-
-const get = (
+/** What every plain GET shares: read-only, idempotent, 200. */
+const read = (
   tool: string,
   title: string,
   path: string,
@@ -124,10 +102,32 @@ const get = (
     scope,
     kind: "read",
     idempotent: true,
-    pathParams: IdParam,
-    response: "record",
     record,
     status: 200,
+  }) as const;
+
+const list = (
+  tool: string,
+  title: string,
+  path: string,
+  scope: Scope,
+  record: z.ZodType,
+  description: string,
+  query: z.ZodObject = ListQuery,
+): Endpoint => ({ ...read(tool, title, path, scope, record, description), query, response: "list" });
+
+const get = (
+  tool: string,
+  title: string,
+  path: string,
+  scope: Scope,
+  record: z.ZodType,
+  description: string,
+) =>
+  ({
+    ...read(tool, title, path, scope, record, description),
+    pathParams: IdParam,
+    response: "record",
   }) satisfies Endpoint;
 
 // ---- the catalog ----

@@ -1,6 +1,5 @@
 /** Helpers for the webhook and rotation suites: a free port, signed deliveries, notification capture. */
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   ResourceUpdatedNotificationSchema,
@@ -10,17 +9,7 @@ import { signWebhook } from "../../src/platform/webhook-signature.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
 import { type RawResponse, raw } from "./http-harness.js";
 
-/** A port free right now (the sandbox's webhook URL must be known before the server starts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../helpers.js";
 
 export function envelope(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {

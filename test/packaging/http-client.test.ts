@@ -5,22 +5,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectOktaMcp } from "../../examples/http-client.js";
 import { TOOL_NAMES } from "../../src/platform/catalog.js";
+import { freePort } from "../helpers.js";
 import { ROOT } from "./helpers.js";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on("error", reject);
-  });
-}
 
 async function waitForHealth(url: string, deadline = Date.now() + 15_000): Promise<void> {
   while (Date.now() < deadline) {
