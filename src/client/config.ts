@@ -2,7 +2,8 @@
  * Where the client's settings come from: the environment (and a token file, for secret mounts).
  * Errors name the variable or file, never a token's content.
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { followTokenFile } from "./token-file.js";
 import { parseBaseUrl } from "./url.js";
 
 export const DEFAULT_BASE_URL = "https://getokta.io/api/apps";
@@ -39,33 +40,17 @@ export function resolveToken(env: Env = process.env): string {
 }
 
 /**
- * A token source for OktaClient that follows a rotated token file: the file is re-read when its
- * modification time or size changes. If a later read fails (the file is being replaced), the last
- * good token is kept rather than failing requests. With OKTA_PARTNER_TOKEN, the value is fixed.
+ * A token source for OktaClient: with OKTA_PARTNER_TOKEN the value is fixed; with
+ * OKTA_PARTNER_TOKEN_FILE a rotated file is used from the next request.
  */
 export function resolveTokenSource(env: Env = process.env): () => string {
   const direct = env.OKTA_PARTNER_TOKEN?.trim();
   const file = env.OKTA_PARTNER_TOKEN_FILE?.trim();
-  let token = resolveToken(env);
-  if (direct || !file) return () => token;
-  let stamp = "";
-  try {
-    const s = statSync(file);
-    stamp = `${s.mtimeMs}:${s.size}`;
-  } catch {}
-  return () => {
-    try {
-      const s = statSync(file);
-      const next = `${s.mtimeMs}:${s.size}`;
-      if (next !== stamp) {
-        token = readTokenFile(file);
-        stamp = next;
-      }
-    } catch {
-      // Keep the last good token; a revoked one will surface as a 401 from the platform.
-    }
-    return token;
-  };
+  if (direct || !file) {
+    const token = resolveToken(env);
+    return () => token;
+  }
+  return followTokenFile(file, readTokenFile);
 }
 
 /** OKTA_API_BASE_URL (default production), validated as an absolute http(s) URL. */

@@ -7,8 +7,9 @@
  * as the ground truth. Editors and secret mounts replace files (rename over, symlink swap), which
  * fs.watch on the file itself would miss; a stat of the path follows every such replacement.
  */
-import { type FSWatcher, statSync, watch } from "node:fs";
+import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
+import { fileStamp } from "../client/token-file.js";
 import type { Logger } from "../logger.js";
 
 export interface WatchOptions {
@@ -22,16 +23,6 @@ export interface WatchOptions {
 
 export const DEFAULT_TOKEN_POLL_MS = 1_000;
 export const DEFAULT_WHOAMI_INTERVAL_MS = 5 * 60_000;
-
-/** What identifies one version of a file: a replaced file has a new inode or mtime. */
-export function fileStamp(file: string): string {
-  try {
-    const s = statSync(file);
-    return `${s.ino}:${s.mtimeMs}:${s.size}`;
-  } catch {
-    return "";
-  }
-}
 
 /** Starts the watchers; returns the function that stops them all. */
 export function watchInstallation(

@@ -16,10 +16,11 @@
  * change keep their installation and sessions; changed or removed ones are replaced or closed.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { resolveBaseUrl } from "../client/config.js";
+import { followTokenFile } from "../client/token-file.js";
 import { parseBaseUrl } from "../client/url.js";
 import { Installation } from "../installation.js";
 import type { WatchOptions } from "../live/watch.js";
@@ -244,42 +245,20 @@ function tokenSource(
     return () => token;
   }
   const file = resolve(baseDir, entry.token_file!);
-  const read = (): string => {
+  const read = (path: string): string => {
     let content: string;
     try {
-      content = readFileSync(file, "utf8");
+      content = readFileSync(path, "utf8");
     } catch (error) {
       throw new InstallationsFileError(
-        `${at}.token_file: "${file}" cannot be read (${(error as { code?: string }).code ?? "unreadable"})`,
+        `${at}.token_file: "${path}" cannot be read (${(error as { code?: string }).code ?? "unreadable"})`,
       );
     }
     const token = content.trim();
-    if (!token) throw new InstallationsFileError(`${at}.token_file: "${file}" is empty`);
+    if (!token) throw new InstallationsFileError(`${at}.token_file: "${path}" is empty`);
     return token;
   };
-  let token = read();
-  let stamp = stampOf(file);
-  return () => {
-    const next = stampOf(file);
-    if (next !== stamp) {
-      try {
-        token = read();
-        stamp = next;
-      } catch {
-        // Mid-rotation: keep the last good token; a revoked one surfaces as the platform's 401.
-      }
-    }
-    return token;
-  };
-}
-
-function stampOf(file: string): string {
-  try {
-    const s = statSync(file);
-    return `${s.mtimeMs}:${s.size}`;
-  } catch {
-    return "";
-  }
+  return followTokenFile(file, read);
 }
 
 export interface LoadOptions {
