@@ -66,7 +66,7 @@ export class Installation {
       (options.sharedStore
         ? new SharedWriteStore(options.sharedStore, () => this.storeNamespace)
         : undefined);
-    this.writeMemory = new WriteMemory(writeStore, options.replayWindowMs);
+    this.writeMemory = new WriteMemory(writeStore, { windowMs: options.replayWindowMs });
     this.sandbox = options.sandbox ?? false;
     this.name = options.name ?? "default";
   }

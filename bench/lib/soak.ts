@@ -6,9 +6,12 @@
  * Verdict per write:
  * - reported success: exactly one record.
  * - reported failure saying the write may have happened, with the key to retry: zero or one
- *   record; the audit then retries with that key (as a model would) and requires exactly one
- *   record and no duplicate afterwards.
+ *   record; the audit then repeats it (as a model would), half of them as the identical call with
+ *   no key (the server's write memory must complete it under the first key: outcome "completed"),
+ *   half with the offered key, and requires exactly one record and no duplicate afterwards.
  * - any other failure: no record.
+ * Every tenth success is also re-sent identically with no key through the same client: it must
+ * say "replayed" and add nothing. A first success must say "created" (markers are unique).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -158,6 +161,8 @@ export interface SoakReport {
   /** Failures that said "may have happened" and had made a record: recovered by a retry with the key. */
   maybeApplied: number;
   retriesWithKeyOk: number;
+  /** Identical repeats with no key (of maybe-failures, and of every tenth success) answered truthfully. */
+  identicalResendsOk: number;
   /** Whether each fault actually happened during the run (from the sandbox's request log). */
   faultsSeen: Record<string, number>;
   requests: number;
@@ -185,7 +190,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (let i = 0; i < options.inProcessClients; i++) callers.push(await inProcessCaller(sandbox));
     const run = `${Date.now().toString(36)}`;
     const plan = Array.from({ length: options.writes }, (_, i) => writeFor(run, i));
-    const outcome = new Map<string, { kind: "ok" | "maybe" | "failed"; text: string; key?: string }>();
+    const outcome = new Map<
+      string,
+      { kind: "ok" | "maybe" | "failed"; text: string; key?: string; said?: string; caller: McpCaller }
+    >();
     const started = performance.now();
     let next = 0;
     let done = 0;
@@ -199,7 +207,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             const result = await caller.callTool(w.tool, w.args);
             const text = textOf(result);
             const key = result.isError ? retryKeyOf(text) : undefined;
-            outcome.set(w.marker, { kind: result.isError ? (key ? "maybe" : "failed") : "ok", text, key });
+            const said = (result.structuredContent as { outcome?: string } | undefined)?.outcome;
+            outcome.set(w.marker, {
+              kind: result.isError ? (key ? "maybe" : "failed") : "ok",
+              text,
+              caller,
+              ...(key ? { key } : {}),
+              ...(said ? { said } : {}),
+            });
             if (++done % 250 === 0) log(`  ${done}/${plan.length} writes`);
           }
         }),
@@ -240,6 +255,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const w of plan) {
       const o = outcome.get(w.marker)!;
       const n = counts.get(w.marker) ?? 0;
+      if (o.kind === "ok" && o.said !== "created") {
+        problems.push(`${w.tool} ${w.marker}: a first success said "${o.said}", not "created"`);
+      }
       if (o.kind === "ok" && n !== 1) {
         lost++;
         problems.push(`${w.tool} ${w.marker} reported success but has ${n} records`);
@@ -253,21 +271,43 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (o.kind === "maybe" && n > 1) problems.push(`${w.tool} ${w.marker} has ${n} records`);
       if (o.kind === "maybe" && n === 1) maybeApplied++;
     }
-    // The promised recovery: a retry with the offered key must land exactly one record.
+    // The promised recovery: the identical call again (no key: the write memory supplies the first
+    // one) or a retry with the offered key must land exactly one record.
     let retriesWithKeyOk = 0;
-    const caller = callers[callers.length - 1]!;
-    for (const w of plan) {
-      const o = outcome.get(w.marker)!;
-      if (o.kind !== "maybe") continue;
+    let identicalResendsOk = 0;
+    const repeat = async (caller: McpCaller, tool: string, args: Record<string, unknown>) => {
       let result: CallToolResult | undefined;
       for (let attempt = 0; attempt < 5; attempt++) {
-        result = await caller.callTool(w.tool, { ...w.args, idempotency_key: o.key });
+        result = await caller.callTool(tool, args);
         if (!result.isError) break;
       }
-      if (result && !result.isError) retriesWithKeyOk++;
-      else
+      return result;
+    };
+    const saidOf = (r: CallToolResult | undefined) =>
+      (r?.structuredContent as { outcome?: string } | undefined)?.outcome;
+    let nth = 0;
+    let maybeSeen = 0;
+    for (const w of plan) {
+      const o = outcome.get(w.marker)!;
+      if (o.kind === "ok" && nth++ % 10 === 0) {
+        const result = await repeat(o.caller, w.tool, w.args);
+        if (result && !result.isError && saidOf(result) === "replayed") identicalResendsOk++;
+        else
+          problems.push(
+            `${w.tool} ${w.marker}: identical re-send said ${saidOf(result)}: ${result ? textOf(result) : ""}`,
+          );
+      }
+      if (o.kind !== "maybe") continue;
+      const withKey = maybeSeen++ % 2 === 1;
+      const result = withKey
+        ? await repeat(o.caller, w.tool, { ...w.args, idempotency_key: o.key })
+        : await repeat(o.caller, w.tool, w.args);
+      if (result && !result.isError && (withKey || saidOf(result) === "completed")) {
+        if (withKey) retriesWithKeyOk++;
+        else identicalResendsOk++;
+      } else
         problems.push(
-          `${w.tool} ${w.marker}: retry with key ${o.key} kept failing: ${result ? textOf(result) : ""}`,
+          `${w.tool} ${w.marker}: ${withKey ? `retry with key ${o.key}` : "identical re-send"} answered ${saidOf(result)}: ${result ? textOf(result) : ""}`,
         );
     }
     countRequests();
@@ -299,6 +339,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       lost,
       maybeApplied,
       retriesWithKeyOk,
+      identicalResendsOk,
       faultsSeen,
       requests,
       problems,

@@ -30,6 +30,22 @@ export class InMemorySharedStore implements SharedStore {
     this.#put(key, value, ttlMs);
   }
 
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.#live(key) !== undefined) return false;
+    this.#put(key, value, ttlMs);
+    return true;
+  }
+
+  async replaceIf(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.#live(key) !== expected) return false;
+    this.#put(key, value, ttlMs);
+    return true;
+  }
+
+  async deleteIf(key: string, expected: string): Promise<void> {
+    if (this.#live(key) === expected) this.#values.delete(key);
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     // Asynchronous like Redis: a publisher never runs its subscribers inside its own call stack.
     for (const listener of this.#channels.get(channel) ?? []) setImmediate(() => listener(message));

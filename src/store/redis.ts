@@ -7,6 +7,11 @@ import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import type { SharedStore } from "./shared-store.js";
 
+/** Compare-and-set in one server-side step, so two instances can't both take over one write. */
+const REPLACE_IF = `if redis.call("GET", KEYS[1]) == ARGV[1] then
+  redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3]) return 1 end return 0`;
+const DELETE_IF = `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end return 0`;
+
 export interface RedisStoreOptions {
   url: string;
   logger: Logger;
@@ -42,6 +47,18 @@ export class RedisSharedStore implements SharedStore {
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     await this.#client.set(key, value, "PX", ttlMs);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.#client.set(key, value, "PX", ttlMs, "NX")) === "OK";
+  }
+
+  async replaceIf(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.#client.eval(REPLACE_IF, 1, key, expected, value, String(ttlMs))) === 1;
+  }
+
+  async deleteIf(key: string, expected: string): Promise<void> {
+    await this.#client.eval(DELETE_IF, 1, key, expected);
   }
 
   async publish(channel: string, message: string): Promise<void> {

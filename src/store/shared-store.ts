@@ -16,6 +16,12 @@ export interface SharedStore {
   forget(key: string): Promise<void>;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Stores `value` only when `key` holds nothing; true for the one caller that stored (atomic). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Replaces the value only while it is still `expected` (atomic compare-and-set). */
+  replaceIf(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes `key` only while it still holds `expected` (atomic). */
+  deleteIf(key: string, expected: string): Promise<void>;
   /** Delivers `message` to every subscriber of `channel`, in this instance and the others. */
   publish(channel: string, message: string): Promise<void>;
   /** Returns the unsubscribe function. */

@@ -1,6 +1,6 @@
 /**
- * The recent-write memory (tools/write-memory.ts) on a SharedStore, so an identical write sent to
- * two instances reuses one idempotency key and the platform replays the first result.
+ * The write memory (tools/write-memory.ts) on a SharedStore, so an identical create sent to two
+ * instances is claimed once and carries one idempotency key: the platform makes one record.
  */
 import type { WriteMemoryStore } from "../tools/write-memory.js";
 import type { SharedStore } from "./shared-store.js";
@@ -12,19 +12,20 @@ export class SharedWriteStore implements WriteMemoryStore {
     private readonly namespace: () => string,
   ) {}
 
-  async get(fingerprint: string) {
-    const raw = await this.store.get(this.#key(fingerprint));
-    if (raw === undefined) return undefined;
-    try {
-      const parsed = JSON.parse(raw) as { key?: unknown; at?: unknown };
-      if (typeof parsed.key === "string" && typeof parsed.at === "number")
-        return { key: parsed.key, at: parsed.at };
-    } catch {}
-    return undefined;
+  get(fingerprint: string) {
+    return this.store.get(this.#key(fingerprint));
   }
 
-  async set(fingerprint: string, entry: { key: string; at: number }, ttlMs: number) {
-    await this.store.set(this.#key(fingerprint), JSON.stringify(entry), ttlMs);
+  setIfAbsent(fingerprint: string, value: string, ttlMs: number) {
+    return this.store.setIfAbsent(this.#key(fingerprint), value, ttlMs);
+  }
+
+  replaceIf(fingerprint: string, expected: string, value: string, ttlMs: number) {
+    return this.store.replaceIf(this.#key(fingerprint), expected, value, ttlMs);
+  }
+
+  deleteIf(fingerprint: string, expected: string) {
+    return this.store.deleteIf(this.#key(fingerprint), expected);
   }
 
   #key(fingerprint: string): string {

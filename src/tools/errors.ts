@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { ApiError } from "../client/errors.js";
 import type { Endpoint } from "../platform/catalog.js";
+import { WriteInProgressError } from "./write-memory.js";
 
 /** Arguments refused before any request was sent. */
 export class InvalidArgumentsError extends Error {
@@ -53,7 +54,7 @@ function fieldList(errors: Record<string, string[]> | undefined): string {
 
 function retryHint(error: ApiError): string {
   if (!error.idempotencyKey) return "Try again in a moment.";
-  return `It may or may not have been applied. Retry with idempotency_key "${error.idempotencyKey}": the platform then replays the first result instead of creating a duplicate.`;
+  return `It may or may not have been applied. Repeat the identical call (or pass idempotency_key "${error.idempotencyKey}"): it goes with the same key, so the platform completes it once instead of creating a duplicate.`;
 }
 
 /** The text a model sees for an API failure of `endpoint`. */
@@ -99,5 +100,8 @@ export function messageForApiError(error: ApiError, endpoint: Endpoint): string 
 export function messageForError(error: unknown, endpoint: Endpoint): string {
   if (error instanceof ApiError) return messageForApiError(error, endpoint);
   if (error instanceof InvalidArgumentsError || error instanceof DeclinedError) return error.message;
+  if (error instanceof WriteInProgressError) {
+    return `Nothing sent: an identical ${endpoint.tool} started ${Math.round(error.sinceMs / 1000)} s ago is still waiting for the platform's answer. Call again in a few seconds; the answer will then say what happened.`;
+  }
   return `${endpoint.tool} failed unexpectedly on the server. Try again; if it persists, the operator can find details in the server log.`;
 }

@@ -3,13 +3,15 @@
  * and split; failures are thrown and mapped by the seam (registry.ts).
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { ApiResponse } from "../client/client.js";
+import { ApiError } from "../client/errors.js";
 import { collectPages } from "../client/paging.js";
 import type { Installation } from "../installation.js";
 import { type Endpoint, fillPath } from "../platform/catalog.js";
 import { InvalidArgumentsError } from "./errors.js";
 import { validateReportParams } from "./report-params.js";
 import { capItems, projectFields, sanitize, toolResult } from "./results.js";
-import { DEFAULT_MAX_ITEMS } from "./schemas.js";
+import { DEFAULT_MAX_ITEMS, type WriteOutcome } from "./schemas.js";
 import { writeFingerprint } from "./write-memory.js";
 
 export interface CallArgs {
@@ -169,30 +171,98 @@ async function allPages(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext)
   );
 }
 
+/** An identical call in flight elsewhere is waited for this long before this one gives up. */
+const IN_FLIGHT_WAIT_MS = 30_000;
+
+function recordNoun(endpoint: Endpoint): string {
+  return endpoint.kind === "send" ? "message" : endpoint.tool.replace(/^[a-z]+_/, "").replace(/_/g, " ");
+}
+
 async function write(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
   const installation = ctx.installation;
-  const choice = await installation.writeMemory.keyFor(
-    writeFingerprint(installation.id, endpoint.tool, args.request),
-    args.idempotencyKey,
-  );
-  const res = await installation.client.request<{ data: unknown }>({
+  const request = {
     method: endpoint.method,
     path: fillPath(endpoint.path, args.path),
     body: args.body ?? {},
-    idempotencyKey: choice.key,
     signal: ctx.signal,
-  });
-  ctx.attempts = res.attempts;
-  const data = sanitize(res.body?.data);
-  const replayed = choice.reused || res.replayed;
-  if (replayed) {
-    const ago = choice.firstAt ? ` ${Math.round((Date.now() - choice.firstAt) / 1000)} s ago` : "";
-    return toolResult(
-      { data, replayed: true },
-      `Replay: an identical ${endpoint.tool} was already made${ago}; the platform returned its stored result and nothing new was created. To do it again on purpose, call with a new idempotency_key.`,
-    );
+  };
+  if (endpoint.kind === "update") {
+    // Never remembered across calls: each update reaches the platform (its key covers its own retries).
+    const res = await installation.client.request<{ data: unknown }>({
+      ...request,
+      ...(args.idempotencyKey ? { idempotencyKey: args.idempotencyKey } : {}),
+    });
+    ctx.attempts = res.attempts;
+    return writeResult(endpoint, "updated", sanitize(res.body?.data), res.attempts);
   }
-  return toolResult({ data }, `${endpoint.title}: done (HTTP ${res.status}).`);
+
+  // The caller's key is part of the fingerprint: a new key is a deliberate second write.
+  const claim = await installation.writeMemory.claim(
+    writeFingerprint(installation.id, endpoint.tool, {
+      ...args.request,
+      idempotency_key: args.idempotencyKey,
+    }),
+    args.idempotencyKey,
+    { maxWaitMs: IN_FLIGHT_WAIT_MS, signal: ctx.signal },
+  );
+  let res: ApiResponse<{ data: unknown }>;
+  try {
+    res = await installation.client.request<{ data: unknown }>({ ...request, idempotencyKey: claim.key });
+  } catch (error) {
+    // A definite refusal (4xx) or a request that never left leaves nothing to replay or complete.
+    const unknown =
+      error instanceof ApiError && error.maybeApplied && !(error.status >= 400 && error.status < 500);
+    await claim.settle(unknown ? "unknown" : "refused");
+    throw error;
+  }
+  await claim.settle("succeeded");
+  ctx.attempts = res.attempts;
+  const outcome = outcomeOf(endpoint, res, claim.earlier);
+  const ago = claim.earlier ? Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000)) : 0;
+  return writeResult(endpoint, outcome, sanitize(res.body?.data), res.attempts, ago);
+}
+
+/**
+ * The outcome from facts only: what this server knows of an identical earlier call, and the
+ * contract's statuses (create 201, send 202, an "idempotent" create finding its record 200).
+ */
+function outcomeOf(
+  endpoint: Endpoint,
+  res: ApiResponse<unknown>,
+  earlier: { state: "succeeded" | "unknown" } | undefined,
+): WriteOutcome {
+  if (earlier?.state === "succeeded") return "replayed";
+  if (earlier?.state === "unknown") return "completed";
+  if (endpoint.kind === "create" && res.status === 200) return "existing";
+  // Not in the contract, but an implementation that flags a replay on the first attempt tells us
+  // the key was used by a call this server no longer remembers. A replay on a later attempt is
+  // this call's own earlier attempt, so this call did make it.
+  if (res.replayed && res.attempts === 1) return "replayed";
+  return endpoint.kind === "send" ? "sent" : "created";
+}
+
+function writeResult(
+  endpoint: Endpoint,
+  outcome: WriteOutcome,
+  data: unknown,
+  attempts: number,
+  agoSeconds = 0,
+): CallToolResult {
+  const noun = recordNoun(endpoint);
+  const id = (data as { id?: unknown } | undefined)?.id;
+  const ref = id === undefined ? "" : ` (id ${String(id)})`;
+  const retried =
+    attempts > 1 ? ` It took ${attempts} attempts; one idempotency key made them one write.` : "";
+  const again = `To ${endpoint.kind === "send" ? "send it again" : "create another"} on purpose, call again with a new idempotency_key.`;
+  const text: Record<WriteOutcome, string> = {
+    created: `Created by this call: ${noun}${ref}.${retried}`,
+    sent: `Sent by this call: ${noun}${ref} queued for delivery.${retried}`,
+    updated: `Updated by this call: ${noun}${ref}.${retried}`,
+    existing: `Nothing added: the platform already had this ${noun}${ref} and returned it unchanged.`,
+    replayed: `Already done: an identical ${endpoint.tool} succeeded ${agoSeconds} s ago; the platform returned that result and nothing new was ${endpoint.kind === "send" ? "sent" : "created"} now. ${again}`,
+    completed: `Done, exactly once: an identical ${endpoint.tool} ${agoSeconds} s ago ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
+  };
+  return toolResult({ data, outcome }, text[outcome]);
 }
 
 async function runReport(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {

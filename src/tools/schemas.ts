@@ -10,6 +10,10 @@ import { z } from "zod";
 import type { Endpoint } from "../platform/catalog.js";
 
 export const DEFAULT_MAX_ITEMS = 500;
+
+/** What a write did at the platform (see handlers.ts `outcomeOf`): one field, a fact to repeat. */
+export const WRITE_OUTCOMES = ["created", "sent", "updated", "existing", "replayed", "completed"] as const;
+export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
 export const MAX_MAX_ITEMS = 5_000;
 
 const fieldsOption = z
@@ -88,7 +92,11 @@ export function outputSchemaOf(endpoint: Endpoint): z.ZodObject {
           resource_uri: z.string().optional(),
         });
       }
-      return z.object({ data: record, replayed: z.boolean().optional() });
+      if (endpoint.method === "GET") return z.object({ data: record });
+      return z.object({
+        data: record,
+        outcome: z.enum(WRITE_OUTCOMES),
+      });
     case "collection":
       return z.object({ data: z.array(record), truncated: truncatedMarker });
     case "list":

@@ -1,12 +1,26 @@
 /**
- * Writes a model can't double: an identical write (same installation, tool and canonical
- * arguments) within the window reuses the first call's idempotency key, so the platform replays
- * the stored response instead of creating a second record. A model that re-sends a create after
- * a timeout is the common case this guards against.
+ * Creates and sends a model can't double. An identical create or send (same installation, tool
+ * and canonical arguments, the caller's idempotency_key included) within the window reuses the
+ * first call's idempotency key, so the platform answers with its stored result instead of making
+ * a second record. Updates never come here: a PATCH repeated is harmless, a PATCH swallowed loses
+ * data (A -> B -> A must end at A).
+ *
+ * Each fingerprint holds one entry with what is known of the earlier call:
+ * - `in_flight`: sent and not answered yet (a lease: a crashed holder's entry goes stale);
+ * - `succeeded`: the platform answered 2xx; a repeat is a replay of that answer;
+ * - `unknown`: the call ended without a clear answer (5xx, timeout, dropped connection); a repeat
+ *   with the same key completes it exactly once.
+ * A call that failed definitively (a 4xx, or nothing was sent) leaves no entry.
+ * The claim is atomic (`setIfAbsent` / `replaceIf`: Redis `SET NX` and a compare-and-set script),
+ * so two instances sharing a store never both send a first attempt under different keys.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export const DEFAULT_REPLAY_WINDOW_MS = 10 * 60 * 1000;
+/** Longer than one call's whole retry budget (the client's 25 s deadline) plus a margin. */
+export const DEFAULT_IN_FLIGHT_LEASE_MS = 35_000;
+const POLL_MS = 50;
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
 export function canonicalJson(value: unknown): string {
@@ -26,76 +40,174 @@ export function writeFingerprint(installation: string, tool: string, args: unkno
     .digest("hex");
 }
 
-export interface KeyChoice {
-  key: string;
-  /** True when an identical earlier write supplied the key. */
-  reused: boolean;
-  firstAt?: number;
-}
+export type WriteEntry =
+  | { state: "in_flight"; key: string; at: number; until: number }
+  | { state: "succeeded"; key: string; at: number }
+  | { state: "unknown"; key: string; at: number };
 
-/** Where remembered keys live; in memory by default, shared (e.g. Redis) across instances later. */
+/** What the platform and this server knew of an identical earlier call, when there was one. */
+export type EarlierCall = { state: "succeeded" | "unknown"; at: number };
+
+/** Where entries live; in memory by default, shared (Redis) across instances. Values are opaque strings. */
 export interface WriteMemoryStore {
-  get(fingerprint: string): Promise<{ key: string; at: number } | undefined>;
-  set(fingerprint: string, entry: { key: string; at: number }, ttlMs: number): Promise<void>;
+  get(fingerprint: string): Promise<string | undefined>;
+  /** Stores only when nothing is there; true for the one caller that stored. */
+  setIfAbsent(fingerprint: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Replaces the value only while it is still `expected`; true when it did. */
+  replaceIf(fingerprint: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes only while the value is still `expected`. */
+  deleteIf(fingerprint: string, expected: string): Promise<void>;
 }
 
 export class InMemoryWriteStore implements WriteMemoryStore {
-  readonly #entries = new Map<string, { key: string; at: number; expires: number }>();
+  readonly #entries = new Map<string, { value: string; expires: number }>();
   constructor(private readonly now: () => number = Date.now) {}
 
+  // Each method reads and writes in one synchronous step: atomic within the process.
   async get(fingerprint: string) {
+    return this.#live(fingerprint);
+  }
+
+  async setIfAbsent(fingerprint: string, value: string, ttlMs: number) {
+    if (this.#live(fingerprint) !== undefined) return false;
+    this.#put(fingerprint, value, ttlMs);
+    return true;
+  }
+
+  async replaceIf(fingerprint: string, expected: string, value: string, ttlMs: number) {
+    if (this.#live(fingerprint) !== expected) return false;
+    this.#put(fingerprint, value, ttlMs);
+    return true;
+  }
+
+  async deleteIf(fingerprint: string, expected: string) {
+    if (this.#live(fingerprint) === expected) this.#entries.delete(fingerprint);
+  }
+
+  #live(fingerprint: string): string | undefined {
     const entry = this.#entries.get(fingerprint);
     if (!entry) return undefined;
     if (entry.expires <= this.now()) {
       this.#entries.delete(fingerprint);
       return undefined;
     }
-    return { key: entry.key, at: entry.at };
+    return entry.value;
   }
 
-  async set(fingerprint: string, entry: { key: string; at: number }, ttlMs: number) {
+  #put(fingerprint: string, value: string, ttlMs: number) {
     // Sweep lazily: bounded work per write keeps memory flat without a timer.
     if (this.#entries.size > 10_000) {
       const now = this.now();
       for (const [k, v] of this.#entries) if (v.expires <= now) this.#entries.delete(k);
     }
-    this.#entries.set(fingerprint, { ...entry, expires: this.now() + ttlMs });
+    this.#entries.set(fingerprint, { value, expires: this.now() + ttlMs });
   }
 }
 
+/** How the claimed call ended, as far as the platform told us. */
+export type Settlement = "succeeded" | "unknown" | "refused";
+
+export interface WriteClaim {
+  /** The idempotency key to send on every attempt of this call. */
+  key: string;
+  earlier?: EarlierCall;
+  /** Records the end of this call; call exactly once. */
+  settle(how: Settlement): Promise<void>;
+}
+
+/** An identical write is still being sent elsewhere and did not finish within the wait. */
+export class WriteInProgressError extends Error {
+  constructor(readonly sinceMs: number) {
+    super("An identical write is still in progress");
+  }
+}
+
+export interface WriteMemoryOptions {
+  windowMs?: number;
+  leaseMs?: number;
+  now?: () => number;
+}
+
+function parseEntry(raw: string | undefined): WriteEntry | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const e = JSON.parse(raw) as Partial<WriteEntry> & { until?: unknown };
+    if (typeof e.key !== "string" || typeof e.at !== "number") return undefined;
+    if (e.state === "in_flight" && typeof e.until === "number") return e as WriteEntry;
+    if (e.state === "succeeded" || e.state === "unknown") return { state: e.state, key: e.key, at: e.at };
+  } catch {}
+  return undefined;
+}
+
 export class WriteMemory {
-  /** Lookups in progress, so two identical writes sent at once agree on one key. */
-  readonly #pending = new Map<string, Promise<KeyChoice>>();
+  readonly #windowMs: number;
+  readonly #leaseMs: number;
+  readonly #now: () => number;
 
   constructor(
     private readonly store: WriteMemoryStore = new InMemoryWriteStore(),
-    private readonly windowMs: number = DEFAULT_REPLAY_WINDOW_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: WriteMemoryOptions = {},
+  ) {
+    this.#windowMs = options.windowMs ?? DEFAULT_REPLAY_WINDOW_MS;
+    this.#leaseMs = options.leaseMs ?? DEFAULT_IN_FLIGHT_LEASE_MS;
+    this.#now = options.now ?? Date.now;
+  }
 
-  /** The key for this write: the caller's, a remembered one, or a new one (then remembered). */
-  async keyFor(fingerprint: string, callerKey?: string): Promise<KeyChoice> {
-    if (callerKey) return { key: callerKey, reused: false };
-    if (this.windowMs <= 0) return { key: randomUUID(), reused: false };
-    const pending = this.#pending.get(fingerprint);
-    if (pending) {
-      const first = await pending;
-      return { key: first.key, reused: true, firstAt: first.firstAt ?? this.now() };
-    }
-    const choice = this.#choose(fingerprint);
-    this.#pending.set(fingerprint, choice);
-    try {
-      return await choice;
-    } finally {
-      this.#pending.delete(fingerprint);
+  /**
+   * Claims the write before it is sent. When an identical call is in flight (here or on another
+   * instance) this waits for it, up to `maxWaitMs`, so its outcome decides what this call is.
+   */
+  async claim(
+    fingerprint: string,
+    callerKey: string | undefined,
+    options: { maxWaitMs?: number; signal?: AbortSignal } = {},
+  ): Promise<WriteClaim> {
+    if (this.#windowMs <= 0) return { key: callerKey ?? randomUUID(), settle: async () => {} };
+    const waitUntil = this.#now() + (options.maxWaitMs ?? this.#leaseMs);
+    for (;;) {
+      const raw = await this.store.get(fingerprint);
+      const entry = parseEntry(raw);
+      const now = this.#now();
+      if (entry === undefined) {
+        const mine = this.#inFlight(callerKey ?? randomUUID(), now);
+        if (await this.store.setIfAbsent(fingerprint, JSON.stringify(mine), this.#windowMs)) {
+          return this.#claimed(fingerprint, mine);
+        }
+        continue; // another caller claimed it between our read and our write: look again
+      }
+      if (entry.state === "succeeded") {
+        // Replaying a stored success sends nothing new: no need to hold the entry.
+        return { key: entry.key, earlier: { state: "succeeded", at: entry.at }, settle: async () => {} };
+      }
+      if (entry.state === "in_flight" && entry.until > now) {
+        if (now >= waitUntil) throw new WriteInProgressError(now - entry.at);
+        await sleep(POLL_MS, undefined, options.signal ? { signal: options.signal } : undefined);
+        continue;
+      }
+      // Unknown outcome, or a holder that never settled (crashed): finish it under the same key.
+      const mine = this.#inFlight(entry.key, now);
+      if (await this.store.replaceIf(fingerprint, raw as string, JSON.stringify(mine), this.#windowMs)) {
+        return this.#claimed(fingerprint, mine, { state: "unknown", at: entry.at });
+      }
     }
   }
 
-  async #choose(fingerprint: string): Promise<KeyChoice> {
-    const known = await this.store.get(fingerprint);
-    if (known) return { key: known.key, reused: true, firstAt: known.at };
-    const key = randomUUID();
-    await this.store.set(fingerprint, { key, at: this.now() }, this.windowMs);
-    return { key, reused: false };
+  #inFlight(key: string, now: number): WriteEntry {
+    return { state: "in_flight", key, at: now, until: now + this.#leaseMs };
+  }
+
+  #claimed(fingerprint: string, mine: WriteEntry, earlier?: EarlierCall): WriteClaim {
+    const held = JSON.stringify(mine);
+    const at = earlier?.at ?? mine.at;
+    return {
+      key: mine.key,
+      ...(earlier ? { earlier } : {}),
+      settle: async (how) => {
+        // Only while the entry is still ours: a stale lease taken over by another call is theirs.
+        if (how === "refused") return this.store.deleteIf(fingerprint, held);
+        const next: WriteEntry = { state: how, key: mine.key, at };
+        await this.store.replaceIf(fingerprint, held, JSON.stringify(next), this.#windowMs);
+      },
+    };
   }
 }

@@ -131,7 +131,7 @@ describe("errors and retries over stdio", () => {
     }
   });
 
-  it("an identical create sent twice makes one record and says replay", async () => {
+  it("an identical create sent twice makes one record and says it was already done", async () => {
     const args = { full_name: "Layla Twice", gender: "female" };
     const before = students().length;
     const first = await mcp.client.callTool({ name: "create_student", arguments: args });
@@ -142,8 +142,8 @@ describe("errors and retries over stdio", () => {
     expect(first.isError).toBeFalsy();
     expect(second.isError).toBeFalsy();
     expect(students().length).toBe(before + 1);
-    expect(textOf(second)).toContain("Replay");
-    expect(structured<{ replayed: boolean }>(second).replayed).toBe(true);
+    expect(textOf(second)).toContain("Already done");
+    expect(structured<{ outcome: string }>(second).outcome).toBe("replayed");
     expect(structured<{ data: { id: number } }>(second).data.id).toBe(
       structured<{ data: { id: number } }>(first).data.id,
     );

@@ -47,13 +47,14 @@ describe("InMemorySharedStore", () => {
     expect(() => storeKey("okmcp", "4:2")).toThrow();
   });
 
-  it("backs the write memory: an identical write reuses the key across memories", async () => {
+  it("backs the write memory: an identical write after a success reuses the key across memories", async () => {
     const store = new InMemorySharedStore();
     const a = new WriteMemory(new SharedWriteStore(store, () => "okmcp:42:app"));
     const b = new WriteMemory(new SharedWriteStore(store, () => "okmcp:42:app"));
-    const first = await a.keyFor("fp");
-    const second = await b.keyFor("fp");
-    expect(second).toMatchObject({ key: first.key, reused: true });
+    const first = await a.claim("fp", undefined);
+    await first.settle("succeeded");
+    const second = await b.claim("fp", undefined);
+    expect(second).toMatchObject({ key: first.key, earlier: { state: "succeeded" } });
   });
 });
 

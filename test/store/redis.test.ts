@@ -164,7 +164,7 @@ describe.skipIf(!redis)("two instances sharing one Redis", () => {
       expect(first.isError, textOf(first)).toBeFalsy();
       const second = await onB.callTool({ name: "create_student", arguments: { full_name: name } });
       expect(second.isError, textOf(second)).toBeFalsy();
-      expect(structured<{ replayed?: boolean }>(second).replayed).toBe(true);
+      expect(structured<{ outcome?: string }>(second).outcome).toBe("replayed");
       expect(structured<{ data: { id: number } }>(second).data.id).toBe(
         structured<{ data: { id: number } }>(first).data.id,
       );
@@ -178,6 +178,29 @@ describe.skipIf(!redis)("two instances sharing one Redis", () => {
         expect(await probe.pttl(keys[0]!)).toBeGreaterThan(0);
       } finally {
         probe.disconnect();
+      }
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
+  });
+
+  it("an identical create racing through both instances at once: one record, one claim", async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const onA = await connectStreamable(a.server, KEY_A);
+    const onB = await connectStreamable(b.server, KEY_A);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const name = `Raced Write ${round} ${randomUUID().slice(0, 8)}`;
+        const args = { name: "create_student", arguments: { full_name: name } };
+        const [first, second] = await Promise.all([onA.callTool(args), onB.callTool(args)]);
+        expect(first.isError, textOf(first)).toBeFalsy();
+        expect(second.isError, textOf(second)).toBeFalsy();
+        const outcomes = [first, second].map((r) => structured<{ outcome: string }>(r).outcome).sort();
+        expect(outcomes).toEqual(["created", "replayed"]);
+        expect(
+          sandbox.records<{ full_name: string }>(42, "students").filter((s) => s.full_name === name),
+        ).toHaveLength(1);
       }
     } finally {
       await onA.close();

@@ -1,0 +1,160 @@
+/**
+ * Every answer about a write is true: what the tool says happened is what happened at the
+ * platform. Updates always reach the platform; a create says whether this call made the record,
+ * found it already there, replayed an earlier success, or completed an earlier unknown outcome.
+ * Driven through the real Client against the sandbox; counts read from the sandbox's own store.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import { connectInProcess, type InProcessHarness, sandboxWith, structured, textOf } from "../helpers.js";
+
+interface WriteAnswer {
+  data: { id: number } & Record<string, unknown>;
+  outcome: "created" | "existing" | "replayed" | "completed" | "updated" | "sent";
+}
+
+describe("write outcomes are facts", () => {
+  let sandbox: Sandbox;
+  let mcp: InProcessHarness;
+
+  beforeAll(async () => {
+    sandbox = await sandboxWith();
+    mcp = await connectInProcess(sandbox);
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await sandbox?.stop();
+  });
+  beforeEach(() => sandbox.clearRequests());
+
+  const call = (name: string, args: Record<string, unknown>) => mcp.client.callTool({ name, arguments: args });
+  const writes = () => sandbox.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
+  const named = (collection: "students" | "subjects" | "employees", field: string, value: string) =>
+    sandbox.records<Record<string, unknown>>(42, collection).filter((r) => r[field] === value);
+
+  it("A -> B -> A on a guardian: every update reaches the platform and the record ends at A", async () => {
+    const guardian = sandbox.records<{ id: number; relation: string }>(42, "guardians")[0]!;
+    const original = guardian.relation;
+    const other = original === "other" ? "father" : "other";
+    for (const relation of [original, other, original]) {
+      const result = await call("update_guardian", { id: guardian.id, relation });
+      expect(result.isError, textOf(result)).toBeFalsy();
+      expect(structured<WriteAnswer>(result).data.relation).toBe(relation);
+      expect(structured<WriteAnswer>(result).outcome).toBe("updated");
+      expect(textOf(result)).not.toMatch(/replay|nothing new/i);
+    }
+    expect(writes().map((r) => r.status)).toEqual([200, 200, 200]);
+    const stored = sandbox.records<{ id: number; relation: string }>(42, "guardians").find((g) => g.id === guardian.id);
+    expect(stored?.relation).toBe(original);
+  });
+
+  it("A -> B -> A on a student's section: read back from the sandbox at A", async () => {
+    const student = sandbox
+      .records<{ id: number; section_id: number; grade_id: number }>(42, "students")
+      .find((s) => s.section_id !== undefined)!;
+    const sibling = sandbox
+      .records<{ id: number; grade_id: number }>(42, "sections")
+      .find((s) => s.grade_id === student.grade_id && s.id !== student.section_id)!;
+    for (const section_id of [sibling.id, student.section_id, sibling.id]) {
+      const result = await call("update_student", { id: student.id, section_id });
+      expect(result.isError, textOf(result)).toBeFalsy();
+      expect(structured<WriteAnswer>(result).outcome).toBe("updated");
+    }
+    expect(writes()).toHaveLength(3);
+    const read = await call("get_student", { id: student.id });
+    expect(structured<{ data: { section_id: number } }>(read).data.section_id).toBe(sibling.id);
+  });
+
+  it("a create whose answer was dropped is reported as made by this call", async () => {
+    sandbox.injectFaults({ kind: "drop", match: { tool: "create_student" } });
+    const result = await call("create_student", { full_name: "Dana Dropped-Answer" });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(structured<WriteAnswer>(result).outcome).toBe("created");
+    expect(textOf(result)).not.toMatch(/earlier|nothing new|replay/i);
+    expect(textOf(result)).toMatch(/created by this call/i);
+    expect(named("students", "full_name", "Dana Dropped-Answer")).toHaveLength(1);
+  });
+
+  it("a create whose first call failed (every attempt 503), repeated: completed, one record", async () => {
+    const failures = Array.from({ length: 5 }, () => ({ kind: "503" as const, match: { tool: "create_student" } }));
+    sandbox.injectFaults(...failures);
+    const first = await call("create_student", { full_name: "Faris Five-503" });
+    expect(first.isError).toBe(true);
+    expect(textOf(first)).toMatch(/may or may not have been applied/);
+    expect(named("students", "full_name", "Faris Five-503")).toHaveLength(0);
+
+    const second = await call("create_student", { full_name: "Faris Five-503" });
+    expect(second.isError, textOf(second)).toBeFalsy();
+    expect(structured<WriteAnswer>(second).outcome).toBe("completed");
+    expect(textOf(second)).not.toMatch(/nothing new was created/i);
+    expect(textOf(second)).toMatch(/exactly once/i);
+    expect(named("students", "full_name", "Faris Five-503")).toHaveLength(1);
+    // The same key carried the second call, so a record made by the first would have been replayed.
+    expect(new Set(writes().map((r) => r.idempotencyKey)).size).toBe(1);
+  });
+
+  it("an identical create after a success is a replay; a new idempotency_key creates again on purpose", async () => {
+    const args = { full_name: "Rana Twice", gender: "female" };
+    const first = await call("create_student", args);
+    expect(structured<WriteAnswer>(first).outcome).toBe("created");
+    const second = await call("create_student", { gender: "female", full_name: "Rana Twice" });
+    expect(second.isError, textOf(second)).toBeFalsy();
+    expect(structured<WriteAnswer>(second).outcome).toBe("replayed");
+    expect(structured<WriteAnswer>(second).data.id).toBe(structured<WriteAnswer>(first).data.id);
+    expect(textOf(second)).toMatch(/new idempotency_key/);
+    expect(named("students", "full_name", "Rana Twice")).toHaveLength(1);
+
+    const third = await call("create_student", { ...args, idempotency_key: "rana-again-on-purpose" });
+    expect(structured<WriteAnswer>(third).outcome).toBe("created");
+    expect(named("students", "full_name", "Rana Twice")).toHaveLength(2);
+    // The same explicit key again: the platform replays it, and the tool says so.
+    const fourth = await call("create_student", { ...args, idempotency_key: "rana-again-on-purpose" });
+    expect(structured<WriteAnswer>(fourth).outcome).toBe("replayed");
+    expect(named("students", "full_name", "Rana Twice")).toHaveLength(2);
+  });
+
+  it("create_subject with an existing code: existing, nothing added", async () => {
+    const subject = sandbox.records<{ id: number; code: string; name: string }>(42, "subjects")[0]!;
+    const before = sandbox.records(42, "subjects").length;
+    const result = await call("create_subject", { name: "Another Name", code: subject.code });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(structured<WriteAnswer>(result).outcome).toBe("existing");
+    expect(structured<WriteAnswer>(result).data.id).toBe(subject.id);
+    expect(textOf(result)).toMatch(/already/i);
+    expect(textOf(result)).not.toMatch(/done/i);
+    expect(sandbox.records(42, "subjects").length).toBe(before);
+  });
+
+  it("add_employee with an existing email: existing, nothing added", async () => {
+    const employee = sandbox.records<{ id: number; email: string }>(42, "employees").find((e) => e.email)!;
+    const before = sandbox.records(42, "employees").length;
+    const result = await call("add_employee", { full_name: "Someone Else", email: employee.email });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(structured<WriteAnswer>(result).outcome).toBe("existing");
+    expect(structured<WriteAnswer>(result).data.id).toBe(employee.id);
+    expect(sandbox.records(42, "employees").length).toBe(before);
+  });
+
+  it("a refused create (422) is forgotten: the corrected identical call is not a replay", async () => {
+    // A guardian id that does not exist: 422, nothing stored under the key.
+    const refused = await call("create_student", { full_name: "Nour Missing-Guardian", guardian_id: 987_654 });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain("422");
+    const keysBefore = writes().map((r) => r.idempotencyKey);
+    const again = await call("create_student", { full_name: "Nour Missing-Guardian", guardian_id: 987_654 });
+    expect(again.isError).toBe(true);
+    // The repeat went with a fresh key: a 422 leaves nothing to replay.
+    expect(writes().map((r) => r.idempotencyKey)).toHaveLength(2);
+    expect(writes()[1]!.idempotencyKey).not.toBe(keysBefore[0]);
+  });
+
+  it("two identical creates at once: one record, one says created and the other replayed", async () => {
+    const args = { full_name: "Sami Concurrent" };
+    const [a, b] = await Promise.all([call("create_student", args), call("create_student", args)]);
+    expect(a.isError, textOf(a)).toBeFalsy();
+    expect(b.isError, textOf(b)).toBeFalsy();
+    const outcomes = [structured<WriteAnswer>(a).outcome, structured<WriteAnswer>(b).outcome].sort();
+    expect(outcomes).toEqual(["created", "replayed"]);
+    expect(named("students", "full_name", "Sami Concurrent")).toHaveLength(1);
+  });
+});
