@@ -27,7 +27,8 @@ describe("write outcomes are facts", () => {
   });
   beforeEach(() => sandbox.clearRequests());
 
-  const call = (name: string, args: Record<string, unknown>) => mcp.client.callTool({ name, arguments: args });
+  const call = (name: string, args: Record<string, unknown>) =>
+    mcp.client.callTool({ name, arguments: args });
   const writes = () => sandbox.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
   const named = (collection: "students" | "subjects" | "employees", field: string, value: string) =>
     sandbox.records<Record<string, unknown>>(42, collection).filter((r) => r[field] === value);
@@ -44,7 +45,9 @@ describe("write outcomes are facts", () => {
       expect(textOf(result)).not.toMatch(/replay|nothing new/i);
     }
     expect(writes().map((r) => r.status)).toEqual([200, 200, 200]);
-    const stored = sandbox.records<{ id: number; relation: string }>(42, "guardians").find((g) => g.id === guardian.id);
+    const stored = sandbox
+      .records<{ id: number; relation: string }>(42, "guardians")
+      .find((g) => g.id === guardian.id);
     expect(stored?.relation).toBe(original);
   });
 
@@ -76,7 +79,10 @@ describe("write outcomes are facts", () => {
   });
 
   it("a create whose first call failed (every attempt 503), repeated: completed, one record", async () => {
-    const failures = Array.from({ length: 5 }, () => ({ kind: "503" as const, match: { tool: "create_student" } }));
+    const failures = Array.from({ length: 5 }, () => ({
+      kind: "503" as const,
+      match: { tool: "create_student" },
+    }));
     sandbox.injectFaults(...failures);
     const first = await call("create_student", { full_name: "Faris Five-503" });
     expect(first.isError).toBe(true);
@@ -137,7 +143,10 @@ describe("write outcomes are facts", () => {
 
   it("a refused create (422) is forgotten: the corrected identical call is not a replay", async () => {
     // A guardian id that does not exist: 422, nothing stored under the key.
-    const refused = await call("create_student", { full_name: "Nour Missing-Guardian", guardian_id: 987_654 });
+    const refused = await call("create_student", {
+      full_name: "Nour Missing-Guardian",
+      guardian_id: 987_654,
+    });
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toContain("422");
     const keysBefore = writes().map((r) => r.idempotencyKey);
