@@ -161,8 +161,10 @@ export interface SoakReport {
   /** Failures that said "may have happened" and had made a record: recovered by a retry with the key. */
   maybeApplied: number;
   retriesWithKeyOk: number;
-  /** Identical repeats with no key (of maybe-failures, and of every tenth success) answered truthfully. */
-  identicalResendsOk: number;
+  /** Maybe-failures completed by the identical call with no key (outcome "completed"). */
+  completedByIdenticalCall: number;
+  /** Every tenth success re-sent identically with no key: answered "replayed", nothing added. */
+  successResendsReplayed: number;
   /** Whether each fault actually happened during the run (from the sandbox's request log). */
   faultsSeen: Record<string, number>;
   requests: number;
@@ -274,7 +276,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // The promised recovery: the identical call again (no key: the write memory supplies the first
     // one) or a retry with the offered key must land exactly one record.
     let retriesWithKeyOk = 0;
-    let identicalResendsOk = 0;
+    let completedByIdenticalCall = 0;
+    let successResendsReplayed = 0;
     const repeat = async (caller: McpCaller, tool: string, args: Record<string, unknown>) => {
       let result: CallToolResult | undefined;
       for (let attempt = 0; attempt < 5; attempt++) {
@@ -291,7 +294,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const o = outcome.get(w.marker)!;
       if (o.kind === "ok" && nth++ % 10 === 0) {
         const result = await repeat(o.caller, w.tool, w.args);
-        if (result && !result.isError && saidOf(result) === "replayed") identicalResendsOk++;
+        if (result && !result.isError && saidOf(result) === "replayed") successResendsReplayed++;
         else
           problems.push(
             `${w.tool} ${w.marker}: identical re-send said ${saidOf(result)}: ${result ? textOf(result) : ""}`,
@@ -304,7 +307,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         : await repeat(o.caller, w.tool, w.args);
       if (result && !result.isError && (withKey || saidOf(result) === "completed")) {
         if (withKey) retriesWithKeyOk++;
-        else identicalResendsOk++;
+        else completedByIdenticalCall++;
       } else
         problems.push(
           `${w.tool} ${w.marker}: ${withKey ? `retry with key ${o.key}` : "identical re-send"} answered ${saidOf(result)}: ${result ? textOf(result) : ""}`,
@@ -339,7 +342,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       lost,
       maybeApplied,
       retriesWithKeyOk,
-      identicalResendsOk,
+      completedByIdenticalCall,
+      successResendsReplayed,
       faultsSeen,
       requests,
       problems,
