@@ -153,7 +153,7 @@ export const CATALOG = [
     "/education/students",
     "education.students.read",
     StudentRecord,
-    "Find students (search by name, national id, phone) or page through them.",
+    "Find students (search by name) or page through them.",
   ),
   get(
     "get_student",
@@ -302,7 +302,7 @@ export const CATALOG = [
     "/employees/directory",
     "employees.directory.read",
     EmployeeRecord,
-    "Staff directory: find teachers and staff (search by name, title, email).",
+    "Staff directory: find teachers and staff (search by name, email).",
   ),
   get(
     "get_employee",

@@ -7,6 +7,7 @@
  * shows the value, instead of being guessed at.
  */
 import type { z } from "zod";
+import { baseKindOf } from "../platform/schema-kind.js";
 import { addFieldError, type FieldErrors, mergeFieldErrors } from "./errors.js";
 
 export type Validated<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
@@ -15,11 +16,7 @@ const DIGITS = /^\d+$/;
 
 /** Whether the schema (under optional / nullable / default wrappers) is a number. */
 export function expectsNumber(schema: z.core.$ZodType): boolean {
-  const def = schema._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
-  if (def.type === "number") return true;
-  if (def.innerType) return expectsNumber(def.innerType);
-  if (def.type === "pipe" && def.in) return expectsNumber(def.in);
-  return false;
+  return baseKindOf(schema) === "number";
 }
 
 /** Validates string values (path or query) against an object schema, converting digit strings. */

@@ -28,19 +28,75 @@ export class DeclinedError extends Error {
   }
 }
 
-export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
+/** Text a message repeats back: the start of a long one is enough to recognise it. */
+function shortened(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** A value as a message quotes it (JSON, so "12" and 12 look different). */
+export function quoted(value: unknown): string {
+  return shortened(JSON.stringify(value) ?? String(value));
+}
+
+/**
+ * One issue, said for a model: what the field must be and what it got. Zod's own wording
+ * ("expected nonoptional, received undefined") names its internals, not the fix. The numbers of a
+ * tool's input are all integers (ids, paging), hence "whole number".
+ */
+function messageOf(issue: z.core.$ZodIssue): string {
+  // Present only when parsed with reportInput (then `undefined` means the field was not given).
+  const reported = "input" in issue;
+  const got = reported && issue.input !== undefined ? `, got ${quoted(issue.input)}` : "";
+  switch (issue.code) {
+    case "invalid_type":
+      if (reported && issue.input === undefined) return "Required";
+      if (issue.expected === "number" || issue.expected === "int")
+        return `Must be a whole number such as 22${got}`;
+      if (issue.expected === "string") return `Must be a string in quotes${got}`;
+      if (issue.expected === "boolean") return `Must be true or false${got}`;
+      if (issue.expected === "array") return `Must be a list such as ["id"]${got}`;
+      return issue.message;
+    case "invalid_value":
+      return `Must be one of: ${issue.values.map(String).join(", ")}${got}`;
+    case "too_small":
+      if (issue.origin !== "number") return issue.message;
+      return `Must be ${issue.inclusive ? "at least" : "more than"} ${issue.minimum}${got}`;
+    case "too_big":
+      if (issue.origin !== "number") return issue.message;
+      return `Must be ${issue.inclusive ? "at most" : "less than"} ${issue.maximum}${got}`;
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * Zod issues by field name. Parse with `{ reportInput: true }`: a missing field is then told apart
+ * from a wrong one, and the value received is quoted back. `validArguments` names what an unknown argument could have been.
+ */
+export function fieldErrorsOf(
+  error: z.ZodError,
+  validArguments?: readonly string[],
+): Record<string, string[]> {
   // No prototype: an argument named `constructor` or `__proto__` must stay a plain field name.
   const fields: Record<string, string[]> = Object.create(null);
+  const add = (field: string, message: string) => {
+    fields[field] = [...(fields[field] ?? []), message];
+  };
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const field = [...issue.path, key].join(".");
-        fields[field] = [...(fields[field] ?? []), "Unknown field"];
-      }
+      const top = issue.path.length === 0;
+      issue.keys.forEach((key, i) => {
+        // The valid names once, after the last unknown one: a model reads them as the correction.
+        const valid = top && validArguments && i === issue.keys.length - 1;
+        const message = top ? "Unknown argument" : "Unknown field";
+        add(
+          [...issue.path, shortened(key)].join("."),
+          valid ? `${message}; valid: ${validArguments.join(", ")}` : message,
+        );
+      });
       continue;
     }
-    const field = issue.path.length > 0 ? issue.path.join(".") : "(arguments)";
-    fields[field] = [...(fields[field] ?? []), issue.message];
+    add(issue.path.length > 0 ? issue.path.join(".") : "(arguments)", messageOf(issue));
   }
   return fields;
 }

@@ -22,6 +22,7 @@ import { annotationsOf } from "./annotations.js";
 import { DeclinedError, fieldErrorsOf, InvalidArgumentsError, messageForError } from "./errors.js";
 import { grantedEndpoints, type ToolFilterOptions } from "./filter.js";
 import { type CallArgs, type HandlerContext, runEndpoint } from "./handlers.js";
+import { readLeniently } from "./lenient.js";
 import { DEFAULT_MAX_RESULT_BYTES, errorResult } from "./results.js";
 import { inputSchemaOf, LOCAL_OPTIONS, outputSchemaOf, toToolJsonSchema } from "./schemas.js";
 
@@ -92,12 +93,15 @@ export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>
 }
 
 function validate(tool: PreparedTool, raw: unknown): CallArgs {
-  const parsed = tool.input.safeParse(raw ?? {});
-  if (!parsed.success) throw new InvalidArgumentsError(fieldErrorsOf(parsed.error));
+  // Lenient first ("22" for 22), then strict; the body check below sees the converted values.
+  const parsed = tool.input.safeParse(readLeniently(tool.input, raw ?? {}), { reportInput: true });
+  if (!parsed.success) {
+    throw new InvalidArgumentsError(fieldErrorsOf(parsed.error, Object.keys(tool.input.shape)));
+  }
   const args = splitArguments(tool.endpoint, parsed.data as Record<string, unknown>);
   // The catalog's own body schema carries rules the flat input cannot (e.g. "at least one field").
   if (tool.endpoint.body && tool.endpoint.tool !== "run_report") {
-    const body = tool.endpoint.body.safeParse(args.body);
+    const body = tool.endpoint.body.safeParse(args.body, { reportInput: true });
     if (!body.success) throw new InvalidArgumentsError(fieldErrorsOf(body.error));
   }
   return args;

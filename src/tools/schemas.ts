@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import type { Endpoint } from "../platform/catalog.js";
+import { quoted } from "./errors.js";
 
 export const DEFAULT_MAX_ITEMS = 500;
 
@@ -16,12 +17,28 @@ export const WRITE_OUTCOMES = ["created", "sent", "updated", "existing", "replay
 export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
 export const MAX_MAX_ITEMS = 5_000;
 
-const fieldsOption = z
-  .array(z.string().regex(/^[a-z_]{1,64}$/, "Must be a field name such as full_name"))
-  .min(1)
-  .max(30)
-  .optional()
-  .describe("Only these fields");
+/**
+ * `fields` takes the names of the endpoint's record (records.ts): a misspelt one ("nme") is
+ * refused before the request, with the valid names, instead of silently returning less.
+ * The JSON Schema says only "strings": the names are in the tool's outputSchema already.
+ */
+function fieldsOptionOf(endpoint: Endpoint) {
+  const names = endpoint.record instanceof z.ZodObject ? Object.keys(endpoint.record.shape) : [];
+  return z
+    .array(z.string())
+    .min(1)
+    .max(30)
+    .superRefine((given, ctx) => {
+      const unknown = given.filter((name) => !names.includes(name));
+      if (unknown.length === 0) return;
+      ctx.addIssue({
+        code: "custom",
+        message: `Unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map(quoted).join(", ")}; ${endpoint.tool} returns: ${names.join(", ")}`,
+      });
+    })
+    .optional()
+    .describe("Only these fields");
+}
 
 const allPagesOptions = {
   all_pages: z.boolean().optional().describe("All pages, to max_items"),
@@ -67,7 +84,7 @@ export function inputSchemaOf(endpoint: Endpoint): z.ZodObject {
   }
   if (endpoint.response === "list") Object.assign(shape, allPagesOptions);
   if (endpoint.response === "list" || endpoint.response === "record") {
-    if (endpoint.method === "GET") shape.fields = fieldsOption;
+    if (endpoint.method === "GET") shape.fields = fieldsOptionOf(endpoint);
   }
   if (endpoint.method !== "GET" && endpoint.kind !== "run") shape.idempotency_key = idempotencyOption;
   return z.object(shape).strict();

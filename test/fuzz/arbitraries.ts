@@ -39,6 +39,26 @@ export const PATH_TRICKS = [
   "constructor",
 ] as const;
 
+/**
+ * Near misses of the spellings the tool layer converts ("22" -> 22, "true" -> true): each must be
+ * converted exactly when the documented rule says so, and refused otherwise.
+ */
+export const NUMERIC_LOOKALIKES = [
+  "22",
+  "007",
+  "1.5",
+  "+5",
+  " 12 ",
+  "12abc",
+  "-0",
+  "1_000",
+  "true",
+  "false",
+  "TRUE",
+  "yes",
+  "null",
+] as const;
+
 export const hugeString = fc
   .tuple(fc.constantFrom("a", "é", "😀", "\u0000", "<", "%"), fc.integer({ min: 1_000, max: 120_000 }))
   .map(([c, n]) => c.repeat(n));
@@ -48,6 +68,7 @@ const scalarJunk = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 40 }),
   fc.string({ unit: "binary", maxLength: 40 }),
   fc.constantFrom(...PATH_TRICKS),
+  fc.constantFrom(...NUMERIC_LOOKALIKES),
   fc.integer(),
   fc.integer({ min: -5, max: 5 }),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -107,10 +128,13 @@ export function wellTyped(node: JsonSchemaNode | undefined, name: string): fc.Ar
   const type = Array.isArray(node.type) ? node.type[0] : node.type;
   switch (type) {
     case "integer":
-    case "number":
-      return fc.integer({ min: node.minimum ?? -2, max: Math.min(node.maximum ?? 60, 60) });
+    case "number": {
+      const n = fc.integer({ min: node.minimum ?? -2, max: Math.min(node.maximum ?? 60, 60) });
+      // Sometimes as the string a model's client makes of it: read as the number.
+      return fc.oneof({ weight: 3, arbitrary: n }, { weight: 1, arbitrary: n.map(String) });
+    }
     case "boolean":
-      return fc.boolean();
+      return fc.oneof(fc.boolean(), fc.constantFrom("true", "false"));
     case "array":
       return fc.array(wellTyped(node.items, name), { minLength: 0, maxLength: 3 });
     case "object":
@@ -128,7 +152,14 @@ export function wellTyped(node: JsonSchemaNode | undefined, name: string): fc.Ar
       if (name === "key") return fc.constantFrom("enrolment_by_grade", "attendance_summary", "nope", "../x");
       if (name === "idempotency_key")
         return fc.constantFrom("abcdefgh-1234", "short", "has space in it", "../../etc/passwd");
-      if (name === "fields") return fc.constantFrom("id", "full_name", "Bad-Field");
+      if (name === "fields") return fc.constantFrom("id", "full_name", "name", "nme", "Bad-Field");
+      // Digits-only text a model may send as a number (also negative or fractional: refused).
+      if (name === "national_id" || name === "code" || name === "search")
+        return fc.oneof(
+          fc.string({ minLength: 1, maxLength: 20 }),
+          fc.integer({ min: -5, max: 2 ** 40 }),
+          fc.constantFrom(0.5, 2 ** 60),
+        );
       return fc.oneof(
         fc.string({ minLength: 1, maxLength: 20 }),
         fc.constantFrom("Grade 5", "Mariam", "ROB-101"),

@@ -3,7 +3,8 @@
  * and adversarial arguments. Properties, per call:
  * - the server answers (a result or a protocol error), never crashes, and keeps serving;
  * - input the tool's own full JSON Schema rejects (checked by Ajv, a second validator, not the
- *   server's Zod) is refused with "nothing was sent" and no request reaches the API;
+ *   server's Zod), after the documented conversions ("22" for 22), is refused with "nothing was
+ *   sent" and no request reaches the API;
  * - a refusal sends nothing;
  * - a request that does reach the API is well-formed: the sandbox routes it to the same catalog
  *   endpoint, path ids are positive integers, report keys are keys, only known query parameters
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { CATALOG, type Endpoint, ReportKey } from "../../src/platform/catalog.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
+import { DIGIT_TEXT_FIELDS } from "../../src/tools/lenient.js";
 import { prepareTool } from "../../src/tools/registry.js";
 import { VALID_CALLS } from "../e2e/valid-calls.js";
 import { connectInProcess, type InProcessHarness, sandboxWith, textOf } from "../helpers.js";
@@ -86,6 +88,28 @@ function asTheServerSeesIt(args: Record<string, unknown>): unknown {
   return JSON.parse(JSON.stringify(args), (key, value) => (key === "__proto__" ? undefined : value));
 }
 
+/**
+ * The documented leniency (README "Arguments"), written again from the JSON Schema types rather
+ * than the server's Zod: an integer in digits (a leading minus allowed) for an integer, "true" /
+ * "false" for a boolean, a non-negative safe integer for a digits-only text field. The oracle
+ * judges the arguments as they are meant.
+ */
+function asMeant(args: unknown, props: Props): unknown {
+  if (args === null || typeof args !== "object" || Array.isArray(args)) return args;
+  const out: Record<string, unknown> = { ...args };
+  for (const [name, value] of Object.entries(out)) {
+    const type = Object.hasOwn(props, name) ? props[name]?.type : undefined;
+    if (type === "integer" && typeof value === "string" && /^-?[0-9]+$/.test(value)) {
+      if (Number.isSafeInteger(Number(value))) out[name] = Number(value);
+    } else if (type === "boolean" && (value === "true" || value === "false")) {
+      out[name] = value === "true";
+    } else if (type === "string" && DIGIT_TEXT_FIELDS.has(name) && typeof value === "number") {
+      if (Number.isSafeInteger(value) && value >= 0) out[name] = String(value);
+    }
+  }
+  return out;
+}
+
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
 
 describe("fuzzing every tool (in-process server, real sandbox)", () => {
@@ -106,7 +130,8 @@ describe("fuzzing every tool (in-process server, real sandbox)", () => {
 
   for (const endpoint of CATALOG as readonly Endpoint[]) {
     it(`${endpoint.tool}: no crash; invalid refused before the API; valid sent well-formed`, async () => {
-      const validateFull = ajv.compile(fullJsonSchema(endpoint));
+      const full = fullJsonSchema(endpoint) as { properties?: Props };
+      const validateFull = ajv.compile(full);
       await fc.assert(
         fc.asyncProperty(argumentsFor(endpoint), async (args) => {
           sandbox.clearRequests();
@@ -124,7 +149,7 @@ describe("fuzzing every tool (in-process server, real sandbox)", () => {
             // run_report reads the report catalog (cached) to check params against it.
             (r) => !(endpoint.tool === "run_report" && r.tool === "list_reports"),
           );
-          const schemaValid = validateFull(asTheServerSeesIt(args));
+          const schemaValid = validateFull(asMeant(asTheServerSeesIt(args), full.properties ?? {}));
           if (!schemaValid) {
             expect(result.isError, `accepted schema-invalid ${JSON.stringify(args).slice(0, 300)}`).toBe(
               true,

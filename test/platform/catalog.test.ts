@@ -1,6 +1,7 @@
 /** What is derived from the catalog, checked against the contract. */
 import { describe, expect, it } from "vitest";
-import { fillPath, RECORD_KINDS } from "../../src/platform/catalog.js";
+import type { z } from "zod";
+import { CATALOG, type Endpoint, fillPath, RECORD_KINDS } from "../../src/platform/catalog.js";
 import { recordsTouched } from "../../src/platform/webhook-event.js";
 
 describe("catalog derivations", () => {
@@ -24,5 +25,25 @@ describe("catalog derivations", () => {
       "/reports/builder/..%2Fwhoami/run",
     );
     expect(() => fillPath("/education/students/{id}", {})).toThrow("id");
+  });
+
+  it("list descriptions promise search only on what the contract searches and the record has", () => {
+    // CONTRACT.md: `search` is matched against names, codes, emails, phones.
+    const searched: Record<string, string[]> = {
+      name: ["full_name", "name"],
+      code: ["code"],
+      email: ["email"],
+      phone: ["phone"],
+    };
+    const lists = (CATALOG as readonly Endpoint[]).filter((e) => e.response === "list");
+    expect(lists.length).toBeGreaterThan(0);
+    for (const endpoint of lists) {
+      const fields = Object.keys((endpoint.record as z.ZodObject).shape);
+      const promised = endpoint.description.match(/search by ([^)]+)\)/)?.[1]?.split(/,\s*/) ?? [];
+      for (const term of promised) {
+        const backing = searched[term]?.filter((f) => fields.includes(f)) ?? [];
+        expect(backing, `${endpoint.tool} says it searches by ${term}`).not.toEqual([]);
+      }
+    }
   });
 });
