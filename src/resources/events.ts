@@ -4,7 +4,7 @@
  * touches (okta://students/{id}, ...) that the session subscribed to. Events about records the
  * installation may not read are neither listed nor announced.
  */
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Installation } from "../installation.js";
 import type { ReceivedEvent } from "../live/events.js";
 import { eventVisibleWith, recordsTouched } from "../platform/webhook-event.js";
@@ -22,31 +22,31 @@ export function urisUpdatedBy(
   return [EVENTS_URI, ...recordsTouched(event).map((r) => `okta://${r.collection}/${r.id}`)];
 }
 
-/** Registers the feed and follows the installation's events; returns the function that stops following. */
-export function registerEventFeed(
-  mcp: McpServer,
-  installation: Installation,
-  subscriptions: Subscriptions,
-): () => void {
-  mcp.registerResource(
-    "events",
-    EVENTS_URI,
-    {
+/** The feed's description and reader, for Resources to serve. */
+export function eventFeed(installation: Installation) {
+  return {
+    name: "events",
+    uri: EVENTS_URI,
+    metadata: {
       title: "Recent events",
       description:
         "The latest platform events (webhooks) of this school, newest first: records created or updated. Subscribe to hear of new ones.",
       mimeType: "application/json",
     },
-    async (uri) => {
+    read: async (uri: string): Promise<ReadResourceResult> => {
       const scopes = installation.whoami.scopes;
       const events = installation.events.recent().filter((e) => eventVisibleWith(e.event, scopes));
       const text = JSON.stringify({
         ...(installation.sandbox ? { sandbox: true } : {}),
         events: sanitize(events),
       });
-      return { contents: [{ uri: uri.href, mimeType: "application/json", text }] };
+      return { contents: [{ uri, mimeType: "application/json", text }] };
     },
-  );
+  };
+}
+
+/** Follows the installation's events for a session's subscriptions; returns the function that stops. */
+export function followEvents(installation: Installation, subscriptions: Subscriptions): () => void {
   return installation.events.listen((event) => {
     for (const uri of urisUpdatedBy(event, installation.whoami.scopes)) subscriptions.notify(uri);
   });
