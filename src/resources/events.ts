@@ -22,8 +22,11 @@ export function urisUpdatedBy(
   return [EVENTS_URI, ...recordsTouched(event).map((r) => `okta://${r.collection}/${r.id}`)];
 }
 
-/** The feed's description and reader, for Resources to serve. */
-export function eventFeed(installation: Installation) {
+/**
+ * The feed's description and reader, for Resources to serve. `scopes` gives the scopes whose
+ * records this session may see (the grant, narrowed by the tool filter).
+ */
+export function eventFeed(installation: Installation, scopes: () => readonly string[]) {
   return {
     name: "events",
     uri: EVENTS_URI,
@@ -34,8 +37,8 @@ export function eventFeed(installation: Installation) {
       mimeType: "application/json",
     },
     read: async (uri: string): Promise<ReadResourceResult> => {
-      const scopes = installation.whoami.scopes;
-      const events = installation.events.recent().filter((e) => eventVisibleWith(e.event, scopes));
+      const visible = scopes();
+      const events = installation.events.recent().filter((e) => eventVisibleWith(e.event, visible));
       const text = JSON.stringify({
         ...(installation.sandbox ? { sandbox: true } : {}),
         events: sanitize(events),
@@ -46,8 +49,12 @@ export function eventFeed(installation: Installation) {
 }
 
 /** Follows the installation's events for a session's subscriptions; returns the function that stops. */
-export function followEvents(installation: Installation, subscriptions: Subscriptions): () => void {
+export function followEvents(
+  installation: Installation,
+  subscriptions: Subscriptions,
+  scopes: () => readonly string[],
+): () => void {
   return installation.events.listen((event) => {
-    for (const uri of urisUpdatedBy(event, installation.whoami.scopes)) subscriptions.notify(uri);
+    for (const uri of urisUpdatedBy(event, scopes())) subscriptions.notify(uri);
   });
 }

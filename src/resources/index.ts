@@ -18,7 +18,12 @@ import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
 import { endpointOf, fillPath, RECORD_KINDS, type ToolName, toolsByScope } from "../platform/catalog.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
-import { followsServedTools, servedToolNames, type ToolFilterOptions } from "../tools/filter.js";
+import {
+  followsServedTools,
+  servedScopes,
+  servedToolNames,
+  type ToolFilterOptions,
+} from "../tools/filter.js";
 import { sanitize } from "../tools/results.js";
 import { invalidParams, notFound, ResourceError, readErrorOf } from "./errors.js";
 import { eventFeed, followEvents } from "./events.js";
@@ -98,9 +103,16 @@ export class Resources {
   ) {
     const sandboxed = installation.sandbox;
     const note = sandboxed ? { note: SANDBOX_NOTE } : {};
-    this.subscriptions = new Subscriptions(mcp.server, options.eventFeed ?? false);
-    this.stopFollowing = options.eventFeed ? followEvents(installation, this.subscriptions) : () => {};
-    if (options.eventFeed) this.#add({ ...eventFeed(installation), mirrors: [] });
+    this.subscriptions = new Subscriptions(mcp.server, options.eventFeed ?? false, (uri) => {
+      const found = this.#lookup(uri);
+      return found instanceof ResourceError ? found : undefined;
+    });
+    // Events about records whose tools are not served are hidden, like the records themselves.
+    const visibleScopes = () => servedScopes(installation.whoami.scopes, options);
+    this.stopFollowing = options.eventFeed
+      ? followEvents(installation, this.subscriptions, visibleScopes)
+      : () => {};
+    if (options.eventFeed) this.#add({ ...eventFeed(installation, visibleScopes), mirrors: [] });
 
     this.#add({
       name: "whoami",
@@ -270,7 +282,8 @@ export class Resources {
     server.setRequestHandler(ReadResourceRequestSchema, (request) => this.#read(request.params.uri));
   }
 
-  async #read(uri: string): Promise<ReadResourceResult> {
+  /** The served resource `uri` names and its variables, or the error saying why there is none. */
+  #lookup(uri: string): { resource: ServedResource; variables: Variables } | ResourceError {
     // A fixed URI first: okta://reports is not a report key.
     const fixed = this.#all.find((r) => !r.template && r.uri === uri);
     const found = fixed
@@ -279,11 +292,17 @@ export class Resources {
           .map((resource) => ({ resource, variables: resource.template?.match(uri) }))
           .find((m): m is { resource: ServedResource; variables: Variables } => !!m.variables);
     if (!found)
-      throw notFound(
+      return notFound(
         `Unknown resource ${uri}; resources/list and resources/templates/list name those served here.`,
       );
+    if (!this.#served.has(found.resource.name)) return notFound(this.#notServed(found.resource, uri));
+    return found;
+  }
+
+  async #read(uri: string): Promise<ReadResourceResult> {
+    const found = this.#lookup(uri);
+    if (found instanceof ResourceError) throw found;
     const { resource, variables } = found;
-    if (!this.#served.has(resource.name)) throw notFound(this.#notServed(resource, uri));
     try {
       return await resource.read(uri, variables);
     } catch (error) {

@@ -40,6 +40,14 @@ export function servedToolNames(
 }
 
 /**
+ * The granted scopes some served tool still uses: what the event feed may show, so an event about
+ * records whose tools --toolsets leaves out is hidden like one about records not granted.
+ */
+export function servedScopes(grantedScopes: readonly string[], options: ToolFilterOptions = {}): string[] {
+  return [...new Set(grantedEndpoints(grantedScopes, options).flatMap((e) => (e.scope ? [e.scope] : [])))];
+}
+
+/**
  * Resources and prompts follow the tools instead of having filters of their own: each names the
  * tools whose data it shows (or whose steps it describes) and is served exactly when every one of
  * them is. One that names none (okta://whoami, okta://scopes) is always served.

@@ -13,10 +13,12 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
+import { WebhookEnvelope } from "../../src/platform/webhook-event.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import type { ServerOptions } from "../../src/server.js";
 import { connectInProcess, connectStdio, readJson, sandboxWith, structured } from "../helpers.js";
 import { waitFor } from "./http-harness.js";
+import { envelope, recordNotifications } from "./webhook-harness.js";
 
 /** MCP's "resource not found" (the spec's code; the SDK has no constant for it). */
 const RESOURCE_NOT_FOUND = -32002;
@@ -162,6 +164,37 @@ describe("with --read-only and --toolsets", () => {
     } finally {
       await mcp.close();
       await restricted.stop();
+    }
+  });
+});
+
+describe("the event feed and subscriptions under --toolsets", () => {
+  it("events and subscriptions for records whose tools are left out are neither shown nor accepted", async () => {
+    const h = await serverWith(ALL_SCOPES, { toolsets: ["education"], eventFeed: true });
+    const notes = recordNotifications(h.client);
+    try {
+      const refused = await h.client.subscribeResource({ uri: "okta://employees/5" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(McpError);
+      expect((refused as McpError).code).toBe(RESOURCE_NOT_FOUND);
+      await h.client.subscribeResource({ uri: "okta://students/5" });
+      await h.client.subscribeResource({ uri: "okta://events/recent" });
+
+      // What the webhook receiver hands the installation once a delivery is verified.
+      const event = (over: Record<string, unknown>) => WebhookEnvelope.parse(envelope(over));
+      h.installation.events.add(
+        event({ event: "employees.directory.created", data: { employee: { id: 5 } } }),
+      );
+      h.installation.events.add(event({ event: "education.students.updated" }));
+      await waitFor(() => notes.updated.includes("okta://students/5"), 15_000, "the student's update");
+      const feed = await readJson<{ events: Array<{ event: string }> }>(h.client, "okta://events/recent");
+      expect(feed.events.map((e) => e.event)).toEqual(["education.students.updated"]);
+      // One feed update (the student's event): the employee's event was not announced.
+      expect(notes.updated.filter((u) => u === "okta://events/recent")).toHaveLength(1);
+    } finally {
+      await h.close();
     }
   });
 });
