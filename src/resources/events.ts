@@ -2,7 +2,8 @@
  * `okta://events/recent`: the latest webhook events of the session's installation (newest first),
  * and the notifications an event causes: `resources/updated` for the feed and for each record it
  * touches (okta://students/{id}, ...) that the session subscribed to. Events about records the
- * installation may not read are neither listed nor announced.
+ * installation may not read, or whose tools the session's --toolsets leaves out, are neither
+ * listed nor announced.
  */
 import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Installation } from "../installation.js";
