@@ -36,6 +36,8 @@ export interface StoredReportRun {
   at: string;
 }
 
+/** Report runs and the catalog are kept only while this scope is granted. */
+const REPORTS_SCOPE = "reports.builder.read";
 const REPORT_CATALOG_TTL_MS = 5 * 60 * 1000;
 const MAX_STORED_RUNS = 50;
 /** A model retrying a refused tool must not turn into a whoami storm: one re-read per window. */
@@ -69,6 +71,9 @@ export class Installation {
     this.writeMemory = new WriteMemory(writeStore, { windowMs: options.replayWindowMs });
     this.sandbox = options.sandbox ?? false;
     this.name = options.name ?? "default";
+    this.onScopesChanged((scopes) => {
+      if (!scopes.includes(REPORTS_SCOPE)) this.forgetReports();
+    });
   }
 
   /**
@@ -162,6 +167,15 @@ export class Installation {
 
   reportRun(id: string): StoredReportRun | undefined {
     return this.#runs.get(id);
+  }
+
+  /**
+   * Forgets the stored report runs and the cached catalog: what the grant no longer covers must
+   * not come back readable if the scope is granted again.
+   */
+  forgetReports(): void {
+    this.#runs.clear();
+    this.#reportCatalog = undefined;
   }
 
   async close(): Promise<void> {

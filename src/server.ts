@@ -62,7 +62,7 @@ export function createServer(
     },
   );
   const tools = new ToolRegistry(mcp, installation, options, logger);
-  const resources = new Resources(mcp, installation, { eventFeed: options.eventFeed ?? false });
+  const resources = new Resources(mcp, installation, options);
   const prompts = new Prompts(mcp, installation, options);
   const server: OktaMcpServer = {
     mcp,

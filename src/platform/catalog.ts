@@ -440,6 +440,8 @@ export function toolsByScope(): Map<Scope | null, string[]> {
 export interface RecordKind {
   /** student, guardian, employee */
   readonly name: string;
+  /** The get tool it mirrors: get_student, ... */
+  readonly tool: ToolName;
   /** students, guardians, employees: the segment of its okta:// URI */
   readonly collection: string;
   /** The get endpoint's template, e.g. /education/students/{id} */
@@ -458,6 +460,7 @@ export const RECORD_KINDS: readonly RecordKind[] = (CATALOG as readonly Endpoint
     const scope = e.scope as Scope;
     return {
       name,
+      tool: e.tool as ToolName,
       collection: `${name}s`,
       getPath: e.path,
       listPath: e.path.replace(/\/\{id\}$/, ""),

@@ -9,7 +9,7 @@ import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Installation } from "../installation.js";
 import { endpointOf, type ToolName } from "../platform/catalog.js";
-import { grantedEndpoints, type ToolFilterOptions } from "../tools/filter.js";
+import { followsServedTools, servedToolNames, type ToolFilterOptions } from "../tools/filter.js";
 
 const MAX_COMPLETIONS = 20;
 
@@ -217,9 +217,9 @@ export class Prompts {
 
   /** A prompt is listed only when every tool it names is served (scopes, --read-only, --toolsets). */
   updateScopes(scopes: readonly string[]) {
-    const served = new Set(grantedEndpoints(scopes, this.filter).map((e) => e.tool));
+    const served = servedToolNames(scopes, this.filter);
     for (const { tools, handle } of this.#registered) {
-      if (tools.every((t) => served.has(t))) handle.enable();
+      if (followsServedTools(tools, served)) handle.enable();
       else handle.disable();
     }
   }

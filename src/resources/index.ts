@@ -1,16 +1,32 @@
 /**
  * Resources: the installation (okta://whoami), the scope table (okta://scopes), the report
  * catalog (okta://reports), stored report runs (okta://reports/runs/{id}), records by id
- * (okta://students/{id}, ...), each shown only when the installation holds its scope, and the
- * event feed (okta://events/recent). Clients may subscribe to the feed, whoami, scopes and records.
+ * (okta://students/{id}, ...) and the event feed (okta://events/recent). Each mirrors the tools
+ * whose data it shows and is listed, read and completed only while they are served (granted
+ * scopes, then --read-only, then --toolsets); whoami, scopes and the feed always are. Clients may
+ * subscribe to the feed, whoami, scopes and records.
  */
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import type { UriTemplate, Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
+import {
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ReadResourceRequestSchema,
+  type ReadResourceResult,
+} from "@modelcontextprotocol/sdk/types.js";
+import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
-import { fillPath, RECORD_KINDS, toolsByScope } from "../platform/catalog.js";
+import { endpointOf, fillPath, RECORD_KINDS, type ToolName, toolsByScope } from "../platform/catalog.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
+import {
+  followsServedTools,
+  servedScopes,
+  servedToolNames,
+  type ToolFilterOptions,
+} from "../tools/filter.js";
 import { sanitize } from "../tools/results.js";
-import { registerEventFeed } from "./events.js";
+import { invalidParams, notFound, ResourceError, readErrorOf } from "./errors.js";
+import { eventFeed, followEvents } from "./events.js";
 import { Subscriptions } from "./subscriptions.js";
 
 const SANDBOX_NOTE = "SANDBOX: demo data of a fictional school, not a real tenant.";
@@ -44,150 +60,267 @@ async function completeIds(installation: Installation, path: string, typed: stri
   return /^\d+$/.test(search) ? ids.filter((id) => id.startsWith(search)) : ids;
 }
 
+interface ServedResource {
+  name: string;
+  /** The fixed URI, or the template's (okta://students/{id}). */
+  uri: string;
+  template?: UriTemplate;
+  /** The tools whose data it shows: it is served exactly when every one of them is. */
+  mirrors: readonly ToolName[];
+  metadata: { title: string; description: string; mimeType: string };
+  read(uri: string, variables: Variables): Promise<ReadResourceResult>;
+}
+
+type Completers = Record<string, (typed: string) => Promise<string[]>>;
+
+/** Why a resource is not served: a scope not granted, or the operator's flags (pure). */
+export function notServedMessage(
+  uri: string,
+  mirrors: readonly ToolName[],
+  granted: readonly string[],
+): string {
+  const tools = mirrors.join(" and ");
+  const missing = [...new Set(mirrors.map((tool) => endpointOf(tool)?.scope))].filter(
+    (scope): scope is Scope => !!scope && !granted.includes(scope),
+  );
+  return missing.length > 0
+    ? `${uri} is not served here: it needs scope ${missing.map((s) => `"${s}"`).join(" and ")} (for ${tools}), which is not granted to this installation. okta://scopes shows the grant.`
+    : `${uri} is not served here: this server's --read-only / --toolsets leave out ${tools}, which it mirrors.`;
+}
+
 export class Resources {
-  readonly #scoped: Array<{ scope: Scope; handle: { enable(): void; disable(): void } }> = [];
+  readonly #all: ServedResource[] = [];
+  /** Names of the resources served under the current grant and filters. */
+  #served = new Set<string>();
   readonly subscriptions: Subscriptions;
   /** Stops following the installation's events (when the session ends). */
   readonly stopFollowing: () => void;
 
-  constructor(mcp: McpServer, installation: Installation, options: { eventFeed?: boolean } = {}) {
+  constructor(
+    private readonly mcp: McpServer,
+    private readonly installation: Installation,
+    private readonly options: { eventFeed?: boolean } & ToolFilterOptions = {},
+  ) {
     const sandboxed = installation.sandbox;
-    this.subscriptions = new Subscriptions(mcp.server, options.eventFeed ?? false);
+    const note = sandboxed ? { note: SANDBOX_NOTE } : {};
+    this.subscriptions = new Subscriptions(mcp.server, options.eventFeed ?? false, (uri) => {
+      const found = this.#lookup(uri);
+      return found instanceof ResourceError ? found : undefined;
+    });
+    // Events about records whose tools are not served are hidden, like the records themselves.
+    const visibleScopes = () => servedScopes(installation.whoami.scopes, options);
     this.stopFollowing = options.eventFeed
-      ? registerEventFeed(mcp, installation, this.subscriptions)
+      ? followEvents(installation, this.subscriptions, visibleScopes)
       : () => {};
-    mcp.registerResource(
-      "whoami",
-      "okta://whoami",
-      {
+    if (options.eventFeed) this.#add({ ...eventFeed(installation, visibleScopes), mirrors: [] });
+
+    this.#add({
+      name: "whoami",
+      uri: "okta://whoami",
+      mirrors: [],
+      metadata: {
         title: "This installation",
         description: "Tenant (school) id, app and granted scopes of the installation this server acts for.",
         mimeType: "application/json",
       },
-      async (uri) => {
+      read: async (uri) => {
         const who = await installation.refreshWhoami();
-        return json(uri.href, { ...who, ...(sandboxed ? { sandbox: true, note: SANDBOX_NOTE } : {}) });
+        return json(uri, { ...who, ...(sandboxed ? { sandbox: true, note: SANDBOX_NOTE } : {}) });
       },
-    );
+    });
 
-    mcp.registerResource(
-      "scopes",
-      "okta://scopes",
-      {
+    this.#add({
+      name: "scopes",
+      uri: "okta://scopes",
+      mirrors: [],
+      metadata: {
         title: "Scopes",
         description:
           "All 14 platform scopes: what each grants, whether it is granted here, the tools it unlocks.",
         mimeType: "application/json",
       },
-      async (uri) =>
-        json(uri.href, {
-          ...(sandboxed ? { note: SANDBOX_NOTE } : {}),
-          scopes: scopeTable(installation.whoami.scopes),
-        }),
-    );
-
-    this.#scoped.push({
-      scope: "reports.builder.read",
-      handle: mcp.registerResource(
-        "reports",
-        "okta://reports",
-        {
-          title: "Report catalog",
-          description: "Reports that run_report can run, with each report's parameters.",
-          mimeType: "application/json",
-        },
-        async (uri) =>
-          json(uri.href, {
-            ...(sandboxed ? { note: SANDBOX_NOTE } : {}),
-            reports: sanitize(await installation.reportCatalog()),
-          }),
-      ),
+      read: async (uri) => json(uri, { ...note, scopes: scopeTable(installation.whoami.scopes) }),
     });
 
-    this.#scoped.push({
-      scope: "reports.builder.read",
-      handle: mcp.registerResource(
-        "report-run",
-        new ResourceTemplate("okta://reports/runs/{id}", { list: undefined }),
-        {
-          title: "Report run",
-          description: "The full result of a run_report call (all rows), by the id run_report returned.",
-          mimeType: "application/json",
-        },
-        async (uri, variables) => {
-          const run = installation.reportRun(String(variables.id));
-          if (!run)
-            throw new Error(
-              `No stored report run ${String(variables.id)}; runs are kept for this server's lifetime, newest 50.`,
-            );
-          return json(uri.href, run);
-        },
-      ),
+    this.#add({
+      name: "reports",
+      uri: "okta://reports",
+      mirrors: ["list_reports"],
+      metadata: {
+        title: "Report catalog",
+        description: "Reports that run_report can run, with each report's parameters.",
+        mimeType: "application/json",
+      },
+      read: async (uri) => json(uri, { ...note, reports: sanitize(await installation.reportCatalog()) }),
     });
 
-    this.#scoped.push({
-      scope: "reports.builder.read",
-      handle: mcp.registerResource(
-        "report",
-        new ResourceTemplate("okta://reports/{key}", {
-          list: undefined,
-          // Report keys complete from the catalog, so a client can offer them as the user types.
-          complete: {
-            key: async (typed) =>
-              (await installation.reportCatalog().catch(() => []))
-                .map((r) => r.key)
-                .filter((key) => key.startsWith(typed)),
-          },
-        }),
-        {
+    this.#add({
+      name: "report-run",
+      uri: "okta://reports/runs/{id}",
+      mirrors: ["run_report"],
+      metadata: {
+        title: "Report run",
+        description: "The full result of a run_report call (all rows), by the id run_report returned.",
+        mimeType: "application/json",
+      },
+      read: async (uri, variables) => {
+        const run = installation.reportRun(String(variables.id));
+        if (!run)
+          throw notFound(
+            `No stored report run ${String(variables.id)}: runs are kept for this server's lifetime (the newest 50) and dropped when reports.builder.read is withdrawn. Call run_report again.`,
+          );
+        return json(uri, run);
+      },
+    });
+
+    this.#add(
+      {
+        name: "report",
+        uri: "okta://reports/{key}",
+        mirrors: ["list_reports"],
+        metadata: {
           title: "A report",
           description: "One report of the catalog by key: what it computes and its parameters.",
           mimeType: "application/json",
         },
-        async (uri, variables) => {
+        read: async (uri, variables) => {
           const key = String(variables.key);
           const report = (await installation.reportCatalog()).find((r) => r.key === key);
-          if (!report)
-            throw new Error(`No report "${key}" in the catalog; read okta://reports for the keys.`);
-          return json(uri.href, sanitize(report));
+          if (!report) throw notFound(`No report "${key}" in the catalog; read okta://reports for the keys.`);
+          return json(uri, sanitize(report));
         },
-      ),
-    });
+      },
+      // Report keys complete from the catalog, so a client can offer them as the user types.
+      {
+        key: async (typed) =>
+          (await installation.reportCatalog().catch(() => []))
+            .map((r) => r.key)
+            .filter((key) => key.startsWith(typed)),
+      },
+    );
 
     for (const t of RECORD_KINDS) {
-      this.#scoped.push({
-        scope: t.scope,
-        handle: mcp.registerResource(
-          t.name,
-          new ResourceTemplate(`okta://${t.collection}/{id}`, {
-            list: undefined,
-            complete: { id: (value) => completeIds(installation, t.listPath, value).catch(() => []) },
-          }),
-          {
+      this.#add(
+        {
+          name: t.name,
+          uri: `okta://${t.collection}/{id}`,
+          mirrors: [t.tool],
+          metadata: {
             title: `A ${t.name}`,
             description: `One ${t.name} by id; the id completes from a name.`,
             mimeType: "application/json",
           },
-          async (uri, variables) => {
+          read: async (uri, variables) => {
             const id = String(variables.id);
             if (!/^[1-9]\d{0,9}$/.test(id))
-              throw new Error(`Invalid ${t.name} id "${id}": must be a positive integer`);
+              throw invalidParams(`Invalid ${t.name} id "${id}" in ${uri}: must be a positive integer`);
             const res = await installation.client.request<{ data: unknown }>({
               method: "GET",
               path: fillPath(t.getPath, { id }),
             });
-            return json(uri.href, sanitize(res.body?.data));
+            return json(uri, sanitize(res.body?.data));
           },
-        ),
-      });
+        },
+        { id: (typed) => completeIds(installation, t.listPath, typed).catch(() => []) },
+      );
     }
-    this.updateScopes(installation.whoami.scopes);
+
+    this.#served = this.#servedUnder(installation.whoami.scopes);
+    this.#handleRequests();
   }
 
+  /**
+   * A template is registered with the SDK too, only because its completion/complete handler
+   * (shared with the prompts) finds templates there; a completion for a resource not served is
+   * refused before it reaches the platform. Listing and reading are ours (#handleRequests): the
+   * SDK lists and reads templates whatever their `enabled`, and answers a missing resource with
+   * the wrong code.
+   */
+  #add(resource: Omit<ServedResource, "template">, completers: Completers = {}) {
+    if (!resource.uri.includes("{")) {
+      this.#all.push(resource);
+      return;
+    }
+    const complete = Object.fromEntries(
+      Object.entries(completers).map(([argument, fn]) => [
+        argument,
+        (typed: string) => {
+          if (!this.#served.has(resource.name)) throw invalidParams(this.#notServed(resource));
+          return fn(typed);
+        },
+      ]),
+    );
+    const template = new ResourceTemplate(resource.uri, { list: undefined, complete });
+    this.mcp.registerResource(resource.name, template, resource.metadata, (uri, variables) =>
+      resource.read(uri.href, variables),
+    );
+    this.#all.push({ ...resource, template: template.uriTemplate });
+  }
+
+  #notServed(resource: ServedResource, uri = resource.uri): string {
+    return notServedMessage(uri, resource.mirrors, this.installation.whoami.scopes);
+  }
+
+  #servedUnder(scopes: readonly string[]): Set<string> {
+    const tools = servedToolNames(scopes, this.options);
+    return new Set(this.#all.filter((r) => followsServedTools(r.mirrors, tools)).map((r) => r.name));
+  }
+
+  #handleRequests() {
+    const server = this.mcp.server;
+    const served = () => this.#all.filter((r) => this.#served.has(r.name));
+    server.setRequestHandler(ListResourcesRequestSchema, () => ({
+      resources: served()
+        .filter((r) => !r.template)
+        .map((r) => ({ uri: r.uri, name: r.name, ...r.metadata })),
+    }));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+      resourceTemplates: served()
+        .filter((r) => r.template)
+        .map((r) => ({ uriTemplate: r.uri, name: r.name, ...r.metadata })),
+    }));
+    server.setRequestHandler(ReadResourceRequestSchema, (request) => this.#read(request.params.uri));
+  }
+
+  /** The served resource `uri` names and its variables, or the error saying why there is none. */
+  #lookup(uri: string): { resource: ServedResource; variables: Variables } | ResourceError {
+    // A fixed URI first: okta://reports is not a report key.
+    const fixed = this.#all.find((r) => !r.template && r.uri === uri);
+    const found = fixed
+      ? { resource: fixed, variables: {} }
+      : this.#all
+          .map((resource) => ({ resource, variables: resource.template?.match(uri) }))
+          .find((m): m is { resource: ServedResource; variables: Variables } => !!m.variables);
+    if (!found)
+      return notFound(
+        `Unknown resource ${uri}; resources/list and resources/templates/list name those served here.`,
+      );
+    if (!this.#served.has(found.resource.name)) return notFound(this.#notServed(found.resource, uri));
+    return found;
+  }
+
+  async #read(uri: string): Promise<ReadResourceResult> {
+    const found = this.#lookup(uri);
+    if (found instanceof ResourceError) throw found;
+    const { resource, variables } = found;
+    try {
+      return await resource.read(uri, variables);
+    } catch (error) {
+      // The grant changed under us (a scope withdrawn): re-read whoami so the resources follow.
+      if (error instanceof ScopeNotGrantedError) this.installation.noteScopeDenied();
+      if (!(error instanceof ApiError || error instanceof ResourceError)) {
+        this.installation.options.logger.error({ uri, err: error }, "resource read failed unexpectedly");
+      }
+      throw readErrorOf(error, uri, endpointOf(resource.mirrors[0] ?? "whoami")!);
+    }
+  }
+
+  /** Re-filters after a scope change; a client hears resources/list_changed when the set changed. */
   updateScopes(scopes: readonly string[]) {
-    for (const { scope, handle } of this.#scoped) {
-      if (scopes.includes(scope)) handle.enable();
-      else handle.disable();
+    const before = [...this.#served].join(",");
+    this.#served = this.#servedUnder(scopes);
+    if (before !== [...this.#served].join(",") && this.mcp.isConnected()) {
+      void this.mcp.server.sendResourceListChanged().catch(() => {});
     }
     // Both show the grant: a client that subscribed hears that it changed.
     this.subscriptions.notify("okta://whoami");

@@ -24,10 +24,14 @@ export const MAX_SUBSCRIPTIONS_PER_SESSION = 1_000;
 export class Subscriptions {
   readonly #uris = new Set<string>();
 
-  /** `eventFeed: false` (stdio): okta://events/recent is not served, so not subscribable either. */
+  /**
+   * `eventFeed: false` (stdio): okta://events/recent is not served, so not subscribable either.
+   * `refusal(uri)`: why a URI is not served to this session (its grant and filters), if it is not.
+   */
   constructor(
     private readonly server: Server,
     eventFeed = true,
+    refusal: (uri: string) => Error | undefined = () => undefined,
   ) {
     server.setRequestHandler(SubscribeRequestSchema, (request) => {
       const { uri } = request.params;
@@ -37,6 +41,8 @@ export class Subscriptions {
           `Cannot subscribe to ${uri}: subscriptions are offered for ${eventFeed ? "okta://events/recent, " : ""}okta://whoami, okta://scopes and okta://{${RECORD_COLLECTIONS.join(",")}}/{id}`,
         );
       }
+      const notServed = refusal(uri);
+      if (notServed) throw notServed;
       if (!this.#uris.has(uri) && this.#uris.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
         throw new McpError(
           ErrorCode.InvalidParams,

@@ -30,3 +30,28 @@ export function grantedEndpoints(
       return options.toolsets.includes(toolsetOfScope(e.scope as Scope));
     });
 }
+
+/** The names of the tools `grantedEndpoints` serves. */
+export function servedToolNames(
+  grantedScopes: readonly string[],
+  options: ToolFilterOptions = {},
+): ReadonlySet<string> {
+  return new Set(grantedEndpoints(grantedScopes, options).map((e) => e.tool));
+}
+
+/**
+ * The granted scopes some served tool still uses: what the event feed may show, so an event about
+ * records whose tools --toolsets leaves out is hidden like one about records not granted.
+ */
+export function servedScopes(grantedScopes: readonly string[], options: ToolFilterOptions = {}): string[] {
+  return [...new Set(grantedEndpoints(grantedScopes, options).flatMap((e) => (e.scope ? [e.scope] : [])))];
+}
+
+/**
+ * Resources and prompts follow the tools instead of having filters of their own: each names the
+ * tools whose data it shows (or whose steps it describes) and is served exactly when every one of
+ * them is. One that names none (okta://whoami, okta://scopes) is always served.
+ */
+export function followsServedTools(tools: readonly string[], served: ReadonlySet<string>): boolean {
+  return tools.every((tool) => served.has(tool));
+}
