@@ -134,6 +134,7 @@ async function runReport(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext
     Buffer.byteLength(JSON.stringify(full?.columns ?? [])) + 500,
     ctx.maxResultBytes,
     "Follow next for the following rows.",
+    1,
   ).items;
   const end = offset + window.length;
   const omitted = Math.max(0, rows.length - end);

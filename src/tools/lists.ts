@@ -184,6 +184,7 @@ function resumable(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext, w: W
     Buffer.byteLength(JSON.stringify(meta)) + 400,
     ctx.maxResultBytes,
     "Result cap reached: follow next for the rest, or pass fewer fields.",
+    1,
   );
   const shown = capped.items.length;
   const rest = shown < w.rows.length ? "result_cap" : w.rest;

@@ -361,12 +361,75 @@ describe("complete answers", () => {
       expect(textOf(result)).toContain(String(answer.total));
     });
 
+    it("a filtered all_pages cut by the byte cap resumes exactly", async () => {
+      const small = await connectInProcess(sandbox, { maxResultBytes: 5_000 });
+      try {
+        const pages = await follow<ListPage>(small, "list_students", {
+          gender: "female",
+          all_pages: true,
+          fields: ["id", "full_name"],
+        });
+        expect(pages.length).toBeGreaterThan(3);
+        expect(pages[0]!.stopped_by).toBe("result_cap");
+        expect(pages.slice(1).every((p) => p.scan?.reused)).toBe(true);
+        expect(idsOf(pages)).toEqual(
+          students()
+            .filter((s) => s.gender === "female")
+            .map((s) => s.id),
+        );
+      } finally {
+        await small.close();
+      }
+    });
+
+    it("a scan the deadline stops keeps its place: next continues it, to the true total", async () => {
+      // 300 ms per answer: the 13 pages of a scan need at least 1.2 s, past the 1 s deadline.
+      const slow = await sandboxWith({ faults: { latencyMs: 300 } });
+      const s = await connectInProcess(slow, { pagingDeadlineMs: 1_000 });
+      try {
+        const want = slow
+          .records<StoredRecord & Record<string, unknown>>(42, "students")
+          .filter((r) => r.grade_id === 3);
+        const counts = await follow<ListPage>(s, "list_students", { grade_id: 3, count_only: true });
+        expect(counts[0]!.scan?.complete).toBe(false);
+        expect(counts[0]!.stopped_by).toBe("deadline");
+        expect(counts.at(-1)!.scan).toMatchObject({ complete: true, records_scanned: 1242 });
+        expect(counts.at(-1)!.total).toBe(want.length);
+        // Pages of matches while the scan runs: short pages, but every match once.
+        const pages = await follow<ListPage>(s, "list_students", {
+          grade_id: 3,
+          per_page: 50,
+          fields: ["id"],
+        });
+        expect(pages[0]!.scan?.complete).toBe(false);
+        expect(idsOf(pages)).toEqual(want.map((r) => r.id));
+      } finally {
+        await s.close();
+        await slow.stop();
+      }
+    });
+
     it("the sandbox does not accept the filters: they exist only in this server", async () => {
       const res = await fetch(`${sandbox.baseUrl}/education/students?grade_id=3`, {
         headers: { authorization: `Bearer ${sandbox.token}` },
       });
       expect(res.status).toBe(422);
     });
+  });
+
+  it("a cap too small for one record still shows one per answer, so next always ends", async () => {
+    const tiny = await connectInProcess(sandbox, { maxResultBytes: 50 });
+    try {
+      const pages = await follow<ListPage>(tiny, "list_students", { guardian_id: 5, all_pages: true });
+      const want = students().filter((s) => s.guardian_id === 5);
+      expect(pages).toHaveLength(want.length);
+      expect(idsOf(pages)).toEqual(want.map((s) => s.id));
+      const rows = await follow<ReportPage>(tiny, "run_report", { key: "enrolment_by_grade" });
+      expect(rows.map((p) => p.data.rows.length)).toEqual(rows.map(() => 1));
+      expect(rows).toHaveLength(rows[0]!.total_rows);
+    } finally {
+      await tiny.close();
+    }
   });
 
   describe("next is the exact arguments", () => {
