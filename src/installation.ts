@@ -102,6 +102,8 @@ export class Installation {
         { installation: this.name, scopes: next.scopes, sessions: this.#scopeListeners.size },
         "granted scopes changed; updating every session",
       );
+      // A scan's matches were read under the old grant; the next page rescans under the new one.
+      this.listScans.clear();
       for (const listener of this.#scopeListeners) listener(next.scopes);
     }
     return next;

@@ -93,6 +93,11 @@ export class ListScans {
     return scan;
   }
 
+  /** Forgets every scan: kept records must not outlive the grant that let the platform serve them. */
+  clear(): void {
+    this.#scans.clear();
+  }
+
   #expire() {
     const oldest = this.now() - this.ttlMs;
     for (const [id, scan] of this.#scans) if (scan.lastUsed < oldest) this.#scans.delete(id);

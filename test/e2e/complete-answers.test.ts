@@ -349,6 +349,26 @@ describe("complete answers", () => {
       );
     });
 
+    it("a grant change forgets the kept scans: the next page rescans under the new grant", async () => {
+      const own = await connectInProcess(sandbox);
+      try {
+        const first = structured<ListPage>(
+          await own.client.callTool({ name: "list_students", arguments: { grade_id: 5, per_page: 10 } }),
+        );
+        sandbox.setScopes(sandbox.token, ["education.students.read", "education.grades.read"]);
+        await own.installation.refreshWhoami();
+        const second = structured<ListPage>(
+          await own.client.callTool({ name: "list_students", arguments: first.next! }),
+        );
+        expect(second.scan?.reused).toBe(false);
+        expect(second.offset).toBe(10);
+      } finally {
+        sandbox.setScopes(sandbox.token, undefined);
+        await own.installation.refreshWhoami();
+        await own.close();
+      }
+    });
+
     it("count_only answers how many without rows", async () => {
       const result = await h.client.callTool({
         name: "list_guardians",
