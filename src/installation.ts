@@ -11,6 +11,7 @@ import type { Logger } from "./logger.js";
 import { type ReportDefinition, Whoami } from "./platform/records.js";
 import { KEY_PREFIX, type SharedStore } from "./store/shared-store.js";
 import { SharedWriteStore } from "./store/write-store.js";
+import { ListScans } from "./tools/list-scans.js";
 import { WriteMemory, type WriteMemoryStore } from "./tools/write-memory.js";
 
 export interface InstallationOptions {
@@ -54,6 +55,8 @@ export class Installation {
   #whoami?: Whoami;
   #reportCatalog?: { at: number; reports: ReportDefinition[] };
   readonly #runs = new Map<string, StoredReportRun>();
+  /** The scans behind filtered listings, reused across their pages (tools/list-scans.ts). */
+  readonly listScans = new ListScans();
   /** Recent webhook events of this tenant, and the sessions listening to them. */
   readonly events = new EventLog();
   readonly #scopeListeners = new Set<(scopes: readonly string[]) => void>();
@@ -104,6 +107,8 @@ export class Installation {
         { installation: this.name, scopes: next.scopes, sessions: this.#scopeListeners.size },
         "granted scopes changed; updating every session",
       );
+      // A scan's matches were read under the old grant; the next page rescans under the new one.
+      this.listScans.clear();
       for (const listener of this.#scopeListeners) listener(next.scopes);
     }
     return next;

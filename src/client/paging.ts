@@ -1,7 +1,8 @@
 /**
  * Paging over the contract's list envelope `{ data, total, per_page, current_page, last_page }`
- * as an async iterator: page 1 first (it tells how many pages exist), then the rest with bounded
- * concurrency, always yielded in page order, stopping at maxItems.
+ * as an async iterator: the first page first (it tells how many pages exist), then the rest with
+ * bounded concurrency, always yielded in page order, stopping at maxItems. A listing can start
+ * from a record offset, and stop at a deadline with what it has, so a caller can resume it exactly.
  */
 import type { ApiResponse, RequestOptions } from "./client.js";
 import { UnexpectedResponseError } from "./errors.js";
@@ -21,9 +22,18 @@ export interface PaginateOptions {
   perPage?: number;
   /** Stop after this many items. */
   maxItems?: number;
-  /** Pages in flight at once after page 1. */
+  /** Pages in flight at once after the first. */
   concurrency?: number;
   signal?: AbortSignal;
+  /** The page to start from (default 1). */
+  firstPage?: number;
+}
+
+export interface CollectOptions extends Omit<PaginateOptions, "firstPage"> {
+  /** Records to skip from the start of the listing (pages of perPage), to resume it. */
+  offset?: number;
+  /** When it fires, paging stops with the items collected so far (pages in flight are dropped). */
+  deadline?: AbortSignal;
 }
 
 export interface Page<T> {
@@ -36,11 +46,13 @@ export interface Page<T> {
 
 export interface CollectedPages<T> {
   items: T[];
-  /** The platform's total (or the number of items seen, when the platform gives none). */
+  /** The platform's total (or offset + the items seen, when the platform gives none or no page came). */
   total: number;
   pagesFetched: number;
   /** True when maxItems stopped the paging while more items existed. */
   truncated: boolean;
+  /** True when the deadline stopped the paging before the listing's end. */
+  deadlineReached: boolean;
 }
 
 interface Envelope {
@@ -85,6 +97,7 @@ export async function* paginatePages<T = unknown>(
   // 100 is the contract's maximum per_page.
   const perPage = Math.min(100, Math.max(1, Math.floor(options.perPage ?? 100)));
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const startPage = Math.max(1, Math.floor(options.firstPage ?? 1));
   // Our own controller, so pages still in flight are cancelled when the consumer stops early.
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
@@ -108,26 +121,31 @@ export async function* paginatePages<T = unknown>(
   };
 
   try {
-    const first = await fetchPage(1);
+    const first = await fetchPage(startPage);
     const maxItems = options.maxItems;
     // Enough pages for maxItems, never more than the platform has.
     const pagesForMax =
       maxItems === undefined ? Number.POSITIVE_INFINITY : Math.ceil(maxItems / first.perPage);
+    const lastForMax = startPage - 1 + pagesForMax;
     if (first.lastPage === undefined) {
       // No page count (another implementation of the contract): walk one by one until a short page.
       yield first;
       let previous = first;
-      for (let page = 2; page <= pagesForMax && previous.items.length >= previous.perPage; page++) {
+      for (
+        let page = startPage + 1;
+        page <= lastForMax && previous.items.length >= previous.perPage;
+        page++
+      ) {
         previous = await fetchPage(page);
         yield previous;
       }
       return;
     }
-    const lastWanted = first.items.length === 0 ? 1 : Math.min(first.lastPage, pagesForMax);
+    const lastWanted = first.items.length === 0 ? startPage : Math.min(first.lastPage, lastForMax);
     // A sliding window of `concurrency` requests, awaited in page order. It is filled before
-    // page 1 is yielded, so the next pages load while the consumer handles the first.
+    // the first page is yielded, so the next pages load while the consumer handles the first.
     const window: Promise<Page<T>>[] = [];
-    let nextPage = 2;
+    let nextPage = startPage + 1;
     const launch = () => {
       const pending = fetchPage(nextPage++);
       // Rejections are observed when awaited; this keeps an abandoned one from being "unhandled".
@@ -164,26 +182,50 @@ export async function* paginate<T = unknown>(
   }
 }
 
-/** All items (up to maxItems) with the counts a tool reports. */
+/**
+ * All items from `offset` (up to maxItems) with the counts a tool reports. At the deadline it
+ * returns what it has: whole pages in order, so `offset + items.length` is where to resume.
+ */
 export async function collectPages<T = unknown>(
   client: RequestClient,
-  options: PaginateOptions,
+  options: CollectOptions,
 ): Promise<CollectedPages<T>> {
+  const { offset = 0, deadline, ...paging } = options;
+  const perPage = Math.min(100, Math.max(1, Math.floor(options.perPage ?? 100)));
   const max = options.maxItems ?? Number.POSITIVE_INFINITY;
+  // The contract's pages are fixed slices of perPage: the offset falls in one of them.
+  let skip = offset % perPage;
   const items: T[] = [];
   let total: number | undefined;
   let pagesFetched = 0;
   let truncated = false;
-  for await (const page of paginatePages<T>(client, options)) {
-    pagesFetched += 1;
-    total ??= page.total;
-    const room = max - items.length;
-    items.push(...page.items.slice(0, room));
-    if (items.length >= max) {
-      const morePages = page.lastPage === undefined ? page.items.length > 0 : page.page < page.lastPage;
-      truncated = page.items.length > room || morePages || (total !== undefined && total > items.length);
-      break;
+  let deadlineReached = false;
+  const signals = [options.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+  try {
+    for await (const page of paginatePages<T>(client, {
+      ...paging,
+      perPage,
+      firstPage: Math.floor(offset / perPage) + 1,
+      maxItems: Number.isFinite(max) ? max + skip : undefined,
+      signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+    })) {
+      pagesFetched += 1;
+      total ??= page.total;
+      const fresh = page.items.slice(skip);
+      skip = 0;
+      const room = max - items.length;
+      items.push(...fresh.slice(0, room));
+      if (items.length >= max) {
+        const morePages = page.lastPage === undefined ? page.items.length > 0 : page.page < page.lastPage;
+        truncated =
+          fresh.length > room || morePages || (total !== undefined && total > offset + items.length);
+        break;
+      }
     }
+  } catch (error) {
+    // Our deadline, not the caller's cancellation: stop with the whole pages already in hand.
+    if (!deadline?.aborted || options.signal?.aborted) throw error;
+    deadlineReached = true;
   }
-  return { items, total: total ?? items.length, pagesFetched, truncated };
+  return { items, total: total ?? offset + items.length, pagesFetched, truncated, deadlineReached };
 }

@@ -11,12 +11,14 @@ import {
   Capabilities,
   EmployeeFields,
   EmployeeRecord,
+  Gender,
   GradeRecord,
   GuardianFields,
   GuardianRecord,
   Id,
   NotificationReceipt,
   partialBody,
+  Relation,
   ReportDefinition,
   ReportRun,
   SectionRecord,
@@ -61,6 +63,12 @@ export interface Endpoint {
   readonly idempotent: boolean;
   readonly pathParams?: z.ZodObject;
   readonly query?: z.ZodObject;
+  /**
+   * Filters the platform's list query lacks (lists only). Each matches a record field by equality;
+   * the server scans the list and filters (src/tools/list-scans.ts). They are never sent to the
+   * platform, and the sandbox, which serves `query` only, refuses them like the platform would.
+   */
+  readonly filters?: z.ZodObject;
   readonly body?: z.ZodObject;
   readonly response: ResponseShape;
   /** The record under `data` (or the bare object for `bare`). */
@@ -114,7 +122,13 @@ const list = (
   record: z.ZodType,
   description: string,
   query: z.ZodObject = ListQuery,
-): Endpoint => ({ ...read(tool, title, path, scope, record, description), query, response: "list" });
+  filters?: z.ZodObject,
+): Endpoint => ({
+  ...read(tool, title, path, scope, record, description),
+  query,
+  ...(filters ? { filters } : {}),
+  response: "list",
+});
 
 const get = (
   tool: string,
@@ -154,6 +168,8 @@ export const CATALOG = [
     "education.students.read",
     StudentRecord,
     "Find students (search by name) or page through them.",
+    ListQuery,
+    z.object({ grade_id: Id, section_id: Id, guardian_id: Id, gender: Gender }).partial().strict(),
   ),
   get(
     "get_student",
@@ -200,6 +216,8 @@ export const CATALOG = [
     "education.guardians.read",
     GuardianRecord,
     "Find parents / guardians (search by name, phone, email) or page through them.",
+    ListQuery,
+    z.object({ relation: Relation }).partial().strict(),
   ),
   get(
     "get_guardian",

@@ -193,7 +193,7 @@ export const PROMPTS: PromptDefinition[] = [
               `Produce the guardian contact list for ${grade}${channel ? ` reachable by ${channel}` : ""}.`,
               "1. list_grades for the grade_id.",
               `2. run_report with key guardian_contact_list and params { grade_id${channel ? `, channel: "${channel}"` : ""} }.`,
-              "Present it as a table; the full rows are at the resource link the report returns.",
+              "Present it as a table; when the answer has next, call run_report with next for the following rows.",
             ].join("\n"),
           ),
       ),

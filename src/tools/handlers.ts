@@ -5,25 +5,38 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ApiResponse } from "../client/client.js";
 import { ApiError } from "../client/errors.js";
-import { collectPages } from "../client/paging.js";
-import type { Installation } from "../installation.js";
+import type { Installation, StoredReportRun } from "../installation.js";
 import { type Endpoint, fillPath } from "../platform/catalog.js";
 import { InvalidArgumentsError } from "./errors.js";
+import { runList } from "./lists.js";
 import { validateReportParams } from "./report-params.js";
 import { capItems, projectFields, sanitize, toolResult } from "./results.js";
-import { DEFAULT_MAX_ITEMS, type WriteOutcome } from "./schemas.js";
+import { DEFAULT_REPORT_ROWS, type WriteOutcome } from "./schemas.js";
 import { writeFingerprint } from "./write-memory.js";
 
 export interface CallArgs {
   path: Record<string, unknown>;
   query: Record<string, string | number | boolean | undefined>;
   body: Record<string, unknown> | undefined;
+  /** A list's own filters (the catalog's `filters`), matched by the server, never sent. */
+  filters: Record<string, unknown>;
   fields?: string[];
   allPages?: boolean;
   maxItems?: number;
+  /** Where an all_pages or filtered listing resumes (from its `next`). */
+  offset?: number;
+  /** The scan of a filtered listing to reuse (from its `next`). */
+  cursor?: string;
+  countOnly?: boolean;
+  /** A stored report run to page, and the window of its rows. */
+  runId?: string;
+  rowOffset?: number;
+  rowLimit?: number;
   idempotencyKey?: string;
   /** All arguments as given, less the local options: what makes two writes "identical". */
   request: Record<string, unknown>;
+  /** All arguments as given, local options included: what a `next` continues from. */
+  arguments: Record<string, unknown>;
 }
 
 export interface HandlerContext {
@@ -34,9 +47,9 @@ export interface HandlerContext {
   progress: (progress: number, total: number, message: string) => Promise<void>;
   /** Attempts made by the API client, for the one log line per call. */
   attempts: number;
+  /** One overall deadline for a call that walks pages (all_pages, a filtered listing's scan). */
+  pagingDeadlineMs: number;
 }
-
-const REPORT_PREVIEW_ROWS = 20;
 
 export async function runEndpoint(
   endpoint: Endpoint,
@@ -45,8 +58,7 @@ export async function runEndpoint(
 ): Promise<CallToolResult> {
   if (endpoint.tool === "whoami") return whoami(ctx);
   if (endpoint.tool === "run_report") return runReport(endpoint, args, ctx);
-  if (endpoint.response === "list")
-    return args.allPages ? allPages(endpoint, args, ctx) : onePage(endpoint, args, ctx);
+  if (endpoint.response === "list") return runList(endpoint, args, ctx);
   if (endpoint.method === "GET") return read(endpoint, args, ctx);
   return write(endpoint, args, ctx);
 }
@@ -83,92 +95,6 @@ async function read(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Pr
     return toolResult({ data: capped.items, ...(capped.truncated ? { truncated: capped.truncated } : {}) });
   }
   return toolResult({ data: projectFields(data, args.fields) });
-}
-
-interface ListEnvelope {
-  data: unknown[];
-  total: number;
-  per_page: number;
-  current_page: number;
-  last_page: number;
-}
-
-function nounOf(endpoint: Endpoint): string {
-  return endpoint.tool.replace(/^list_/, "").replace(/_/g, " ");
-}
-
-async function onePage(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
-  const res = await ctx.installation.client.request<ListEnvelope>({
-    method: "GET",
-    path: endpoint.path,
-    query: args.query,
-    signal: ctx.signal,
-  });
-  ctx.attempts = res.attempts;
-  const env = res.body;
-  const rows = (Array.isArray(env?.data) ? env.data : []).map((r) => projectFields(sanitize(r), args.fields));
-  const page = Number(env?.current_page ?? args.query.page ?? 1);
-  const lastPage = Number(env?.last_page ?? page);
-  const meta = {
-    total: Number(env?.total ?? rows.length),
-    per_page: Number(env?.per_page ?? rows.length),
-    page,
-    last_page: lastPage,
-  };
-  const capped = capItems(
-    rows,
-    Buffer.byteLength(JSON.stringify(meta)) + 200,
-    ctx.maxResultBytes,
-    "Result cap reached: ask for fewer fields or a smaller per_page.",
-  );
-  const next = page < lastPage ? { ...args.request, page: page + 1 } : undefined;
-  const summary = `${nounOf(endpoint)}: page ${page} of ${lastPage}, ${capped.items.length} shown of ${meta.total}.${
-    next ? ` Next: page=${page + 1}.` : ""
-  }`;
-  return toolResult(
-    {
-      data: capped.items,
-      ...meta,
-      ...(next ? { next } : {}),
-      ...(capped.truncated ? { truncated: capped.truncated } : {}),
-    },
-    summary,
-  );
-}
-
-async function allPages(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
-  const maxItems = args.maxItems ?? DEFAULT_MAX_ITEMS;
-  const { page: _ignored, per_page: _perPage, ...query } = args.query;
-  const collected = await collectPages(ctx.installation.client, {
-    path: endpoint.path,
-    query,
-    perPage: 100,
-    maxItems,
-    signal: ctx.signal,
-  });
-  ctx.attempts = collected.pagesFetched;
-  const rows = collected.items.map((r) => projectFields(sanitize(r), args.fields));
-  const meta = {
-    total: collected.total,
-    per_page: 100,
-    page: 1,
-    last_page: Math.max(1, Math.ceil(collected.total / 100)),
-    pages_fetched: collected.pagesFetched,
-    stopped_early: collected.truncated,
-  };
-  const capped = capItems(
-    rows,
-    Buffer.byteLength(JSON.stringify(meta)) + 200,
-    ctx.maxResultBytes,
-    "Result cap reached: pass fields to return fewer fields per record, or narrow with search.",
-  );
-  const summary = `${nounOf(endpoint)}: ${capped.items.length} shown of ${collected.total}${
-    collected.truncated ? `; stopped at max_items=${maxItems}` : ""
-  }.`;
-  return toolResult(
-    { data: capped.items, ...meta, ...(capped.truncated ? { truncated: capped.truncated } : {}) },
-    summary,
-  );
 }
 
 /** An identical call in flight elsewhere is waited for this long before this one gives up. */
@@ -266,8 +192,71 @@ function writeResult(
 }
 
 async function runReport(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
-  const installation = ctx.installation;
   const key = String(args.path.key);
+  const run =
+    args.runId === undefined ? await newReportRun(endpoint, key, args, ctx) : storedRun(key, args, ctx);
+  const full = run.result as { columns?: string[]; rows?: unknown[][] } & Record<string, unknown>;
+  const rows = Array.isArray(full?.rows) ? full.rows : [];
+  const uri = `okta://reports/runs/${run.id}`;
+  const offset = args.rowOffset ?? 0;
+  const window = capItems(
+    rows.slice(offset, offset + (args.rowLimit ?? DEFAULT_REPORT_ROWS)),
+    Buffer.byteLength(JSON.stringify(full?.columns ?? [])) + 500,
+    ctx.maxResultBytes,
+    "Follow next for the following rows.",
+    1,
+  ).items;
+  const end = offset + window.length;
+  const omitted = Math.max(0, rows.length - end);
+  // The same run, from the first row not shown: every row once, whatever cut the window.
+  const next =
+    omitted > 0
+      ? {
+          key,
+          run_id: run.id,
+          row_offset: end,
+          ...(args.rowLimit !== undefined ? { row_limit: args.rowLimit } : {}),
+        }
+      : undefined;
+  const shown = window.length === 0 ? "none shown" : `rows ${offset + 1}-${end} shown`;
+  const result = toolResult(
+    {
+      data: { ...full, rows: window },
+      run_id: run.id,
+      row_offset: offset,
+      total_rows: rows.length,
+      ...(next ? { next } : {}),
+      ...(omitted > 0
+        ? {
+            truncated: {
+              shown: window.length,
+              omitted,
+              hint: `Call run_report with next for the following rows (or read ${uri}).`,
+            },
+          }
+        : {}),
+      resource_uri: uri,
+    },
+    `Report ${key}: ${rows.length} rows, ${shown}.${next ? " Follow next for the following rows." : ""}`,
+  );
+  result.content.push({
+    type: "resource_link",
+    uri,
+    name: `${key} run`,
+    mimeType: "application/json",
+    description: `Full result of ${key} (${rows.length} rows)`,
+  });
+  return result;
+}
+
+/** Runs the report (parameters checked against the catalog first) and stores the run. */
+async function newReportRun(
+  endpoint: Endpoint,
+  key: string,
+  args: CallArgs,
+  ctx: HandlerContext,
+): Promise<StoredReportRun> {
+  const installation = ctx.installation;
   const given = (args.body?.params ?? undefined) as Record<string, unknown> | undefined;
   await ctx.progress(0, 3, `Checking parameters of ${key}`);
   const catalog = await installation.reportCatalog();
@@ -287,37 +276,29 @@ async function runReport(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext
     signal: ctx.signal,
   });
   ctx.attempts = res.attempts;
-  const full = sanitize(res.body?.data) as { columns?: string[]; rows?: unknown[][] } & Record<
-    string,
-    unknown
-  >;
-  const run = installation.storeReportRun(key, checked.params, full);
-  const rows = Array.isArray(full?.rows) ? full.rows : [];
-  const uri = `okta://reports/runs/${run.id}`;
-  const preview = capItems(
-    rows.slice(0, REPORT_PREVIEW_ROWS),
-    Buffer.byteLength(JSON.stringify(full?.columns ?? [])) + 300,
-    ctx.maxResultBytes,
-    "",
-  ).items;
-  const omitted = rows.length - preview.length;
-  await ctx.progress(3, 3, `Done: ${rows.length} rows`);
-  const result = toolResult(
-    {
-      data: { ...full, rows: preview },
-      ...(omitted > 0
-        ? { truncated: { shown: preview.length, omitted, hint: `Read the resource ${uri} for all rows.` } }
-        : {}),
-      resource_uri: uri,
-    },
-    `Report ${key}: ${rows.length} rows${omitted > 0 ? `, first ${preview.length} shown; all rows at ${uri}` : ""}.`,
-  );
-  result.content.push({
-    type: "resource_link",
-    uri,
-    name: `${key} run`,
-    mimeType: "application/json",
-    description: `Full result of ${key} (${rows.length} rows)`,
-  });
-  return result;
+  const run = installation.storeReportRun(key, checked.params, sanitize(res.body?.data));
+  const rows = (run.result as { rows?: unknown[] } | undefined)?.rows;
+  await ctx.progress(3, 3, `Done: ${Array.isArray(rows) ? rows.length : 0} rows`);
+  return run;
+}
+
+/** A run stored by an earlier call: its rows stay the same across pages. Nothing is sent. */
+function storedRun(key: string, args: CallArgs, ctx: HandlerContext): StoredReportRun {
+  if (args.body?.params !== undefined) {
+    throw new InvalidArgumentsError({
+      params: ["Not with run_id: a stored run keeps the params it ran with; omit run_id to run again"],
+    });
+  }
+  const run = ctx.installation.reportRun(String(args.runId));
+  if (!run) {
+    throw new InvalidArgumentsError({
+      run_id: [
+        "No such stored run: it expired (this server keeps each installation's newest 50 runs, in memory) or never existed. Run the report again: run_report without run_id",
+      ],
+    });
+  }
+  if (run.key !== key) {
+    throw new InvalidArgumentsError({ key: [`Run ${run.id} is of report ${run.key}, not ${key}`] });
+  }
+  return run;
 }

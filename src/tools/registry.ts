@@ -23,11 +23,14 @@ import { DeclinedError, fieldErrorsOf, InvalidArgumentsError, messageForError } 
 import { grantedEndpoints, type ToolFilterOptions } from "./filter.js";
 import { type CallArgs, type HandlerContext, runEndpoint } from "./handlers.js";
 import { readLeniently } from "./lenient.js";
+import { DEFAULT_PAGING_DEADLINE_MS } from "./lists.js";
 import { DEFAULT_MAX_RESULT_BYTES, errorResult } from "./results.js";
 import { inputSchemaOf, LOCAL_OPTIONS, outputSchemaOf, toToolJsonSchema } from "./schemas.js";
 
 export interface ToolOptions extends ToolFilterOptions {
   maxResultBytes?: number;
+  /** One overall deadline for all_pages and a filtered listing's scan (default 30 s). */
+  pagingDeadlineMs?: number;
   /** Writes that ask the human first when the client supports elicitation (send_notification always). */
   confirm?: readonly string[];
 }
@@ -71,23 +74,36 @@ export function prepareTool(endpoint: Endpoint): PreparedTool {
 export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>): CallArgs {
   const path: Record<string, unknown> = {};
   const query: CallArgs["query"] = {};
+  const filters: Record<string, unknown> = {};
   const body: Record<string, unknown> = {};
   const request: Record<string, unknown> = {};
+  const given: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(args)) {
-    if (value === undefined || (LOCAL_OPTIONS as readonly string[]).includes(name)) continue;
+    if (value === undefined) continue;
+    given[name] = value;
+    if ((LOCAL_OPTIONS as readonly string[]).includes(name)) continue;
     request[name] = value;
     if (endpoint.pathParams?.shape[name]) path[name] = value;
     else if (endpoint.query?.shape[name]) query[name] = value as string | number;
+    else if (endpoint.filters?.shape[name]) filters[name] = value;
     else body[name] = value;
   }
   return {
     path,
     query,
     body: endpoint.body ? body : undefined,
+    filters,
     request,
+    arguments: given,
     fields: args.fields as string[] | undefined,
     allPages: args.all_pages as boolean | undefined,
     maxItems: args.max_items as number | undefined,
+    offset: args.offset as number | undefined,
+    cursor: args.cursor as string | undefined,
+    countOnly: args.count_only as boolean | undefined,
+    runId: args.run_id as string | undefined,
+    rowOffset: args.row_offset as number | undefined,
+    rowLimit: args.row_limit as number | undefined,
     idempotencyKey: args.idempotency_key as string | undefined,
   };
 }
@@ -170,6 +186,7 @@ export class ToolRegistry {
       signal: io.signal,
       progress: io.progress,
       attempts: 0,
+      pagingDeadlineMs: this.options.pagingDeadlineMs ?? DEFAULT_PAGING_DEADLINE_MS,
     };
     // For the one log line: "ok", the platform's status, or why nothing was sent.
     let status = "ok";

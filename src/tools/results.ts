@@ -52,19 +52,21 @@ const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
 /**
  * Caps the result at `maxBytes` by dropping items from the end of `items`, never silently: the
- * marker says how many were left out and `hint` how to get them.
+ * marker says how many were left out and `hint` how to get them. `minItems` are kept whatever
+ * their size: an answer resumed by `next` must make progress, or following it would never end.
  */
 export function capItems<T>(
   items: readonly T[],
   envelopeBytes: number,
   maxBytes: number,
   hint: string,
+  minItems = 0,
 ): { items: T[]; truncated?: Truncation } {
   let size = envelopeBytes;
   let count = 0;
   for (const item of items) {
     const next = size + byteLength(item) + 1;
-    if (next > maxBytes) break;
+    if (next > maxBytes && count >= minItems) break;
     size = next;
     count++;
   }

@@ -1,10 +1,10 @@
 /**
  * Catalog entry -> the tool's input and output schemas (Zod, and the JSON Schema models see).
  *
- * A tool's input is flat: path params, query and body fields side by side, plus a few options of
- * ours (fields, all_pages, max_items, idempotency_key). JSON Schemas are computed once per tool and
- * compacted: the huge regexes zod emits for `format: date/email` and the 2^53 bounds cost tokens in
- * every conversation and tell a model nothing the format does not.
+ * A tool's input is flat: path params, query and body fields side by side, a list's own filters
+ * (the catalog's `filters`), plus a few options of ours (LOCAL_OPTIONS). JSON Schemas are computed
+ * once per tool and compacted: the huge regexes zod emits for `format: date/email` and the 2^53
+ * bounds cost tokens in every conversation and tell a model nothing the format does not.
  */
 import { z } from "zod";
 import type { Endpoint } from "../platform/catalog.js";
@@ -43,6 +43,31 @@ function fieldsOptionOf(endpoint: Endpoint) {
 const allPagesOptions = {
   all_pages: z.boolean().optional().describe("All pages, to max_items"),
   max_items: z.number().int().min(1).max(MAX_MAX_ITEMS).optional(),
+  // A record offset: where an all_pages or filtered listing that stopped early resumes.
+  offset: z.number().int().min(0).max(10_000_000).optional(),
+};
+
+/**
+ * Beside a list tool's own filters (the catalog's `filters`): the scan they need is kept and
+ * reused through `cursor`. Undescribed, like `offset` and run_report's paging: the names say it,
+ * the server instructions say "follow next", and every description costs tokens in every session.
+ */
+const scanOptions = {
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "Must be the cursor from next")
+    .optional(),
+  count_only: z.boolean().optional(),
+};
+
+export const DEFAULT_REPORT_ROWS = 20;
+export const MAX_REPORT_ROWS = 500;
+
+/** run_report reads a stored run page by page; `next` gives the arguments of the following rows. */
+const reportPagingOptions = {
+  run_id: z.uuid("Must be the run_id of an earlier run_report").optional(),
+  row_offset: z.number().int().min(0).max(10_000_000).optional(),
+  row_limit: z.number().int().min(1).max(MAX_REPORT_ROWS).optional(),
 };
 
 export const IdempotencyKey = z
@@ -71,7 +96,18 @@ const objectOrJsonString = z.preprocess(
 );
 
 /** The options of ours that are not sent to the API. */
-export const LOCAL_OPTIONS = ["fields", "all_pages", "max_items", "idempotency_key"] as const;
+export const LOCAL_OPTIONS = [
+  "fields",
+  "all_pages",
+  "max_items",
+  "offset",
+  "cursor",
+  "count_only",
+  "idempotency_key",
+  "run_id",
+  "row_offset",
+  "row_limit",
+] as const;
 
 export function inputSchemaOf(endpoint: Endpoint): z.ZodObject {
   const shape: Record<string, z.ZodType> = {
@@ -81,8 +117,10 @@ export function inputSchemaOf(endpoint: Endpoint): z.ZodObject {
   };
   if (endpoint.tool === "run_report") {
     shape.params = objectOrJsonString.optional().describe("Parameters by name, as list_reports defines");
+    Object.assign(shape, reportPagingOptions);
   }
   if (endpoint.response === "list") Object.assign(shape, allPagesOptions);
+  if (endpoint.filters) Object.assign(shape, endpoint.filters.shape, scanOptions);
   if (endpoint.response === "list" || endpoint.response === "record") {
     if (endpoint.method === "GET") shape.fields = fieldsOptionOf(endpoint);
   }
@@ -105,6 +143,10 @@ export function outputSchemaOf(endpoint: Endpoint): z.ZodObject {
       if (endpoint.tool === "run_report") {
         return z.object({
           data: record,
+          run_id: z.string().optional(),
+          row_offset: z.number().int().optional(),
+          total_rows: z.number().int().optional(),
+          next: z.record(z.string(), z.unknown()).optional(),
           truncated: truncatedMarker,
           resource_uri: z.string().optional(),
         });
@@ -119,13 +161,25 @@ export function outputSchemaOf(endpoint: Endpoint): z.ZodObject {
     case "list":
       return z.object({
         data: z.array(record),
+        // With a filter the platform lacks: the matches (so far, while scan.complete is false).
         total: z.number().int(),
-        per_page: z.number().int(),
-        page: z.number().int(),
-        last_page: z.number().int(),
+        // Absent for count_only.
+        per_page: z.number().int().optional(),
+        page: z.number().int().optional(),
+        last_page: z.number().int().optional(),
+        offset: z.number().int().optional(),
         next: z.record(z.string(), z.unknown()).optional(),
         pages_fetched: z.number().int().optional(),
         stopped_early: z.boolean().optional(),
+        stopped_by: z.enum(["max_items", "result_cap", "deadline", "scan_budget"]).optional(),
+        scan: z
+          .object({
+            records_scanned: z.number().int(),
+            pages_scanned: z.number().int(),
+            complete: z.boolean(),
+            reused: z.boolean(),
+          })
+          .optional(),
         truncated: truncatedMarker,
       });
   }

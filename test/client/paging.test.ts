@@ -118,6 +118,41 @@ describe("collectPages", () => {
     expect(all.items).toHaveLength(250);
   });
 
+  it("starts at a record offset inside a page, fetching only the pages from there", async () => {
+    const { server, client } = await setup(listHandler(250));
+    const rest = await collectPages<Item>(client, { path: "/x", perPage: 100, offset: 130, maxItems: 100 });
+    expect(rest.items.map((i) => i.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 131));
+    expect(rest).toMatchObject({ total: 250, pagesFetched: 2, truncated: true, deadlineReached: false });
+    expect(pagesRequested(server).sort()).toEqual([2, 3]);
+  });
+
+  it("stops at the deadline with the whole pages it has, in order; the caller's cancel still throws", async () => {
+    const { client } = await setup(listHandler(250));
+    const deadline = new AbortController();
+    let seen = 0;
+    const slowClient = {
+      request: async <T>(options: Parameters<OktaClient["request"]>[0]) => {
+        // The third page is asked for after the deadline fired.
+        if (++seen === 3) deadline.abort();
+        return client.request<T>(options);
+      },
+    };
+    const cut = await collectPages<Item>(slowClient, {
+      path: "/x",
+      perPage: 50,
+      concurrency: 1,
+      deadline: deadline.signal,
+    });
+    expect(cut.deadlineReached).toBe(true);
+    expect(cut.items.map((i) => i.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+
+    const caller = new AbortController();
+    caller.abort();
+    await expect(
+      collectPages(client, { path: "/x", signal: caller.signal, deadline: new AbortController().signal }),
+    ).rejects.toThrow();
+  });
+
   it("handles an empty list", async () => {
     const { server, client } = await setup(listHandler(0));
     expect(await collectPages(client, { path: "/x" })).toEqual({
@@ -125,6 +160,7 @@ describe("collectPages", () => {
       total: 0,
       pagesFetched: 1,
       truncated: false,
+      deadlineReached: false,
     });
     expect(server.received).toHaveLength(1);
   });

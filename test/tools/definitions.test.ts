@@ -108,7 +108,11 @@ describe("tool definitions", () => {
     }
   });
 
-  it("fit the token budget: all 22 at most 3,000 estimated tokens (characters / 4)", () => {
+  // Raised from 3,000 (2,984 used) to 3,200 (3,152 used) for complete answers: `offset` on the
+  // seven lists (resuming all_pages), the filters the platform lacks with `cursor` / `count_only`
+  // on list_students and list_guardians, and run_report's run_id / row_offset / row_limit. Each is
+  // a bare name, with no description; "follow next" is said once, in the server instructions.
+  it("fit the token budget: all 22 at most 3,200 estimated tokens (characters / 4)", () => {
     const chars = JSON.stringify(
       definitions.map(({ name, title, description, inputSchema, annotations }) => ({
         name,
@@ -118,7 +122,7 @@ describe("tool definitions", () => {
         annotations,
       })),
     ).length;
-    expect(Math.ceil(chars / 4)).toBeLessThanOrEqual(3000);
+    expect(Math.ceil(chars / 4)).toBeLessThanOrEqual(3200);
   });
 
   it("are filtered by scope, read-only and toolsets in that order", () => {
