@@ -41,8 +41,6 @@ function checkOptions(args: CallArgs): void {
   const errors: Record<string, string[]> = {};
   if (args.offset !== undefined && args.query.page !== undefined) {
     errors.offset = ["Not with page: offset (from next) already says where to start"];
-  } else if (args.offset !== undefined && !args.allPages && !hasFilters(args)) {
-    errors.offset = ["Only with all_pages or a filter; a plain listing pages with page"];
   }
   if (args.cursor !== undefined && !hasFilters(args)) {
     errors.cursor = ["Only with the filters of the listing it came from: pass next as it is"];
@@ -58,7 +56,8 @@ export async function runList(
   checkOptions(args);
   if (hasFilters(args)) return filteredList(endpoint, args, ctx);
   if (args.countOnly) return countOnly(endpoint, args, ctx);
-  return args.allPages ? allPages(endpoint, args, ctx) : onePage(endpoint, args, ctx);
+  if (args.allPages) return allPages(endpoint, args, ctx);
+  return args.offset === undefined ? onePage(endpoint, args, ctx) : pageAtOffset(endpoint, args, ctx);
 }
 
 async function onePage(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
@@ -85,9 +84,14 @@ async function onePage(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext):
     ctx.maxResultBytes,
     "Result cap reached: ask for fewer fields or a smaller per_page.",
   );
-  const next = page < lastPage ? { ...args.arguments, page: page + 1 } : undefined;
+  // A page the byte cap cut resumes at its first record not shown (by offset), so nothing is skipped.
+  const next = capped.truncated
+    ? continuation(args, (page - 1) * meta.per_page + capped.items.length, undefined)
+    : page < lastPage
+      ? { ...args.arguments, page: page + 1 }
+      : undefined;
   const summary = `${nounOf(endpoint)}: page ${page} of ${lastPage}, ${capped.items.length} shown of ${meta.total}.${
-    next ? ` Next: page=${page + 1}.` : ""
+    next ? " Follow next for the rest." : ""
   }`;
   return toolResult(
     {
@@ -98,6 +102,35 @@ async function onePage(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext):
     },
     summary,
   );
+}
+
+/** per_page records from a record offset (where a page cut by the result cap left off). */
+async function pageAtOffset(
+  endpoint: Endpoint,
+  args: CallArgs,
+  ctx: HandlerContext,
+): Promise<CallToolResult> {
+  const offset = args.offset ?? 0;
+  const { page: _page, per_page: perPageArg, ...query } = args.query;
+  const perPage = (perPageArg as number | undefined) ?? DEFAULT_PER_PAGE;
+  const collected = await collectPages(ctx.installation.client, {
+    path: endpoint.path,
+    query,
+    perPage: PAGE_SIZE,
+    offset,
+    maxItems: perPage,
+    signal: ctx.signal,
+    deadline: deadlineOf(ctx),
+  });
+  ctx.attempts = collected.pagesFetched;
+  const more = offset + collected.items.length < collected.total;
+  return resumable(endpoint, args, ctx, {
+    rows: collected.items,
+    offset,
+    total: collected.total,
+    perPage,
+    rest: collected.deadlineReached ? "deadline" : more ? "page" : undefined,
+  });
 }
 
 /** "How many" without filters: the platform's total, from the smallest page. */

@@ -471,10 +471,24 @@ describe("complete answers", () => {
       const bare = await h.client.callTool({ name: "list_students", arguments: { cursor: "x" } });
       expect(bare.isError).toBe(true);
       expect(textOf(bare)).toMatch(/cursor/);
-      const plainOffset = await h.client.callTool({ name: "list_students", arguments: { offset: 10 } });
-      expect(plainOffset.isError).toBe(true);
-      expect(textOf(plainOffset)).toMatch(/offset/);
       expect(sandbox.requests).toEqual([]);
+    });
+
+    it("a plain page cut by the result cap resumes at the first record not shown", async () => {
+      const small = await connectInProcess(sandbox, { maxResultBytes: 5_000 });
+      try {
+        const pages = await follow<ListPage>(small, "list_guardians", { per_page: 50 }, 400);
+        const all = sandbox.records<StoredRecord>(42, "guardians").map((g) => g.id);
+        expect(pages.some((p) => p.truncated !== undefined)).toBe(true);
+        expect(idsOf(pages)).toEqual(all);
+        // A cut page continues by offset with the same page size.
+        const cut = pages.find((p) => p.truncated)!;
+        expect(cut.next).toMatchObject({ per_page: 50 });
+        expect(cut.next?.offset).toBeGreaterThan(0);
+        expect(cut.next?.page).toBeUndefined();
+      } finally {
+        await small.close();
+      }
     });
   });
 });
