@@ -23,7 +23,9 @@ Options:
   --max-sessions N          HTTP: open sessions in total (default 512)
   --max-sessions-per-key N  HTTP: open sessions per API key (default 32)
   --session-idle-minutes N  HTTP: close a session idle this long (default 30)
-  --tool-calls-per-minute N HTTP: tool calls per API key (default 120, bursts of 30)
+  --requests-per-minute N   HTTP: tool calls and resource reads per API key (default 120, bursts
+                            of 30); --tool-calls-per-minute is the old name
+  --completions-per-minute N  HTTP: completions per API key, a budget of their own (default 120)
   --read-only               serve only tools that change nothing
   --toolsets a,b            serve only these groups: ${TOOLSETS.filter((t) => t !== "identity").join(", ")}
   --confirm tool,tool       ask the human before these writes (send_notification always asks)
@@ -57,7 +59,8 @@ export interface Config {
     maxSessionsTotal?: number;
     maxSessionsPerKey?: number;
     sessionIdleMs?: number;
-    toolCallsPerMinute?: number;
+    requestsPerMinute?: number;
+    completionsPerMinute?: number;
   };
   readOnly: boolean;
   toolsets?: Toolset[];
@@ -142,7 +145,8 @@ export function parseCli(argv: string[]): CliRequest {
       maxSessionsTotal: positiveInt("--max-sessions", v["max-sessions"]),
       maxSessionsPerKey: positiveInt("--max-sessions-per-key", v["max-sessions-per-key"]),
       sessionIdleMs: minutes(positiveInt("--session-idle-minutes", v["session-idle-minutes"])),
-      toolCallsPerMinute: positiveInt("--tool-calls-per-minute", v["tool-calls-per-minute"]),
+      requestsPerMinute: requestsPerMinute(v["requests-per-minute"], v["tool-calls-per-minute"]),
+      completionsPerMinute: positiveInt("--completions-per-minute", v["completions-per-minute"]),
     }),
     readOnly: v["read-only"] ?? false,
     toolsets: toolsets as Toolset[] | undefined,
@@ -152,6 +156,14 @@ export function parseCli(argv: string[]): CliRequest {
         ? undefined
         : positiveInt("--max-result-bytes", v["max-result-bytes"], 0),
   };
+}
+
+/** --requests-per-minute, or its old name --tool-calls-per-minute (from when only tool calls counted). */
+function requestsPerMinute(value: string | undefined, oldName: string | undefined): number | undefined {
+  if (value !== undefined && oldName !== undefined)
+    throw new ConfigError("--tool-calls-per-minute is the old name of --requests-per-minute: give one");
+  if (oldName !== undefined) return positiveInt("--tool-calls-per-minute", oldName);
+  return positiveInt("--requests-per-minute", value);
 }
 
 const minutes = (n: number | undefined) => (n === undefined ? undefined : n * 60_000);
@@ -180,7 +192,9 @@ function parse(argv: string[]) {
       "max-sessions": { type: "string" },
       "max-sessions-per-key": { type: "string" },
       "session-idle-minutes": { type: "string" },
+      "requests-per-minute": { type: "string" },
       "tool-calls-per-minute": { type: "string" },
+      "completions-per-minute": { type: "string" },
       "read-only": { type: "boolean" },
       toolsets: { type: "string" },
       confirm: { type: "string" },

@@ -10,7 +10,7 @@ import type { Installation } from "../installation.js";
 import { fillPath, RECORD_KINDS, toolsByScope } from "../platform/catalog.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
 import { sanitize } from "../tools/results.js";
-import { registerEventFeed } from "./events.js";
+import { EVENTS_URI, registerEventFeed } from "./events.js";
 import { Subscriptions } from "./subscriptions.js";
 
 const SANDBOX_NOTE = "SANDBOX: demo data of a fictional school, not a real tenant.";
@@ -28,6 +28,14 @@ export function scopeTable(granted: readonly string[]) {
     granted: granted.includes(scope),
     tools: tools.get(scope) ?? [],
   }));
+}
+
+/**
+ * Whether reading `uri` can cause a platform request (the HTTP layer meters those per key). Only
+ * the resources listed here are served from memory; any other, a new one included, counts.
+ */
+export function readsPlatform(uri: string): boolean {
+  return !["okta://scopes", EVENTS_URI].includes(uri) && !uri.startsWith("okta://reports/runs/");
 }
 
 const MAX_COMPLETIONS = 20;

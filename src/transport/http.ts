@@ -52,7 +52,7 @@ import {
   loadInstallationsFile,
   reloadInstallationsFile,
 } from "./installations-file.js";
-import { ToolCallLimiter } from "./rate-limit.js";
+import { RateLimiter, type RequestMeter } from "./rate-limit.js";
 import { SessionTable } from "./sessions.js";
 import { LegacySseEndpoint, MESSAGES_PATH } from "./sse.js";
 import { StreamableEndpoint } from "./streamable.js";
@@ -199,11 +199,14 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
       void session.close().catch(() => {});
     },
   );
-  const limiter = new ToolCallLimiter({ perMinute: limits.toolCallsPerMinute, burst: limits.toolCallBurst });
+  const meter: RequestMeter = {
+    requests: new RateLimiter({ perMinute: limits.requestsPerMinute, burst: limits.requestBurst }),
+    completions: new RateLimiter({ perMinute: limits.completionsPerMinute, burst: limits.completionBurst }),
+  };
   const ctx: EndpointContext = {
     limits,
     sessions,
-    limiter,
+    meter,
     logger,
     // Webhooks arrive here, so sessions get the event feed.
     serverFor: serverFactory({ ...args.options, eventFeed: true }, logger),
@@ -360,7 +363,10 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     throw error;
   });
   sessions.startSweeping();
-  const pruner = setInterval(() => limiter.prune(), 60_000);
+  const pruner = setInterval(() => {
+    meter.requests.prune();
+    meter.completions.prune();
+  }, 60_000);
   pruner.unref();
 
   const port = (server.address() as AddressInfo).port;

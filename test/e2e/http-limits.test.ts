@@ -9,7 +9,16 @@ import type { Installation } from "../../src/installation.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
 import { sandboxWith } from "../helpers.js";
-import { connectStreamable, installationFor, KEY_A, startServer } from "./http-harness.js";
+import {
+  connectStreamable,
+  installationFor,
+  KEY_A,
+  MCP_HEADERS,
+  raw,
+  rpc,
+  sessionIdOf,
+  startServer,
+} from "./http-harness.js";
 
 let sandbox: Sandbox;
 let installation: Installation;
@@ -98,5 +107,107 @@ describe("an oversized body", () => {
     const client = await connectStreamable(server, KEY_A);
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     await client.close();
+  });
+});
+
+describe("the per-key budget meters every request that can reach the platform", () => {
+  it("resource reads share the budget with tool calls: a 429 on a read, nothing reaches the platform", async () => {
+    const server = await startServer(
+      { installation, apiKey: KEY_A },
+      { limits: { requestsPerMinute: 6, requestBurst: 2 } },
+    );
+    const client = await connectStreamable(server, KEY_A);
+    try {
+      await client.callTool({ name: "whoami", arguments: {} });
+      await client.readResource({ uri: "okta://students/1" });
+      const before = sandbox.requests.length;
+      await expect(client.readResource({ uri: "okta://students/2" })).rejects.toThrow(/Too Many Requests/);
+      const limited = await raw(server, {
+        headers: {
+          ...MCP_HEADERS,
+          Authorization: `Bearer ${KEY_A}`,
+          "Mcp-Session-Id": sessionIdOf(client)!,
+          "Mcp-Protocol-Version": "2025-11-25",
+        },
+        body: rpc("resources/read", { uri: "okta://students/3" }, 7),
+      });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      expect(limited.json()).toMatchObject({ id: 7, error: { code: -32000 } });
+      expect(limited.json().error?.message).toContain("resource reads");
+      expect(sandbox.requests.length).toBe(before);
+      // Served from memory, never the platform: not metered.
+      expect((await client.readResource({ uri: "okta://scopes" })).contents).toHaveLength(1);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it("completions have their own budget: typing cannot starve tool calls, and is bounded too", async () => {
+    const server = await startServer(
+      { installation, apiKey: KEY_A },
+      { limits: { completionsPerMinute: 6, completionBurst: 2 } },
+    );
+    const client = await connectStreamable(server, KEY_A);
+    const complete = (value: string) =>
+      client.complete({
+        ref: { type: "ref/resource", uri: "okta://students/{id}" },
+        argument: { name: "id", value },
+      });
+    try {
+      expect((await complete("E")).completion.values.length).toBeGreaterThan(0);
+      await complete("Ev");
+      const before = sandbox.requests.length;
+      await expect(complete("Eva")).rejects.toThrow(/Too Many Requests/);
+      expect(sandbox.requests.length).toBe(before);
+      // Tool calls keep their own budget.
+      const result = await client.callTool({ name: "list_grades", arguments: {} });
+      expect(result.isError).toBeFalsy();
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it("a batch is refused whole when either budget is short, and takes nothing from the other", async () => {
+    const server = await startServer(
+      { installation, apiKey: KEY_A },
+      { limits: { requestsPerMinute: 6, requestBurst: 2, completionsPerMinute: 6, completionBurst: 2 } },
+    );
+    const client = await connectStreamable(server, KEY_A);
+    const headers = {
+      ...MCP_HEADERS,
+      Authorization: `Bearer ${KEY_A}`,
+      "Mcp-Session-Id": sessionIdOf(client)!,
+      "Mcp-Protocol-Version": "2025-11-25",
+    };
+    const completion = (id: number) =>
+      JSON.parse(
+        rpc(
+          "completion/complete",
+          {
+            ref: { type: "ref/resource", uri: "okta://students/{id}" },
+            argument: { name: "id", value: "A" },
+          },
+          id,
+        ),
+      );
+    const call = (id: number) => JSON.parse(rpc("tools/call", { name: "whoami", arguments: {} }, id));
+    try {
+      // One completion left of two; a batch asking two is refused whole, its tool call not charged.
+      expect((await raw(server, { headers, body: JSON.stringify(completion(9)) })).status).toBe(200);
+      const refused = await raw(server, {
+        headers,
+        body: JSON.stringify([call(10), completion(11), completion(12)]),
+      });
+      expect(refused.status).toBe(429);
+      await client.callTool({ name: "whoami", arguments: {} });
+      await client.callTool({ name: "whoami", arguments: {} });
+      await expect(client.callTool({ name: "whoami", arguments: {} })).rejects.toThrow(/Too Many Requests/);
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 });

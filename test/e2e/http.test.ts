@@ -494,7 +494,7 @@ describe("limits", () => {
   it("rate limits tool calls per key: 429 with Retry-After; other keys unaffected", async () => {
     const server = await startServer(
       { tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] },
-      { limits: { toolCallsPerMinute: 6, toolCallBurst: 2 } },
+      { limits: { requestsPerMinute: 6, requestBurst: 2 } },
     );
     const a = await connectStreamable(server, KEY_A);
     const b = await connectSse(server, KEY_B);
