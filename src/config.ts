@@ -29,6 +29,8 @@ Options:
   --read-only               serve only tools that change nothing
   --toolsets a,b            serve only these groups: ${TOOLSETS.filter((t) => t !== "identity").join(", ")}
   --confirm tool,tool       ask the human before these writes (send_notification always asks)
+  --allow-unconfirmed-sends HTTP --stateless only: send without asking (nobody can be asked
+                            without sessions, so sends are refused otherwise); each send is logged
   --max-result-bytes N      cap on one tool result (default 60000)
   -h, --help                this text
   -v, --version             the version
@@ -65,6 +67,8 @@ export interface Config {
   readOnly: boolean;
   toolsets?: Toolset[];
   confirm: string[];
+  /** Stateless HTTP only: sends go out unconfirmed instead of being refused. */
+  allowUnconfirmedSends: boolean;
   maxResultBytes?: number;
 }
 
@@ -129,6 +133,9 @@ export function parseCli(argv: string[]): CliRequest {
   if (v.installations && v.sandbox) throw new ConfigError("--installations and --sandbox cannot be combined");
   if (v.installations && transport !== "http")
     throw new ConfigError("--installations needs --transport http");
+  // With sessions the human is asked (or the host approves): the flag would do nothing there.
+  if (v["allow-unconfirmed-sends"] && (transport !== "http" || !v.stateless))
+    throw new ConfigError("--allow-unconfirmed-sends applies only to --transport http --stateless");
 
   return {
     command: "serve",
@@ -151,6 +158,7 @@ export function parseCli(argv: string[]): CliRequest {
     readOnly: v["read-only"] ?? false,
     toolsets: toolsets as Toolset[] | undefined,
     confirm,
+    allowUnconfirmedSends: v["allow-unconfirmed-sends"] ?? false,
     maxResultBytes:
       v["max-result-bytes"] === undefined
         ? undefined
@@ -198,6 +206,7 @@ function parse(argv: string[]) {
       "read-only": { type: "boolean" },
       toolsets: { type: "string" },
       confirm: { type: "string" },
+      "allow-unconfirmed-sends": { type: "boolean" },
       "max-result-bytes": { type: "string" },
     },
   });

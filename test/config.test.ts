@@ -53,8 +53,17 @@ describe("parseCli", () => {
     });
   });
 
+  it("--allow-unconfirmed-sends is chosen explicitly, for a stateless HTTP server", () => {
+    expect(serve([]).allowUnconfirmedSends).toBe(false);
+    expect(
+      serve(["--transport", "http", "--stateless", "--allow-unconfirmed-sends"]).allowUnconfirmedSends,
+    ).toBe(true);
+  });
+
   it.each([
     [["--tool-calls-per-minute", "1", "--requests-per-minute", "2"], "give one"],
+    [["--allow-unconfirmed-sends"], "--stateless"],
+    [["--transport", "http", "--allow-unconfirmed-sends"], "--stateless"],
     [["--completions-per-minute", "0"], "--completions-per-minute"],
     [["--port", "0"], "--port"],
     [["--port", "http"], "--port"],

@@ -208,9 +208,10 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     sessions,
     meter,
     logger,
-    // Webhooks arrive here, so sessions get the event feed.
-    serverFor: serverFactory({ ...args.options, eventFeed: true }, logger),
+    // Webhooks arrive here, so sessions get the event feed. Without sessions nobody can confirm.
+    serverFor: serverFactory({ ...args.options, eventFeed: true, sessionless: config.stateless }, logger),
   };
+  warnAboutConfirmations(config.stateless, args.options, logger);
   const streamable = new StreamableEndpoint(ctx, config.stateless);
   const legacy = new LegacySseEndpoint(ctx);
   const env = args.env ?? process.env;
@@ -470,6 +471,26 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
       return closing;
     },
   };
+}
+
+/** Said once at start: what happens to sends and `--confirm` writes on a server without sessions. */
+function warnAboutConfirmations(stateless: boolean, options: ServerOptions, logger: Logger): void {
+  if (!stateless) return;
+  if (options.allowUnconfirmedSends) {
+    logger.warn(
+      "--allow-unconfirmed-sends: send_notification sends without confirmation on this stateless server; each send is logged",
+    );
+  } else {
+    logger.info(
+      "stateless: send_notification is refused (nobody can be asked to confirm); run with sessions or --allow-unconfirmed-sends",
+    );
+  }
+  if (options.confirm && options.confirm.length > 0) {
+    logger.warn(
+      { confirm: options.confirm },
+      "stateless: the --confirm tools are refused (nobody can be asked to confirm); run with sessions",
+    );
+  }
 }
 
 /**

@@ -13,10 +13,9 @@ import {
   connectStreamable,
   installationFor,
   KEY_A,
-  MCP_HEADERS,
   raw,
   rpc,
-  sessionIdOf,
+  sessionHeaders,
   startServer,
 } from "./http-harness.js";
 
@@ -123,12 +122,7 @@ describe("the per-key budget meters every request that can reach the platform", 
       const before = sandbox.requests.length;
       await expect(client.readResource({ uri: "okta://students/2" })).rejects.toThrow(/Too Many Requests/);
       const limited = await raw(server, {
-        headers: {
-          ...MCP_HEADERS,
-          Authorization: `Bearer ${KEY_A}`,
-          "Mcp-Session-Id": sessionIdOf(client)!,
-          "Mcp-Protocol-Version": "2025-11-25",
-        },
+        headers: sessionHeaders(client, KEY_A),
         body: rpc("resources/read", { uri: "okta://students/3" }, 7),
       });
       expect(limited.status).toBe(429);
@@ -176,12 +170,7 @@ describe("the per-key budget meters every request that can reach the platform", 
       { limits: { requestsPerMinute: 6, requestBurst: 2, completionsPerMinute: 6, completionBurst: 2 } },
     );
     const client = await connectStreamable(server, KEY_A);
-    const headers = {
-      ...MCP_HEADERS,
-      Authorization: `Bearer ${KEY_A}`,
-      "Mcp-Session-Id": sessionIdOf(client)!,
-      "Mcp-Protocol-Version": "2025-11-25",
-    };
+    const headers = sessionHeaders(client, KEY_A);
     const completion = (id: number) =>
       JSON.parse(
         rpc(
