@@ -25,7 +25,8 @@ Options:
   --session-idle-minutes N  HTTP: close a session idle this long (default 30)
   --requests-per-minute N   HTTP: tool calls and resource reads per API key (default 120, bursts
                             of 30); --tool-calls-per-minute is the old name
-  --completions-per-minute N  HTTP: completions per API key, a budget of their own (default 120)
+  --completions-per-minute N
+                            HTTP: completions per API key, a budget of their own (default 120)
   --read-only               serve only tools that change nothing
   --toolsets a,b            serve only these groups: ${TOOLSETS.filter((t) => t !== "identity").join(", ")}
   --confirm tool,tool       ask the human before these writes (send_notification always asks)

@@ -234,7 +234,8 @@ export class ToolRegistry {
       confirm: this.options.confirm ?? [],
       sessionless: this.options.sessionless ?? false,
       allowUnconfirmedSends: this.options.allowUnconfirmedSends ?? false,
-      clientCanElicit: Boolean(this.mcp.server.getClientCapabilities()?.elicitation),
+      // A form is what we ask with (the SDK reads `elicitation: {}` as form); URL-only clients cannot show one.
+      clientCanElicit: Boolean(this.mcp.server.getClientCapabilities()?.elicitation?.form),
     });
     if (plan === "none" || plan === "host-approval") return;
     if (plan === "refuse") throw new NotConfirmedError("no_session", endpoint.tool);
