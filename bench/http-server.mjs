@@ -35,8 +35,10 @@ const handle = await startHttpServer({
   limits: {
     maxSessionsPerKey: LOTS,
     maxSessionsTotal: LOTS,
-    toolCallsPerMinute: LOTS * 60,
-    toolCallBurst: LOTS,
+    requestsPerMinute: LOTS * 60,
+    requestBurst: LOTS,
+    completionsPerMinute: LOTS * 60,
+    completionBurst: LOTS,
   },
 });
 process.stdout.write(`${JSON.stringify({ url: handle.mcpUrl })}\n`);

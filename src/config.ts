@@ -23,10 +23,15 @@ Options:
   --max-sessions N          HTTP: open sessions in total (default 512)
   --max-sessions-per-key N  HTTP: open sessions per API key (default 32)
   --session-idle-minutes N  HTTP: close a session idle this long (default 30)
-  --tool-calls-per-minute N HTTP: tool calls per API key (default 120, bursts of 30)
+  --requests-per-minute N   HTTP: tool calls and resource reads per API key (default 120, bursts
+                            of 30); --tool-calls-per-minute is the old name
+  --completions-per-minute N
+                            HTTP: completions per API key, a budget of their own (default 120)
   --read-only               serve only tools that change nothing
   --toolsets a,b            serve only these groups: ${TOOLSETS.filter((t) => t !== "identity").join(", ")}
   --confirm tool,tool       ask the human before these writes (send_notification always asks)
+  --allow-unconfirmed-sends HTTP --stateless only: send without asking (nobody can be asked
+                            without sessions, so sends are refused otherwise); each send is logged
   --max-result-bytes N      cap on one tool result (default 60000)
   -h, --help                this text
   -v, --version             the version
@@ -57,11 +62,14 @@ export interface Config {
     maxSessionsTotal?: number;
     maxSessionsPerKey?: number;
     sessionIdleMs?: number;
-    toolCallsPerMinute?: number;
+    requestsPerMinute?: number;
+    completionsPerMinute?: number;
   };
   readOnly: boolean;
   toolsets?: Toolset[];
   confirm: string[];
+  /** Stateless HTTP only: sends go out unconfirmed instead of being refused. */
+  allowUnconfirmedSends: boolean;
   maxResultBytes?: number;
 }
 
@@ -126,6 +134,9 @@ export function parseCli(argv: string[]): CliRequest {
   if (v.installations && v.sandbox) throw new ConfigError("--installations and --sandbox cannot be combined");
   if (v.installations && transport !== "http")
     throw new ConfigError("--installations needs --transport http");
+  // With sessions the human is asked (or the host approves): the flag would do nothing there.
+  if (v["allow-unconfirmed-sends"] && (transport !== "http" || !v.stateless))
+    throw new ConfigError("--allow-unconfirmed-sends applies only to --transport http --stateless");
 
   return {
     command: "serve",
@@ -142,16 +153,26 @@ export function parseCli(argv: string[]): CliRequest {
       maxSessionsTotal: positiveInt("--max-sessions", v["max-sessions"]),
       maxSessionsPerKey: positiveInt("--max-sessions-per-key", v["max-sessions-per-key"]),
       sessionIdleMs: minutes(positiveInt("--session-idle-minutes", v["session-idle-minutes"])),
-      toolCallsPerMinute: positiveInt("--tool-calls-per-minute", v["tool-calls-per-minute"]),
+      requestsPerMinute: requestsPerMinute(v["requests-per-minute"], v["tool-calls-per-minute"]),
+      completionsPerMinute: positiveInt("--completions-per-minute", v["completions-per-minute"]),
     }),
     readOnly: v["read-only"] ?? false,
     toolsets: toolsets as Toolset[] | undefined,
     confirm,
+    allowUnconfirmedSends: v["allow-unconfirmed-sends"] ?? false,
     maxResultBytes:
       v["max-result-bytes"] === undefined
         ? undefined
         : positiveInt("--max-result-bytes", v["max-result-bytes"], 0),
   };
+}
+
+/** --requests-per-minute, or its old name --tool-calls-per-minute (from when only tool calls counted). */
+function requestsPerMinute(value: string | undefined, oldName: string | undefined): number | undefined {
+  if (value !== undefined && oldName !== undefined)
+    throw new ConfigError("--tool-calls-per-minute is the old name of --requests-per-minute: give one");
+  if (oldName !== undefined) return positiveInt("--tool-calls-per-minute", oldName);
+  return positiveInt("--requests-per-minute", value);
 }
 
 const minutes = (n: number | undefined) => (n === undefined ? undefined : n * 60_000);
@@ -180,10 +201,13 @@ function parse(argv: string[]) {
       "max-sessions": { type: "string" },
       "max-sessions-per-key": { type: "string" },
       "session-idle-minutes": { type: "string" },
+      "requests-per-minute": { type: "string" },
       "tool-calls-per-minute": { type: "string" },
+      "completions-per-minute": { type: "string" },
       "read-only": { type: "boolean" },
       toolsets: { type: "string" },
       confirm: { type: "string" },
+      "allow-unconfirmed-sends": { type: "boolean" },
       "max-result-bytes": { type: "string" },
     },
   });

@@ -17,6 +17,7 @@ export function serverOptionsOf(config: Config): ServerOptions {
     readOnly: config.readOnly,
     toolsets: config.toolsets,
     confirm: config.confirm,
+    allowUnconfirmedSends: config.allowUnconfirmedSends,
     maxResultBytes: config.maxResultBytes,
   };
 }

@@ -43,7 +43,28 @@ describe("parseCli", () => {
     });
   });
 
+  it("meters requests and completions per key; the old --tool-calls-per-minute still works", () => {
+    expect(
+      serve(["--transport", "http", "--requests-per-minute", "60", "--completions-per-minute", "300"])
+        .httpLimits,
+    ).toEqual({ requestsPerMinute: 60, completionsPerMinute: 300 });
+    expect(serve(["--transport", "http", "--tool-calls-per-minute", "90"]).httpLimits).toEqual({
+      requestsPerMinute: 90,
+    });
+  });
+
+  it("--allow-unconfirmed-sends is chosen explicitly, for a stateless HTTP server", () => {
+    expect(serve([]).allowUnconfirmedSends).toBe(false);
+    expect(
+      serve(["--transport", "http", "--stateless", "--allow-unconfirmed-sends"]).allowUnconfirmedSends,
+    ).toBe(true);
+  });
+
   it.each([
+    [["--tool-calls-per-minute", "1", "--requests-per-minute", "2"], "give one"],
+    [["--allow-unconfirmed-sends"], "--stateless"],
+    [["--transport", "http", "--allow-unconfirmed-sends"], "--stateless"],
+    [["--completions-per-minute", "0"], "--completions-per-minute"],
     [["--port", "0"], "--port"],
     [["--port", "http"], "--port"],
     [["--max-sessions", "-1"], "--max-sessions"],

@@ -26,7 +26,7 @@ import {
 } from "../tools/filter.js";
 import { sanitize } from "../tools/results.js";
 import { invalidParams, notFound, ResourceError, readErrorOf } from "./errors.js";
-import { eventFeed, followEvents } from "./events.js";
+import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
 import { Subscriptions } from "./subscriptions.js";
 
 const SANDBOX_NOTE = "SANDBOX: demo data of a fictional school, not a real tenant.";
@@ -44,6 +44,14 @@ export function scopeTable(granted: readonly string[]) {
     granted: granted.includes(scope),
     tools: tools.get(scope) ?? [],
   }));
+}
+
+/**
+ * Whether reading `uri` can cause a platform request (the HTTP layer meters those per key). Only
+ * the resources listed here are served from memory; any other, a new one included, counts.
+ */
+export function readsPlatform(uri: string): boolean {
+  return !["okta://scopes", EVENTS_URI].includes(uri) && !uri.startsWith("okta://reports/runs/");
 }
 
 const MAX_COMPLETIONS = 20;

@@ -20,12 +20,52 @@ export class InvalidArgumentsError extends Error {
   }
 }
 
-/** The human declined a confirmation: nothing was sent. */
-export class DeclinedError extends Error {
-  constructor(what: string) {
-    super(`Not sent: the user declined to confirm ${what}.`);
-    this.name = "DeclinedError";
+/** Why a send or a `--confirm` write went ahead without being confirmed: never, so nothing was sent. */
+export type NotConfirmedReason =
+  /** The human said no. */
+  | "declined"
+  /** The human did not answer within the wait. */
+  | "no_answer"
+  /** The client cancelled the call while the human was being asked. */
+  | "cancelled"
+  /** The client took the question but answered with an error. */
+  | "unavailable"
+  /** Stateless HTTP: no session, so there is nobody to ask. */
+  | "no_session";
+
+/** A confirmation that did not say yes: the call stops before anything reaches the platform. */
+export class NotConfirmedError extends Error {
+  constructor(
+    readonly reason: NotConfirmedReason,
+    tool: string,
+    waitedMs = 0,
+  ) {
+    super(notConfirmedMessage(reason, tool, waitedMs));
+    this.name = "NotConfirmedError";
   }
+}
+
+function notConfirmedMessage(reason: NotConfirmedReason, tool: string, waitedMs: number): string {
+  const send = tool === "send_notification";
+  const what = send ? "the message" : tool;
+  switch (reason) {
+    case "declined":
+      return `Not sent: the user declined to confirm ${what}.`;
+    case "no_answer":
+      return `No answer to the confirmation of ${what} within ${duration(waitedMs)}; nothing was sent. Ask the user, then call again.`;
+    case "cancelled":
+      return `Cancelled while waiting for the user to confirm ${what}; nothing was sent.`;
+    case "unavailable":
+      return `The client could not ask the user to confirm ${what}; nothing was sent.`;
+    case "no_session":
+      return send
+        ? "Not sent: this server runs without sessions (--stateless), so nobody can be asked to confirm the message, and nothing reached the platform. The operator can run the server with sessions (without --stateless), or start it with --allow-unconfirmed-sends to send without asking."
+        : `Not done: ${tool} is set to ask for confirmation first (--confirm), but this server runs without sessions (--stateless), so nobody can be asked, and nothing reached the platform. The operator can run the server with sessions (without --stateless), or take ${tool} off --confirm.`;
+  }
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** Text a message repeats back: the start of a long one is enough to recognise it. */
@@ -155,7 +195,7 @@ export function messageForApiError(error: ApiError, endpoint: Endpoint): string 
 /** One mapping for everything a handler can throw. */
 export function messageForError(error: unknown, endpoint: Endpoint): string {
   if (error instanceof ApiError) return messageForApiError(error, endpoint);
-  if (error instanceof InvalidArgumentsError || error instanceof DeclinedError) return error.message;
+  if (error instanceof InvalidArgumentsError || error instanceof NotConfirmedError) return error.message;
   if (error instanceof WriteInProgressError) {
     return `Nothing sent: an identical ${endpoint.tool} started ${Math.round(error.sinceMs / 1000)} s ago is still waiting for the platform's answer. Call again in a few seconds; the answer will then say what happened.`;
   }

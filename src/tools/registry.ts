@@ -11,6 +11,7 @@ import {
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
+  type RequestId,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
@@ -19,7 +20,13 @@ import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import type { Endpoint } from "../platform/catalog.js";
 import { annotationsOf } from "./annotations.js";
-import { DeclinedError, fieldErrorsOf, InvalidArgumentsError, messageForError } from "./errors.js";
+import {
+  confirmationPlan,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
+  sendQuestionFor,
+  writeQuestion,
+} from "./confirmation.js";
+import { fieldErrorsOf, InvalidArgumentsError, messageForError, NotConfirmedError } from "./errors.js";
 import { grantedEndpoints, type ToolFilterOptions } from "./filter.js";
 import { type CallArgs, type HandlerContext, runEndpoint } from "./handlers.js";
 import { readLeniently } from "./lenient.js";
@@ -33,6 +40,15 @@ export interface ToolOptions extends ToolFilterOptions {
   pagingDeadlineMs?: number;
   /** Writes that ask the human first when the client supports elicitation (send_notification always). */
   confirm?: readonly string[];
+  /**
+   * Stateless HTTP: this server serves one request and never met the client, so nobody can be
+   * asked to confirm; sends and `confirm` writes are refused (unless allowUnconfirmedSends).
+   */
+  sessionless?: boolean;
+  /** Stateless only, chosen by the operator at start: sends go out unconfirmed (each one logged). */
+  allowUnconfirmedSends?: boolean;
+  /** How long the human has to answer a confirmation (default 5 minutes). */
+  confirmTimeoutMs?: number;
 }
 
 interface PreparedTool {
@@ -145,6 +161,7 @@ export class ToolRegistry {
       }
       const progressToken = request.params._meta?.progressToken;
       return this.#call(tool, request.params.arguments, {
+        requestId: extra.requestId,
         signal: extra.signal,
         progress: async (progress, total, message) => {
           if (progressToken === undefined) return;
@@ -177,7 +194,7 @@ export class ToolRegistry {
   async #call(
     tool: PreparedTool,
     raw: unknown,
-    io: { signal: AbortSignal; progress: HandlerContext["progress"] },
+    io: { requestId: RequestId; signal: AbortSignal; progress: HandlerContext["progress"] },
   ): Promise<CallToolResult> {
     const started = performance.now();
     const ctx: HandlerContext = {
@@ -192,7 +209,7 @@ export class ToolRegistry {
     let status = "ok";
     try {
       const args = validate(tool, raw);
-      await this.#confirmIfNeeded(tool.endpoint, args);
+      await this.#confirmIfNeeded(tool.endpoint, args, io);
       return await runEndpoint(tool.endpoint, args, ctx);
     } catch (error) {
       if (error instanceof ApiError) {
@@ -202,8 +219,8 @@ export class ToolRegistry {
         if (error instanceof ScopeNotGrantedError) this.installation.noteScopeDenied();
       } else if (error instanceof InvalidArgumentsError) {
         status = "invalid_arguments";
-      } else if (error instanceof DeclinedError) {
-        status = "declined";
+      } else if (error instanceof NotConfirmedError) {
+        status = error.reason;
       } else {
         status = "error";
         this.logger.error({ tool: tool.endpoint.tool, err: error }, "tool failed unexpectedly");
@@ -223,24 +240,60 @@ export class ToolRegistry {
     }
   }
 
-  /** Asks the human before a send (or an operator-listed write) when the client can be asked. */
-  async #confirmIfNeeded(endpoint: Endpoint, args: CallArgs) {
-    const listed = endpoint.kind === "send" || this.options.confirm?.includes(endpoint.tool);
-    if (!listed || !this.mcp.server.getClientCapabilities()?.elicitation) return;
-    const what =
-      endpoint.kind === "send"
-        ? `sending this ${String(args.body?.channel ?? "default-channel")} message to ${String(args.body?.to)}:\n\n${String(args.body?.message)}`
-        : `${endpoint.title.toLowerCase()} with ${JSON.stringify(args.request)}`;
-    const answer = await this.mcp.server.elicitInput({
-      message: `Please confirm ${what}`,
-      requestedSchema: {
-        type: "object",
-        properties: { confirm: { type: "boolean", title: "Confirm", description: "Go ahead?" } },
-        required: ["confirm"],
-      },
+  /**
+   * Asks the human before a send (or an operator-listed write) when the client can be asked, on
+   * the tools/call request's own stream (an HTTP client may have no standalone stream), for a
+   * bounded time. Throws NotConfirmedError unless the answer is yes.
+   */
+  async #confirmIfNeeded(
+    endpoint: Endpoint,
+    args: CallArgs,
+    io: { requestId: RequestId; signal: AbortSignal },
+  ) {
+    const plan = confirmationPlan({
+      endpoint,
+      confirm: this.options.confirm ?? [],
+      sessionless: this.options.sessionless ?? false,
+      allowUnconfirmedSends: this.options.allowUnconfirmedSends ?? false,
+      // A form is what we ask with (the SDK reads `elicitation: {}` as form); URL-only clients cannot show one.
+      clientCanElicit: Boolean(this.mcp.server.getClientCapabilities()?.elicitation?.form),
     });
+    if (plan === "none" || plan === "host-approval") return;
+    if (plan === "refuse") throw new NotConfirmedError("no_session", endpoint.tool);
+    if (plan === "unconfirmed") {
+      this.logger.warn(
+        { tool: endpoint.tool, installation: this.installation.name },
+        "sending unconfirmed: no session to ask anyone (--allow-unconfirmed-sends)",
+      );
+      return;
+    }
+    const message =
+      endpoint.kind === "send"
+        ? await sendQuestionFor(this.installation, args.body as { to: string; message: string }, io.signal)
+        : writeQuestion(endpoint, args.request);
+    const timeout = this.options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
+    let answer: Awaited<ReturnType<typeof this.mcp.server.elicitInput>>;
+    try {
+      answer = await this.mcp.server.elicitInput(
+        {
+          message,
+          requestedSchema: {
+            type: "object",
+            properties: { confirm: { type: "boolean", title: "Confirm", description: "Go ahead?" } },
+            required: ["confirm"],
+          },
+        },
+        { relatedRequestId: io.requestId, signal: io.signal, timeout },
+      );
+    } catch (error) {
+      if (io.signal.aborted) throw new NotConfirmedError("cancelled", endpoint.tool);
+      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout)
+        throw new NotConfirmedError("no_answer", endpoint.tool, timeout);
+      this.logger.warn({ tool: endpoint.tool, err: error }, "confirmation could not be asked");
+      throw new NotConfirmedError("unavailable", endpoint.tool);
+    }
     if (answer.action !== "accept" || answer.content?.confirm !== true) {
-      throw new DeclinedError(endpoint.kind === "send" ? "the message" : endpoint.tool);
+      throw new NotConfirmedError("declined", endpoint.tool);
     }
   }
 }

@@ -1,11 +1,11 @@
 /**
  * What the HTTP endpoints share: the limits (with their defaults), the session table, the
- * tool-call limiter, and how to make an MCP server for a caller.
+ * per-key request meter, and how to make an MCP server for a caller.
  */
 import type { Logger } from "../logger.js";
 import { createServer, type OktaMcpServer, type ServerOptions } from "../server.js";
 import type { Caller } from "./client-auth.js";
-import type { ToolCallLimiter } from "./rate-limit.js";
+import type { RequestMeter } from "./rate-limit.js";
 import type { SessionTable } from "./sessions.js";
 
 export interface HttpLimits {
@@ -19,10 +19,17 @@ export interface HttpLimits {
   maxSessionsTotal: number;
   /** A session with nothing in flight and no request for this long is closed. */
   sessionIdleMs: number;
-  /** Steady tool-call rate per API key (429 + Retry-After past it). */
-  toolCallsPerMinute: number;
-  /** Tool calls a quiet key may make at once. */
-  toolCallBurst: number;
+  /**
+   * Steady rate per API key of the requests that can reach the platform: tool calls and reads of
+   * platform-backed resources (429 + Retry-After past it).
+   */
+  requestsPerMinute: number;
+  /** Such requests a quiet key may make at once. */
+  requestBurst: number;
+  /** Steady rate per API key of completions, a budget of their own (see rate-limit.ts). */
+  completionsPerMinute: number;
+  /** Completions a quiet key may make at once. */
+  completionBurst: number;
   /** On shutdown, how long calls in flight may take to finish before sessions are closed anyway. */
   shutdownGraceMs: number;
   /** Comment frames on legacy SSE streams so proxies do not drop them. */
@@ -35,8 +42,10 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
   maxSessionsPerKey: 32,
   maxSessionsTotal: 512,
   sessionIdleMs: 30 * 60_000,
-  toolCallsPerMinute: 120,
-  toolCallBurst: 30,
+  requestsPerMinute: 120,
+  requestBurst: 30,
+  completionsPerMinute: 120,
+  completionBurst: 30,
   shutdownGraceMs: 10_000,
   sseKeepAliveMs: 25_000,
 };
@@ -44,7 +53,7 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
 export interface EndpointContext {
   limits: HttpLimits;
   sessions: SessionTable;
-  limiter: ToolCallLimiter;
+  meter: RequestMeter;
   logger: Logger;
   /** A new MCP server bound to the caller's installation (its scopes decide the tools). */
   serverFor(caller: Caller): OktaMcpServer;

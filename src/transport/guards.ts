@@ -102,8 +102,8 @@ export async function readBody(req: IncomingMessage, maxBytes: number, timeoutMs
 /**
  * Reads a request body as bytes (a webhook signature covers the exact bytes), refusing more than
  * `maxBytes` (a declared Content-Length over the cap is refused before reading anything) and a
- * client that takes longer than `timeoutMs` to send it. On refusal the caller answers and the
- * connection is closed (the rest is never read).
+ * client that takes longer than `timeoutMs` to send it. On refusal the caller answers; after a
+ * 413 it should end the answer only once `lingerAfter` has read away the rest (see there).
  */
 export function readBodyBytes(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<BodyBytes> {
   const declared = Number(req.headers["content-length"]);
@@ -151,6 +151,45 @@ export function readBodyBytes(req: IncomingMessage, maxBytes: number, timeoutMs:
   });
 }
 
+/**
+ * Lingering close (as nginx does): a client refused with 413 is usually still writing its body.
+ * Closing at once resets the connection under its writes (EPIPE, ECONNRESET) and the 413 is lost,
+ * so the rest is read and thrown away, up to these bounds, before the connection closes.
+ */
+export const LINGER_BOUNDS = { maxBytes: 8 * 1024 * 1024, maxMs: 5_000 } as const;
+
+/** Reads and discards what is left of a request body; resolves at its end or at a bound. */
+export function discardRest(req: IncomingMessage, bounds = LINGER_BOUNDS): Promise<void> {
+  return new Promise((resolve) => {
+    if (req.complete || req.destroyed) return resolve();
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      req.off("end", done);
+      req.off("close", done);
+      req.off("error", done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > bounds.maxBytes) done();
+    };
+    const timer = setTimeout(done, bounds.maxMs);
+    timer.unref();
+    req.on("data", onData);
+    req.once("end", done);
+    req.once("close", done);
+    req.once("error", done);
+    req.resume();
+  });
+}
+
+/** What a refused body's answer waits for before it ends: the rest of the body after a 413. */
+export function lingerAfter(req: IncomingMessage, status: number): Promise<void> | undefined {
+  return status === 413 ? discardRest(req) : undefined;
+}
+
 function tooLargeMessage(maxBytes: number): string {
   return `Payload Too Large: the request body must not exceed ${maxBytes} bytes`;
 }
@@ -169,7 +208,10 @@ export function parseJson(text: string): JsonParse {
 
 const BASE_HEADERS = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" } as const;
 
-/** Answers with a JSON-RPC error body; never a stack. Ends the connection after a refused body. */
+/**
+ * Answers with a JSON-RPC error body; never a stack. `endAfter`: the answer is written at once but
+ * ended (and a `Connection: close` connection closed) only when it settles (see lingerAfter).
+ */
 export function sendRpcError(
   res: ServerResponse,
   status: number,
@@ -177,12 +219,13 @@ export function sendRpcError(
   message: string,
   headers: Record<string, string> = {},
   id: string | number | null = null,
+  endAfter?: Promise<void>,
 ): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return;
   }
-  sendJson(res, status, { jsonrpc: "2.0", error: { code, message }, id }, headers);
+  sendJson(res, status, { jsonrpc: "2.0", error: { code, message }, id }, headers, endAfter);
 }
 
 export function sendJson(
@@ -190,6 +233,7 @@ export function sendJson(
   status: number,
   value: unknown,
   headers: Record<string, string> = {},
+  endAfter?: Promise<void>,
 ): void {
   const body = JSON.stringify(value);
   res.writeHead(status, {
@@ -198,7 +242,13 @@ export function sendJson(
     "Content-Length": String(Buffer.byteLength(body)),
     ...headers,
   });
-  res.end(body);
+  if (!endAfter) {
+    res.end(body);
+    return;
+  }
+  // The whole answer goes out now (its length is declared); ending it is what closes the connection.
+  res.write(body);
+  void endAfter.then(() => res.end());
 }
 
 /** Headers a browser on an allowed origin needs to talk to /mcp (the server-side clients ignore them). */
@@ -250,7 +300,15 @@ export async function readRpcBody(
   const body = await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
   if (!body.ok) {
     const code = body.status === 400 ? RpcCode.InvalidRequest : RpcCode.ServerError;
-    sendRpcError(res, body.status, code, body.message, { ...headers, Connection: "close" });
+    sendRpcError(
+      res,
+      body.status,
+      code,
+      body.message,
+      { ...headers, Connection: "close" },
+      null,
+      lingerAfter(req, body.status),
+    );
     return { ok: false };
   }
   const json = parseJson(body.text);

@@ -52,7 +52,7 @@ import {
   loadInstallationsFile,
   reloadInstallationsFile,
 } from "./installations-file.js";
-import { ToolCallLimiter } from "./rate-limit.js";
+import { RateLimiter, type RequestMeter } from "./rate-limit.js";
 import { SessionTable } from "./sessions.js";
 import { LegacySseEndpoint, MESSAGES_PATH } from "./sse.js";
 import { StreamableEndpoint } from "./streamable.js";
@@ -199,15 +199,19 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
       void session.close().catch(() => {});
     },
   );
-  const limiter = new ToolCallLimiter({ perMinute: limits.toolCallsPerMinute, burst: limits.toolCallBurst });
+  const meter: RequestMeter = {
+    requests: new RateLimiter({ perMinute: limits.requestsPerMinute, burst: limits.requestBurst }),
+    completions: new RateLimiter({ perMinute: limits.completionsPerMinute, burst: limits.completionBurst }),
+  };
   const ctx: EndpointContext = {
     limits,
     sessions,
-    limiter,
+    meter,
     logger,
-    // Webhooks arrive here, so sessions get the event feed.
-    serverFor: serverFactory({ ...args.options, eventFeed: true }, logger),
+    // Webhooks arrive here, so sessions get the event feed. Without sessions nobody can confirm.
+    serverFor: serverFactory({ ...args.options, eventFeed: true, sessionless: config.stateless }, logger),
   };
+  warnAboutConfirmations(config.stateless, args.options, logger);
   const streamable = new StreamableEndpoint(ctx, config.stateless);
   const legacy = new LegacySseEndpoint(ctx);
   const env = args.env ?? process.env;
@@ -360,7 +364,10 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     throw error;
   });
   sessions.startSweeping();
-  const pruner = setInterval(() => limiter.prune(), 60_000);
+  const pruner = setInterval(() => {
+    meter.requests.prune();
+    meter.completions.prune();
+  }, 60_000);
   pruner.unref();
 
   const port = (server.address() as AddressInfo).port;
@@ -464,6 +471,26 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
       return closing;
     },
   };
+}
+
+/** Said once at start: what happens to sends and `--confirm` writes on a server without sessions. */
+function warnAboutConfirmations(stateless: boolean, options: ServerOptions, logger: Logger): void {
+  if (!stateless) return;
+  if (options.allowUnconfirmedSends) {
+    logger.warn(
+      "--allow-unconfirmed-sends: send_notification sends without confirmation on this stateless server; each send is logged",
+    );
+  } else {
+    logger.info(
+      "stateless: send_notification is refused (nobody can be asked to confirm); run with sessions or --allow-unconfirmed-sends",
+    );
+  }
+  if (options.confirm && options.confirm.length > 0) {
+    logger.warn(
+      { confirm: options.confirm },
+      "stateless: the --confirm tools are refused (nobody can be asked to confirm); run with sessions",
+    );
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { RpcCode, readRpcBody, sendRpcError } from "./guards.js";
-import { admitToolCalls } from "./rate-limit.js";
+import { admitMetered } from "./rate-limit.js";
 import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
 
 export const MESSAGES_PATH = "/messages";
@@ -98,7 +98,7 @@ export class LegacySseEndpoint {
     }
     const body = await readRpcBody(req, res, this.ctx.limits, headers);
     if (!body.ok) return;
-    if (!admitToolCalls(this.ctx.limiter, caller.keyId, body.messages, res, headers)) return;
+    if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
     this.ctx.sessions.touch(session);
     const transport = session.transport as SSEServerTransport;
     const requestInfo = { headers: req.headers, url };

@@ -11,7 +11,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards.js";
-import { admitToolCalls } from "./rate-limit.js";
+import { admitMetered } from "./rate-limit.js";
 import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
 
 export class StreamableEndpoint {
@@ -59,7 +59,7 @@ export class StreamableEndpoint {
     const body = await readRpcBody(req, res, this.ctx.limits, headers);
     if (!body.ok) return;
     if (this.stateless) {
-      if (!admitToolCalls(this.ctx.limiter, caller.keyId, body.messages, res, headers)) return;
+      if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
       return this.#stateless(req, res, caller, body.raw);
     }
     if (req.headers["mcp-session-id"] === undefined) {
@@ -76,7 +76,7 @@ export class StreamableEndpoint {
     }
     const session = this.#sessionOf(req, res, caller, headers);
     if (!session) return;
-    if (!admitToolCalls(this.ctx.limiter, caller.keyId, body.messages, res, headers)) return;
+    if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
     this.ctx.sessions.touch(session);
     await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, body.raw);
   }

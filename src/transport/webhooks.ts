@@ -15,7 +15,7 @@ import type { Logger } from "../logger.js";
 import { WebhookEnvelope } from "../platform/webhook-event.js";
 import { DEFAULT_TOLERANCE_SECONDS } from "../platform/webhook-signature.js";
 import { KEY_PREFIX, type SharedStore } from "../store/shared-store.js";
-import { parseJson, readBodyBytes, sendJson } from "./guards.js";
+import { lingerAfter, parseJson, readBodyBytes, sendJson } from "./guards.js";
 import { RetryQueue, type RetryQueueOptions } from "./retry-queue.js";
 import {
   dedupeKeys,
@@ -95,7 +95,10 @@ export class WebhookReceiver {
       return answer(res, 404, "webhooks_off", "no webhook secret is configured (OKTA_WEBHOOK_SECRET)");
     }
     const body = await readBodyBytes(req, this.#limits.maxBodyBytes, this.#limits.bodyTimeoutMs);
-    if (!body.ok) return answer(res, body.status, "bad_body", body.message, { Connection: "close" });
+    if (!body.ok) {
+      const close = { Connection: "close" };
+      return answer(res, body.status, "bad_body", body.message, close, lingerAfter(req, body.status));
+    }
 
     const verified = verifyDelivery(
       req.headers,
@@ -172,8 +175,9 @@ function answer(
   error: string,
   message: string,
   headers: Record<string, string> = {},
+  endAfter?: Promise<void>,
 ): void {
-  sendJson(res, status, { error, message }, headers);
+  sendJson(res, status, { error, message }, headers, endAfter);
 }
 
 /**

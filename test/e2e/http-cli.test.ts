@@ -96,6 +96,30 @@ describe("the bin over HTTP", () => {
     expect(await bin.exit).toBe(0);
   });
 
+  it("--stateless --allow-unconfirmed-sends reaches the server: sent unasked, warned at start and on the send", async () => {
+    const bin = await startBin(["--stateless", "--allow-unconfirmed-sends"], {
+      OKTA_PARTNER_TOKEN: "sbx_cli_north_0001",
+      OKTA_API_BASE_URL: sandbox.baseUrl,
+      OKTA_MCP_API_KEY: KEY_A,
+    });
+    try {
+      expect(bin.stderr()).toContain("sends without confirmation on this stateless server");
+      const client = await connectStreamable(bin.handle, KEY_A);
+      const message = "Sent by a stateless bin";
+      const result = await client.callTool({
+        name: "send_notification",
+        arguments: { to: "+966500000002", message },
+      });
+      expect(result.isError).toBeFalsy();
+      expect(sandbox.records(42, "notifications").filter((n) => n.message === message)).toHaveLength(1);
+      await waitFor(() => bin.stderr().includes("sending unconfirmed"), 10_000, "the per-send warning");
+      await client.close();
+    } finally {
+      bin.child.kill("SIGTERM");
+    }
+    expect(await bin.exit).toBe(0);
+  });
+
   it("many installations from a file: each key sees its own tenant", async () => {
     const file = join(dir, "installations.json");
     const tokenFile = join(dir, "south.token");

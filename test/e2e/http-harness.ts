@@ -6,10 +6,11 @@ import { request as httpRequest } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { type ClientCapabilities, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { pino } from "pino";
 import { Installation } from "../../src/installation.js";
 import { type Logger, REDACT_PATHS, silentLogger } from "../../src/logger.js";
+import type { ServerOptions } from "../../src/server.js";
 import { sha256Hex, type Tenant } from "../../src/transport/client-auth.js";
 import { type HttpLimits, type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
 
@@ -34,6 +35,7 @@ export async function startServer(
     allowedOrigins?: string[];
     onClose?: () => Promise<void>;
     logger?: Logger;
+    options?: ServerOptions;
   } = {},
 ): Promise<HttpServerHandle> {
   return startHttpServer({
@@ -47,7 +49,7 @@ export async function startServer(
     ...("tenants" in served
       ? { tenants: served.tenants }
       : { installations: [served.installation], apiKey: served.apiKey }),
-    options: {},
+    options: opts.options ?? {},
     logger: opts.logger ?? silentLogger(),
     limits: opts.limits,
     onClose: opts.onClose,
@@ -56,11 +58,30 @@ export async function startServer(
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
-export async function connectStreamable(handle: HttpServerHandle, key: string): Promise<Client> {
+export async function connectStreamable(
+  handle: HttpServerHandle,
+  key: string,
+  opts: {
+    capabilities?: ClientCapabilities;
+    /**
+     * Never open the standalone GET stream (many clients do not): the server can then reach the
+     * client only on the response stream of a request the client sent.
+     */
+    noStandaloneStream?: boolean;
+  } = {},
+): Promise<Client> {
   const transport = new StreamableHTTPClientTransport(new URL(handle.mcpUrl), {
     requestInit: { headers: auth(key) },
+    // The SDK treats a 405 to its GET as "this server offers no stream" and carries on without one.
+    fetch: opts.noStandaloneStream
+      ? (url, init) =>
+          init?.method === "GET" ? Promise.resolve(new Response(null, { status: 405 })) : fetch(url, init)
+      : undefined,
   });
-  const client = new Client({ name: "http-test", version: "1.0.0" });
+  const client = new Client(
+    { name: "http-test", version: "1.0.0" },
+    { capabilities: opts.capabilities ?? {} },
+  );
   await client.connect(transport);
   return client;
 }
@@ -124,6 +145,16 @@ export const MCP_HEADERS = {
   "Content-Type": "application/json",
   Accept: "application/json, text/event-stream",
 };
+
+/** Headers for a raw request inside a client's session (to see the HTTP answer itself). */
+export function sessionHeaders(client: Client, key: string): Record<string, string> {
+  return {
+    ...MCP_HEADERS,
+    Authorization: `Bearer ${key}`,
+    "Mcp-Session-Id": sessionIdOf(client) ?? "",
+    "Mcp-Protocol-Version": LATEST_PROTOCOL_VERSION,
+  };
+}
 
 export function initializeBody(id = 1): string {
   return JSON.stringify({

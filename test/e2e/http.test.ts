@@ -23,6 +23,7 @@ import {
   MCP_HEADERS,
   raw,
   rpc,
+  sessionHeaders,
   sessionIdOf,
   startServer,
   tenant,
@@ -494,7 +495,7 @@ describe("limits", () => {
   it("rate limits tool calls per key: 429 with Retry-After; other keys unaffected", async () => {
     const server = await startServer(
       { tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] },
-      { limits: { toolCallsPerMinute: 6, toolCallBurst: 2 } },
+      { limits: { requestsPerMinute: 6, requestBurst: 2 } },
     );
     const a = await connectStreamable(server, KEY_A);
     const b = await connectSse(server, KEY_B);
@@ -505,12 +506,7 @@ describe("limits", () => {
       // Listing is not a tool call: still served.
       expect((await a.listTools()).tools).toHaveLength(22);
       const limited = await raw(server, {
-        headers: {
-          ...MCP_HEADERS,
-          Authorization: `Bearer ${KEY_A}`,
-          "Mcp-Session-Id": sessionIdOf(a)!,
-          "Mcp-Protocol-Version": "2025-11-25",
-        },
+        headers: sessionHeaders(a, KEY_A),
         body: rpc("tools/call", { name: "whoami", arguments: {} }, 99),
       });
       expect(limited.status).toBe(429);

@@ -61,7 +61,15 @@ for (const stateless of [false, true]) {
       installation = await installationFor(sandbox.baseUrl, sandbox.token, "fuzz");
       handle = await startServer(
         { installation, apiKey: KEY_A },
-        { stateless, limits: { toolCallsPerMinute: 1_000_000, toolCallBurst: 1_000_000 } },
+        {
+          stateless,
+          limits: {
+            requestsPerMinute: 1_000_000,
+            requestBurst: 1_000_000,
+            completionsPerMinute: 1_000_000,
+            completionBurst: 1_000_000,
+          },
+        },
       );
       if (!stateless) {
         const init = await raw(handle, { headers: { ...MCP_HEADERS, ...AUTH }, body: initializeBody() });

@@ -1,13 +1,14 @@
-/** The tool-call limiter and the session table, on a fake clock. */
+/** The per-key rate limiter, what each message costs, and the session table, on a fake clock. */
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../src/transport/client-auth.js";
-import { ToolCallLimiter } from "../../src/transport/rate-limit.js";
+import { meteredIn, RateLimiter } from "../../src/transport/rate-limit.js";
 import { type Session, SessionTable } from "../../src/transport/sessions.js";
 
-describe("ToolCallLimiter", () => {
+describe("RateLimiter", () => {
   it("allows a burst, then the steady rate, per key", () => {
     let now = 0;
-    const limiter = new ToolCallLimiter({ perMinute: 60, burst: 3 }, () => now);
+    const limiter = new RateLimiter({ perMinute: 60, burst: 3 }, () => now);
     expect([1, 2, 3].map(() => limiter.take("a").ok)).toEqual([true, true, true]);
     expect(limiter.take("a")).toEqual({ ok: false, retryAfterSeconds: 1 });
     expect(limiter.take("b").ok).toBe(true);
@@ -17,11 +18,40 @@ describe("ToolCallLimiter", () => {
   });
   it("says how long to wait, and lets a batch larger than the burst through from a full bucket", () => {
     let now = 0;
-    const limiter = new ToolCallLimiter({ perMinute: 6, burst: 2 }, () => now);
+    const limiter = new RateLimiter({ perMinute: 6, burst: 2 }, () => now);
     expect(limiter.take("a", 5).ok).toBe(true);
     expect(limiter.take("a")).toEqual({ ok: false, retryAfterSeconds: 10 });
     now += 10_000;
     expect(limiter.take("a").ok).toBe(true);
+  });
+});
+
+describe("meteredIn", () => {
+  const request = (id: number, method: string, params: Record<string, unknown> = {}) =>
+    ({ jsonrpc: "2.0", id, method, params }) as JSONRPCMessage;
+  it("charges what can reach the platform: tool calls, platform-backed reads, completions", () => {
+    expect(
+      meteredIn([
+        request(1, "tools/call", { name: "whoami" }),
+        request(2, "resources/read", { uri: "okta://students/4" }),
+        request(3, "resources/read", { uri: "okta://whoami" }),
+        request(4, "resources/read", { uri: "okta://scopes" }),
+        request(5, "resources/read", { uri: "okta://events/recent" }),
+        request(6, "resources/read", { uri: "okta://reports/runs/abc" }),
+        request(7, "completion/complete", {}),
+        request(8, "prompts/get", { name: "contact_guardian" }),
+        request(9, "tools/list"),
+        { jsonrpc: "2.0", method: "notifications/initialized" } as JSONRPCMessage,
+      ]),
+    ).toEqual({ requests: 3, completions: 1 });
+  });
+  it("gives back a refund, never past the burst", () => {
+    const limiter = new RateLimiter({ perMinute: 6, burst: 2 }, () => 0);
+    expect(limiter.take("a", 2).ok).toBe(true);
+    limiter.refund("a", 2);
+    limiter.refund("a", 2);
+    expect(limiter.take("a", 2).ok).toBe(true);
+    expect(limiter.take("a").ok).toBe(false);
   });
 });
 
