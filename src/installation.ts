@@ -3,8 +3,9 @@
  * per-installation memory every session of it shares (write replay keys, report runs, the report
  * catalog). Stdio serves one; HTTP may serve many, each fully apart from the others.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { OktaClient } from "./client/client.js";
+import { TenantMismatchError, type TenantOf } from "./client/errors.js";
 import { EventLog } from "./live/events.js";
 import { type WatchOptions, watchInstallation } from "./live/watch.js";
 import type { Logger } from "./logger.js";
@@ -44,6 +45,11 @@ const SCOPE_DENIED_REREAD_GAP_MS = 10_000;
 /** Scopes as one comparable string, order-free. */
 const scopeKey = (scopes: readonly string[]) => [...scopes].sort().join(" ");
 
+/** What the installation remembers of a token: never the token itself. */
+const fingerprint = (token: string) => createHash("sha256").update(token).digest("hex");
+
+const tenantOf = (who: Whoami): TenantOf => ({ tenantId: who.tenant_id, module: who.module });
+
 export class Installation {
   readonly client: OktaClient;
   readonly writeMemory: WriteMemory;
@@ -55,12 +61,22 @@ export class Installation {
   /** Recent webhook events of this tenant, and the sessions listening to them. */
   readonly events = new EventLog();
   readonly #scopeListeners = new Set<(scopes: readonly string[]) => void>();
-  #refreshing?: Promise<Whoami>;
+  /** whoami reads in flight, by token fingerprint: concurrent callers share one request. */
+  readonly #reading = new Map<string, Promise<Whoami>>();
+  /** The token whose whoami last named this installation's tenant: calls with it go out. */
+  #admitted?: string;
+  /** The token whose whoami named another tenant (or module): calls with it are refused. */
+  #refused?: { fingerprint: string; error: TenantMismatchError };
   #lastDeniedReread = Number.NEGATIVE_INFINITY;
   #stopWatching?: () => void;
 
   constructor(readonly options: InstallationOptions) {
-    this.client = new OktaClient({ baseUrl: options.baseUrl, token: options.token, logger: options.logger });
+    this.client = new OktaClient({
+      baseUrl: options.baseUrl,
+      token: options.token,
+      logger: options.logger,
+      admitToken: (token) => this.#admit(token),
+    });
     const writeStore =
       options.writeStore ??
       (options.sharedStore
@@ -74,24 +90,68 @@ export class Installation {
   /**
    * Reads `GET /whoami` (again); the granted scopes decide which tools exist. When they changed,
    * every server made for this installation (each live session, stdio or HTTP) is told.
+   *
+   * The first tenant (and module) read is the installation's for its lifetime: its API keys,
+   * sessions, subscriptions and shared-store keys belong to that school. A token that names
+   * another one is refused (TenantMismatchError) until the token names the first again.
    */
   async refreshWhoami(): Promise<Whoami> {
-    // Concurrent callers (a timer, a token change, a 403) share one request.
-    this.#refreshing ??= this.#readWhoami().finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
+    return this.#verify(this.#currentToken());
   }
 
-  async #readWhoami(): Promise<Whoami> {
-    const res = await this.client.request<unknown>({ method: "GET", path: "/whoami" });
+  /** Throws TenantMismatchError while the current token is refused; a changed token is checked first. */
+  async assertServing(): Promise<void> {
+    await this.#admit(this.#currentToken());
+  }
+
+  #currentToken(): string {
+    return typeof this.options.token === "function" ? this.options.token() : this.options.token;
+  }
+
+  /** Every platform call but whoami's passes here with the token it would carry. */
+  async #admit(token: string): Promise<void> {
+    const print = fingerprint(token);
+    if (print === this.#admitted) return;
+    // A token not yet read (rotated since): whoami first, and nothing else goes out with it.
+    await this.#verify(token);
+  }
+
+  #verify(token: string): Promise<Whoami> {
+    const print = fingerprint(token);
+    // A token's tenant never changes: a refused token is not read again (no whoami storm from
+    // a model retrying); a fix is a new token, which is read.
+    if (print === this.#refused?.fingerprint) return Promise.reject(this.#refused.error);
+    let reading = this.#reading.get(print);
+    if (!reading) {
+      reading = this.#readWhoami(token, print).finally(() => this.#reading.delete(print));
+      this.#reading.set(print, reading);
+    }
+    return reading;
+  }
+
+  async #readWhoami(token: string, print: string): Promise<Whoami> {
+    const res = await this.client.request<unknown>({ method: "GET", path: "/whoami", token });
     const next = Whoami.parse(res.body);
     const before = this.#whoami;
+    if (before && (before.tenant_id !== next.tenant_id || before.module !== next.module)) {
+      // The module counts too: another app of the same school has another grant and its own
+      // write memory (the installation id is tenant:module), so it is another installation.
+      const error = new TenantMismatchError(tenantOf(before), tenantOf(next));
+      if (this.#admitted === print) this.#admitted = undefined;
+      this.#refused = { fingerprint: print, error };
+      this.options.logger.error(
+        { installation: this.name, serves: tenantOf(before), token_of: tenantOf(next) },
+        "the platform token now belongs to another tenant; refusing every call until it is restored",
+      );
+      throw error;
+    }
     this.#whoami = next;
-    if (before && before.tenant_id !== next.tenant_id) {
-      this.options.logger.warn(
-        { installation: this.name, before: before.tenant_id, after: next.tenant_id },
-        "the token now belongs to another tenant",
+    this.#admitted = print;
+    if (this.#refused) {
+      this.#refused = undefined;
+      this.options.logger.info(
+        { installation: this.name, tenant: next.tenant_id },
+        "the platform token names this installation's tenant again; serving",
       );
     }
     if (before && scopeKey(before.scopes) !== scopeKey(next.scopes)) {
@@ -122,7 +182,12 @@ export class Installation {
   /** Follows a token file and re-reads whoami periodically, until close(). */
   watch(options: WatchOptions = {}): void {
     this.#stopWatching?.();
-    this.#stopWatching = watchInstallation(() => this.refreshWhoami(), options, this.options.logger);
+    const reread = () =>
+      this.refreshWhoami().catch((error: unknown) => {
+        // Logged once when found; the watcher must not repeat it on every tick.
+        if (!(error instanceof TenantMismatchError)) throw error;
+      });
+    this.#stopWatching = watchInstallation(reread, options, this.options.logger);
   }
 
   get whoami(): Whoami {

@@ -21,6 +21,8 @@ async function completeNames(
   field = "full_name",
 ) {
   const path = endpointOf(listTool)!.path;
+  // Outside the try: a refused installation says so instead of completing nothing.
+  await installation.assertServing();
   try {
     const res = await installation.client.request<{ data: Array<Record<string, unknown>> }>({
       method: "GET",
@@ -39,6 +41,7 @@ async function completeNames(
 
 /** Values of an enum parameter of a report in the catalog, e.g. guardian_contact_list.channel. */
 async function completeReportEnum(installation: Installation, key: string, param: string, typed: string) {
+  await installation.assertServing();
   try {
     const report = (await installation.reportCatalog()).find((r) => r.key === key);
     const values = report?.params[param]?.enum ?? [];

@@ -38,6 +38,7 @@ export function registerEventFeed(
       mimeType: "application/json",
     },
     async (uri) => {
+      await installation.assertServing();
       const scopes = installation.whoami.scopes;
       const events = installation.events.recent().filter((e) => eventVisibleWith(e.event, scopes));
       const text = JSON.stringify({

@@ -32,16 +32,24 @@ export function scopeTable(granted: readonly string[]) {
 
 const MAX_COMPLETIONS = 20;
 
-/** Completes a record id from a name fragment (or an id prefix) with the list endpoint's search. */
+/**
+ * Completes a record id from a name fragment (or an id prefix) with the list endpoint's search.
+ * A failed search completes nothing, but a refused installation says so (assertServing).
+ */
 async function completeIds(installation: Installation, path: string, typed: string): Promise<string[]> {
+  await installation.assertServing();
   const search = typed.trim();
-  const res = await installation.client.request<{ data: Array<{ id: number }> }>({
-    method: "GET",
-    path,
-    query: { per_page: MAX_COMPLETIONS, ...(search && !/^\d+$/.test(search) ? { search } : {}) },
-  });
-  const ids = (res.body?.data ?? []).map((r) => String(r.id));
-  return /^\d+$/.test(search) ? ids.filter((id) => id.startsWith(search)) : ids;
+  try {
+    const res = await installation.client.request<{ data: Array<{ id: number }> }>({
+      method: "GET",
+      path,
+      query: { per_page: MAX_COMPLETIONS, ...(search && !/^\d+$/.test(search) ? { search } : {}) },
+    });
+    const ids = (res.body?.data ?? []).map((r) => String(r.id));
+    return /^\d+$/.test(search) ? ids.filter((id) => id.startsWith(search)) : ids;
+  } catch {
+    return [];
+  }
 }
 
 export class Resources {
@@ -65,6 +73,7 @@ export class Resources {
         mimeType: "application/json",
       },
       async (uri) => {
+        // refreshWhoami refuses a token of another tenant itself (TenantMismatchError).
         const who = await installation.refreshWhoami();
         return json(uri.href, { ...who, ...(sandboxed ? { sandbox: true, note: SANDBOX_NOTE } : {}) });
       },
@@ -79,11 +88,13 @@ export class Resources {
           "All 14 platform scopes: what each grants, whether it is granted here, the tools it unlocks.",
         mimeType: "application/json",
       },
-      async (uri) =>
-        json(uri.href, {
+      async (uri) => {
+        await installation.assertServing();
+        return json(uri.href, {
           ...(sandboxed ? { note: SANDBOX_NOTE } : {}),
           scopes: scopeTable(installation.whoami.scopes),
-        }),
+        });
+      },
     );
 
     this.#scoped.push({
@@ -96,11 +107,13 @@ export class Resources {
           description: "Reports that run_report can run, with each report's parameters.",
           mimeType: "application/json",
         },
-        async (uri) =>
-          json(uri.href, {
+        async (uri) => {
+          await installation.assertServing();
+          return json(uri.href, {
             ...(sandboxed ? { note: SANDBOX_NOTE } : {}),
             reports: sanitize(await installation.reportCatalog()),
-          }),
+          });
+        },
       ),
     });
 
@@ -115,6 +128,7 @@ export class Resources {
           mimeType: "application/json",
         },
         async (uri, variables) => {
+          await installation.assertServing();
           const run = installation.reportRun(String(variables.id));
           if (!run)
             throw new Error(
@@ -133,10 +147,12 @@ export class Resources {
           list: undefined,
           // Report keys complete from the catalog, so a client can offer them as the user types.
           complete: {
-            key: async (typed) =>
-              (await installation.reportCatalog().catch(() => []))
+            key: async (typed) => {
+              await installation.assertServing();
+              return (await installation.reportCatalog().catch(() => []))
                 .map((r) => r.key)
-                .filter((key) => key.startsWith(typed)),
+                .filter((key) => key.startsWith(typed));
+            },
           },
         }),
         {
@@ -145,6 +161,7 @@ export class Resources {
           mimeType: "application/json",
         },
         async (uri, variables) => {
+          await installation.assertServing();
           const key = String(variables.key);
           const report = (await installation.reportCatalog()).find((r) => r.key === key);
           if (!report)
@@ -161,7 +178,7 @@ export class Resources {
           t.name,
           new ResourceTemplate(`okta://${t.collection}/{id}`, {
             list: undefined,
-            complete: { id: (value) => completeIds(installation, t.listPath, value).catch(() => []) },
+            complete: { id: (value) => completeIds(installation, t.listPath, value) },
           }),
           {
             title: `A ${t.name}`,

@@ -4,7 +4,7 @@
  * trace, never a token.
  */
 import type { z } from "zod";
-import { ApiError } from "../client/errors.js";
+import { ApiError, TenantMismatchError } from "../client/errors.js";
 import type { Endpoint } from "../platform/catalog.js";
 
 /** Arguments refused before any request was sent. */
@@ -58,6 +58,8 @@ function retryHint(error: ApiError): string {
 
 /** The text a model sees for an API failure of `endpoint`. */
 export function messageForApiError(error: ApiError, endpoint: Endpoint): string {
+  // Written for whoever reads it (model, user, operator) where it is made: the tenant ids only.
+  if (error instanceof TenantMismatchError) return error.message;
   const tries = error.attempts > 1 ? ` after ${error.attempts} attempts` : "";
   switch (error.status) {
     case 400:
