@@ -8,7 +8,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Installation } from "../installation.js";
 import type { ReceivedEvent } from "../live/events.js";
 import { eventVisibleWith, recordsTouched } from "../platform/webhook-event.js";
-import { sanitize } from "../tools/results.js";
+import { sanitize } from "../text/clean.js";
 import type { Subscriptions } from "./subscriptions.js";
 
 export const EVENTS_URI = "okta://events/recent";

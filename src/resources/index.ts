@@ -9,7 +9,7 @@ import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Installation } from "../installation.js";
 import { fillPath, RECORD_KINDS, toolsByScope } from "../platform/catalog.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
-import { sanitize } from "../tools/results.js";
+import { cleanText, sanitize } from "../text/clean.js";
 import { registerEventFeed } from "./events.js";
 import { Subscriptions } from "./subscriptions.js";
 
@@ -75,7 +75,10 @@ export class Resources {
       async (uri) => {
         // refreshWhoami refuses a token of another tenant itself (TenantMismatchError).
         const who = await installation.refreshWhoami();
-        return json(uri.href, { ...who, ...(sandboxed ? { sandbox: true, note: SANDBOX_NOTE } : {}) });
+        return json(
+          uri.href,
+          sanitize({ ...who, ...(sandboxed ? { sandbox: true, note: SANDBOX_NOTE } : {}) }),
+        );
       },
     );
 
@@ -134,7 +137,7 @@ export class Resources {
             throw new Error(
               `No stored report run ${String(variables.id)}; runs are kept for this server's lifetime, newest 50.`,
             );
-          return json(uri.href, run);
+          return json(uri.href, sanitize(run));
         },
       ),
     });
@@ -150,7 +153,7 @@ export class Resources {
             key: async (typed) => {
               await installation.assertServing();
               return (await installation.reportCatalog().catch(() => []))
-                .map((r) => r.key)
+                .map((r) => cleanText(r.key))
                 .filter((key) => key.startsWith(typed));
             },
           },

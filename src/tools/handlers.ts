@@ -6,9 +6,10 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { collectPages } from "../client/paging.js";
 import type { Installation } from "../installation.js";
 import { type Endpoint, fillPath } from "../platform/catalog.js";
+import { sanitize } from "../text/clean.js";
 import { InvalidArgumentsError } from "./errors.js";
 import { validateReportParams } from "./report-params.js";
-import { capItems, projectFields, sanitize, toolResult } from "./results.js";
+import { capItems, projectFields, toolResult } from "./results.js";
 import { DEFAULT_MAX_ITEMS } from "./schemas.js";
 import { writeFingerprint } from "./write-memory.js";
 

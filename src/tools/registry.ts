@@ -18,6 +18,7 @@ import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import type { Endpoint } from "../platform/catalog.js";
+import { cleanText } from "../text/clean.js";
 import { annotationsOf } from "./annotations.js";
 import { DeclinedError, fieldErrorsOf, InvalidArgumentsError, messageForError } from "./errors.js";
 import { grantedEndpoints, type ToolFilterOptions } from "./filter.js";
@@ -211,7 +212,8 @@ export class ToolRegistry {
         ? `sending this ${String(args.body?.channel ?? "default-channel")} message to ${String(args.body?.to)}:\n\n${String(args.body?.message)}`
         : `${endpoint.title.toLowerCase()} with ${JSON.stringify(args.request)}`;
     const answer = await this.mcp.server.elicitInput({
-      message: `Please confirm ${what}`,
+      // What the human reads before agreeing: nothing in it may be invisible.
+      message: cleanText(`Please confirm ${what}`),
       requestedSchema: {
         type: "object",
         properties: { confirm: { type: "boolean", title: "Confirm", description: "Go ahead?" } },
