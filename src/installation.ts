@@ -55,6 +55,8 @@ export class Installation {
   readonly writeMemory: WriteMemory;
   readonly sandbox: boolean;
   readonly name: string;
+  /** Every line of this installation (and of its API client and watcher) names it, once. */
+  readonly #logger: Logger;
   #whoami?: Whoami;
   #reportCatalog?: { at: number; reports: ReportDefinition[] };
   readonly #runs = new Map<string, StoredReportRun>();
@@ -71,10 +73,12 @@ export class Installation {
   #stopWatching?: () => void;
 
   constructor(readonly options: InstallationOptions) {
+    this.name = options.name ?? "default";
+    this.#logger = options.logger.child({ installation: this.name });
     this.client = new OktaClient({
       baseUrl: options.baseUrl,
       token: options.token,
-      logger: options.logger,
+      logger: this.#logger,
       admitToken: (token) => this.#admit(token),
     });
     const writeStore =
@@ -84,7 +88,6 @@ export class Installation {
         : undefined);
     this.writeMemory = new WriteMemory(writeStore, options.replayWindowMs);
     this.sandbox = options.sandbox ?? false;
-    this.name = options.name ?? "default";
   }
 
   /**
@@ -139,8 +142,8 @@ export class Installation {
       const error = new TenantMismatchError(tenantOf(before), tenantOf(next));
       if (this.#admitted === print) this.#admitted = undefined;
       this.#refused = { fingerprint: print, error };
-      this.options.logger.error(
-        { installation: this.name, serves: tenantOf(before), token_of: tenantOf(next) },
+      this.#logger.error(
+        { serves: tenantOf(before), token_of: tenantOf(next) },
         "the platform token now belongs to another tenant; refusing every call until it is restored",
       );
       throw error;
@@ -149,14 +152,14 @@ export class Installation {
     this.#admitted = print;
     if (this.#refused) {
       this.#refused = undefined;
-      this.options.logger.info(
-        { installation: this.name, tenant: next.tenant_id },
+      this.#logger.info(
+        { tenant: next.tenant_id },
         "the platform token names this installation's tenant again; serving",
       );
     }
     if (before && scopeKey(before.scopes) !== scopeKey(next.scopes)) {
-      this.options.logger.info(
-        { installation: this.name, scopes: next.scopes, sessions: this.#scopeListeners.size },
+      this.#logger.info(
+        { scopes: next.scopes, sessions: this.#scopeListeners.size },
         "granted scopes changed; updating every session",
       );
       for (const listener of this.#scopeListeners) listener(next.scopes);
@@ -175,7 +178,7 @@ export class Installation {
     if (now - this.#lastDeniedReread < SCOPE_DENIED_REREAD_GAP_MS) return;
     this.#lastDeniedReread = now;
     void this.refreshWhoami().catch((error: unknown) =>
-      this.options.logger.warn({ err: { message: (error as Error).message } }, "whoami re-read failed"),
+      this.#logger.warn({ err: { message: (error as Error).message } }, "whoami re-read failed"),
     );
   }
 
@@ -187,7 +190,7 @@ export class Installation {
         // Logged once when found; the watcher must not repeat it on every tick.
         if (!(error instanceof TenantMismatchError)) throw error;
       });
-    this.#stopWatching = watchInstallation(reread, options, this.options.logger);
+    this.#stopWatching = watchInstallation(reread, options, this.#logger);
   }
 
   get whoami(): Whoami {
