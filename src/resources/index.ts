@@ -184,7 +184,7 @@ export class Resources {
             complete: { id: (value) => completeIds(installation, t.listPath, value) },
           }),
           {
-            title: `A ${t.name}`,
+            title: `${/^[aeiou]/i.test(t.name) ? "An" : "A"} ${t.name}`,
             description: `One ${t.name} by id; the id completes from a name.`,
             mimeType: "application/json",
           },
