@@ -14,6 +14,19 @@ import { VALID_CALLS } from "../../test/e2e/valid-calls.js";
 
 export const tokensOf = (chars: number) => Math.round(chars / 4);
 
+/** The part of a tool definition the 3,000-token budget covers (test/tools/definitions.test.ts). */
+export function budgetedPart<
+  T extends {
+    name: string;
+    title?: string;
+    description?: string;
+    inputSchema: unknown;
+    annotations?: unknown;
+  },
+>({ name, title, description, inputSchema, annotations }: T) {
+  return { name, title, description, inputSchema, annotations };
+}
+
 export interface ContextCost {
   toolCount: number;
   toolsListChars: number;
@@ -69,15 +82,7 @@ export async function contextCost(): Promise<ContextCost> {
         results.push({ tool, textChars, structuredChars, tokens: tokensOf(textChars) });
       }
       const listChars = JSON.stringify(list.tools).length;
-      const bareChars = JSON.stringify(
-        list.tools.map(({ name, title, description, inputSchema, annotations }) => ({
-          name,
-          title,
-          description,
-          inputSchema,
-          annotations,
-        })),
-      ).length;
+      const bareChars = JSON.stringify(list.tools.map(budgetedPart)).length;
       const roChars = JSON.stringify(roList.tools).length;
       return {
         toolCount: list.tools.length,

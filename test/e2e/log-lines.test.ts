@@ -2,16 +2,21 @@
  * HTTP log lines name their installation once: the field was added both by a child logger and by
  * the line itself, so a JSON line carried `"installation"` twice (a strict parser keeps either).
  */
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { sha256Hex } from "../../src/transport/client-auth.js";
-import { startHttpServer } from "../../src/transport/http.js";
 import { READ_ONLY_SCOPES, sandboxWith } from "../helpers.js";
-import { capturingLogger, connectStreamable, KEY_A, waitFor } from "./http-harness.js";
+import {
+  capturingLogger,
+  connectStreamable,
+  KEY_A,
+  replaceFile,
+  serveNorthFromTokenFile,
+  waitFor,
+} from "./http-harness.js";
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -26,42 +31,15 @@ afterAll(() => sandbox?.stop());
 
 describe("HTTP log lines", () => {
   it("a tool call, a token file change and a grant change each name the installation once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "okmcp-logs-"));
-    writeFileSync(join(dir, "north.token"), "sbx_logs_first_0001");
-    const file = join(dir, "installations.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        installations: [
-          {
-            name: "north",
-            token_file: "north.token",
-            api_key_sha256: [sha256Hex(KEY_A)],
-            base_url: sandbox.baseUrl,
-          },
-        ],
-      }),
-    );
     const { logger, lines } = capturingLogger();
-    const server = await startHttpServer({
-      config: {
-        host: "127.0.0.1",
-        port: 0,
-        stateless: false,
-        allowedHosts: [],
-        allowedOrigins: [],
-        installationsFile: file,
-      },
-      options: {},
+    const dir = mkdtempSync(join(tmpdir(), "okmcp-logs-"));
+    const { server, tokenFile } = await serveNorthFromTokenFile(dir, "sbx_logs_first_0001", sandbox.baseUrl, {
       logger,
-      env: {},
-      watch: { pollMs: 50, whoamiIntervalMs: 0 },
     });
     const client = await connectStreamable(server, KEY_A);
     try {
       await client.callTool({ name: "list_grades", arguments: {} });
-      writeFileSync(join(dir, "next.token"), "sbx_logs_second_0002");
-      renameSync(join(dir, "next.token"), join(dir, "north.token"));
+      replaceFile(tokenFile, "sbx_logs_second_0002");
       await waitFor(
         () => lines.some((l) => l.includes("granted scopes changed")),
         10_000,

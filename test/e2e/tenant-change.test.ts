@@ -6,7 +6,7 @@
  * Over stdio (the built bin, following OKTA_PARTNER_TOKEN_FILE) and over HTTP (an installations
  * file's token_file, with the webhook receiver).
  */
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -16,10 +16,15 @@ import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { sha256Hex } from "../../src/transport/client-auth.js";
-import { startHttpServer } from "../../src/transport/http.js";
 import { connectStdio, sandboxWith, textOf } from "../helpers.js";
-import { capturingLogger, connectStreamable, KEY_A, waitFor } from "./http-harness.js";
+import {
+  capturingLogger,
+  connectStreamable,
+  KEY_A,
+  replaceFile,
+  serveNorthFromTokenFile,
+  waitFor,
+} from "./http-harness.js";
 import { deliver, envelope, recordNotifications, signed } from "./webhook-harness.js";
 
 const HOME = 42;
@@ -47,14 +52,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox?.stop();
 });
-
-let counter = 0;
-/** A new file renamed over the old one, as editors and secret mounts do. */
-function replaceFile(file: string, content: string) {
-  const tmp = `${file}.tmp-${counter++}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
-}
 
 /** Every surface a client reaches: each must be refused while the token is the other tenant's. */
 async function expectRefusedEverywhere(client: Client) {
@@ -125,38 +122,16 @@ describe("over stdio (the built bin)", () => {
 
 describe("over HTTP (installations file, webhooks)", () => {
   it("refuses the sessions, routes no event of the other tenant to them, serves again when fixed", async () => {
-    const tokenFile = join(dir, "north.token");
-    writeFileSync(tokenFile, HOME_TOKEN);
-    const installations = join(dir, "installations.json");
-    writeFileSync(
-      installations,
-      JSON.stringify({
-        installations: [
-          {
-            name: "north",
-            token_file: "north.token",
-            api_key_sha256: [sha256Hex(KEY_A)],
-            base_url: sandbox.baseUrl,
-          },
-        ],
-      }),
-    );
     const { logger, lines } = capturingLogger();
-    const server = await startHttpServer({
-      config: {
-        host: "127.0.0.1",
-        port: 0,
-        stateless: false,
-        allowedHosts: [],
-        allowedOrigins: [],
-        installationsFile: installations,
+    const { server, tokenFile } = await serveNorthFromTokenFile(
+      mkdtempSync(join(dir, "http-")),
+      HOME_TOKEN,
+      sandbox.baseUrl,
+      {
+        logger,
+        webhookSecrets: [{ secret: SECRET }],
       },
-      options: {},
-      logger,
-      env: {},
-      watch: { pollMs: 50, whoamiIntervalMs: 0 },
-      webhooks: { secrets: [{ secret: SECRET }], retryDelaysMs: [5] },
-    });
+    );
     const client = await connectStreamable(server, KEY_A);
     const notes = recordNotifications(client);
     try {

@@ -3,6 +3,7 @@
  * snapshotted (update deliberately with `npx vitest run -u`), and invariants hold over the catalog.
  */
 import { describe, expect, it } from "vitest";
+import { budgetedPart } from "../../bench/lib/context.js";
 import { CATALOG, TOOL_NAMES } from "../../src/platform/catalog.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import { grantedEndpoints } from "../../src/tools/filter.js";
@@ -109,15 +110,7 @@ describe("tool definitions", () => {
   });
 
   it("fit the token budget: all 22 at most 3,000 estimated tokens (characters / 4)", () => {
-    const chars = JSON.stringify(
-      definitions.map(({ name, title, description, inputSchema, annotations }) => ({
-        name,
-        title,
-        description,
-        inputSchema,
-        annotations,
-      })),
-    ).length;
+    const chars = JSON.stringify(definitions.map(budgetedPart)).length;
     expect(Math.ceil(chars / 4)).toBeLessThanOrEqual(3000);
   });
 
