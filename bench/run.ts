@@ -18,12 +18,43 @@ import { type PagingResult, paging } from "./lib/paging.js";
 import { CLI, ROOT, startBenchHttpServer, startSandboxProcess } from "./lib/procs.js";
 import { fmt, fmtSpread, type Spread, spread } from "./lib/stats.js";
 
-const argv = process.argv.slice(2);
-const quick = argv.includes("--quick");
-const onlyArg = argv.find((a) => a.startsWith("--only"));
-const only = onlyArg
-  ? new Set((onlyArg.includes("=") ? onlyArg.split("=")[1]! : argv[argv.indexOf(onlyArg) + 1]!).split(","))
-  : undefined;
+const PARTS = ["overhead", "load", "cold", "memory", "paging", "context"];
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only PART,...]
+
+  --quick       fewer rounds and shorter loads
+  --only PARTS  run only these, comma-separated: ${PARTS.join(", ")}
+  --help        print this and exit
+
+Needs \`npm run build\` first; writes bench/results/latest.json.`;
+
+/** The flags, checked before anything starts: a typo must not cost a two-minute run. */
+function parseArgs(argv: readonly string[]): { quick: boolean; only?: Set<string> } {
+  let quick = false;
+  let only: Set<string> | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else if (arg === "--quick") quick = true;
+    else if (arg === "--only" || arg.startsWith("--only=")) {
+      const value = arg.includes("=") ? arg.slice("--only=".length) : argv[++i];
+      const parts = (value ?? "").split(",").filter(Boolean);
+      const unknown = parts.filter((p) => !PARTS.includes(p));
+      if (parts.length === 0 || unknown.length > 0)
+        fail(`--only takes ${PARTS.join(", ")}; got "${value ?? ""}"`);
+      only = new Set(parts);
+    } else fail(`unknown argument "${arg}"`);
+  }
+  return only ? { quick, only } : { quick };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const { quick, only } = parseArgs(process.argv.slice(2));
 const wants = (part: string) => !only || only.has(part);
 
 const plan = quick

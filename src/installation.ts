@@ -3,8 +3,9 @@
  * per-installation memory every session of it shares (write replay keys, report runs, the report
  * catalog). Stdio serves one; HTTP may serve many, each fully apart from the others.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { OktaClient } from "./client/client.js";
+import { TenantMismatchError, type TenantOf } from "./client/errors.js";
 import { EventLog } from "./live/events.js";
 import { type WatchOptions, watchInstallation } from "./live/watch.js";
 import type { Logger } from "./logger.js";
@@ -47,11 +48,18 @@ const SCOPE_DENIED_REREAD_GAP_MS = 10_000;
 /** Scopes as one comparable string, order-free. */
 const scopeKey = (scopes: readonly string[]) => [...scopes].sort().join(" ");
 
+/** What the installation remembers of a token: never the token itself. */
+const fingerprint = (token: string) => createHash("sha256").update(token).digest("hex");
+
+const tenantOf = (who: Whoami): TenantOf => ({ tenantId: who.tenant_id, module: who.module });
+
 export class Installation {
   readonly client: OktaClient;
   readonly writeMemory: WriteMemory;
   readonly sandbox: boolean;
   readonly name: string;
+  /** Every line of this installation (and of its API client and watcher) names it, once. */
+  readonly #logger: Logger;
   #whoami?: Whoami;
   #reportCatalog?: { at: number; reports: ReportDefinition[] };
   readonly #runs = new Map<string, StoredReportRun>();
@@ -60,12 +68,24 @@ export class Installation {
   /** Recent webhook events of this tenant, and the sessions listening to them. */
   readonly events = new EventLog();
   readonly #scopeListeners = new Set<(scopes: readonly string[]) => void>();
-  #refreshing?: Promise<Whoami>;
+  /** whoami reads in flight, by token fingerprint: concurrent callers share one request. */
+  readonly #reading = new Map<string, Promise<Whoami>>();
+  /** The token whose whoami last named this installation's tenant: calls with it go out. */
+  #admitted?: string;
+  /** The token whose whoami named another tenant (or module): calls with it are refused. */
+  #refused?: { fingerprint: string; error: TenantMismatchError };
   #lastDeniedReread = Number.NEGATIVE_INFINITY;
   #stopWatching?: () => void;
 
   constructor(readonly options: InstallationOptions) {
-    this.client = new OktaClient({ baseUrl: options.baseUrl, token: options.token, logger: options.logger });
+    this.name = options.name ?? "default";
+    this.#logger = options.logger.child({ installation: this.name });
+    this.client = new OktaClient({
+      baseUrl: options.baseUrl,
+      token: options.token,
+      logger: this.#logger,
+      admitToken: (token) => this.#admit(token),
+    });
     const writeStore =
       options.writeStore ??
       (options.sharedStore
@@ -73,7 +93,6 @@ export class Installation {
         : undefined);
     this.writeMemory = new WriteMemory(writeStore, { windowMs: options.replayWindowMs });
     this.sandbox = options.sandbox ?? false;
-    this.name = options.name ?? "default";
     this.onScopesChanged((scopes) => {
       if (!scopes.includes(REPORTS_SCOPE)) this.forgetReports();
     });
@@ -82,29 +101,73 @@ export class Installation {
   /**
    * Reads `GET /whoami` (again); the granted scopes decide which tools exist. When they changed,
    * every server made for this installation (each live session, stdio or HTTP) is told.
+   *
+   * The first tenant (and module) read is the installation's for its lifetime: its API keys,
+   * sessions, subscriptions and shared-store keys belong to that school. A token that names
+   * another one is refused (TenantMismatchError) until the token names the first again.
    */
   async refreshWhoami(): Promise<Whoami> {
-    // Concurrent callers (a timer, a token change, a 403) share one request.
-    this.#refreshing ??= this.#readWhoami().finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
+    return this.#verify(this.#currentToken());
   }
 
-  async #readWhoami(): Promise<Whoami> {
-    const res = await this.client.request<unknown>({ method: "GET", path: "/whoami" });
+  /** Throws TenantMismatchError while the current token is refused; a changed token is checked first. */
+  async assertServing(): Promise<void> {
+    await this.#admit(this.#currentToken());
+  }
+
+  #currentToken(): string {
+    return typeof this.options.token === "function" ? this.options.token() : this.options.token;
+  }
+
+  /** Every platform call but whoami's passes here with the token it would carry. */
+  async #admit(token: string): Promise<void> {
+    const print = fingerprint(token);
+    if (print === this.#admitted) return;
+    // A token not yet read (rotated since): whoami first, and nothing else goes out with it.
+    await this.#verify(token);
+  }
+
+  #verify(token: string): Promise<Whoami> {
+    const print = fingerprint(token);
+    // A token's tenant never changes: a refused token is not read again (no whoami storm from
+    // a model retrying); a fix is a new token, which is read.
+    if (print === this.#refused?.fingerprint) return Promise.reject(this.#refused.error);
+    let reading = this.#reading.get(print);
+    if (!reading) {
+      reading = this.#readWhoami(token, print).finally(() => this.#reading.delete(print));
+      this.#reading.set(print, reading);
+    }
+    return reading;
+  }
+
+  async #readWhoami(token: string, print: string): Promise<Whoami> {
+    const res = await this.client.request<unknown>({ method: "GET", path: "/whoami", token });
     const next = Whoami.parse(res.body);
     const before = this.#whoami;
+    if (before && (before.tenant_id !== next.tenant_id || before.module !== next.module)) {
+      // The module counts too: another app of the same school has another grant and its own
+      // write memory (the installation id is tenant:module), so it is another installation.
+      const error = new TenantMismatchError(tenantOf(before), tenantOf(next));
+      if (this.#admitted === print) this.#admitted = undefined;
+      this.#refused = { fingerprint: print, error };
+      this.#logger.error(
+        { serves: tenantOf(before), token_of: tenantOf(next) },
+        "the platform token now belongs to another tenant; refusing every call until it is restored",
+      );
+      throw error;
+    }
     this.#whoami = next;
-    if (before && before.tenant_id !== next.tenant_id) {
-      this.options.logger.warn(
-        { installation: this.name, before: before.tenant_id, after: next.tenant_id },
-        "the token now belongs to another tenant",
+    this.#admitted = print;
+    if (this.#refused) {
+      this.#refused = undefined;
+      this.#logger.info(
+        { tenant: next.tenant_id },
+        "the platform token names this installation's tenant again; serving",
       );
     }
     if (before && scopeKey(before.scopes) !== scopeKey(next.scopes)) {
-      this.options.logger.info(
-        { installation: this.name, scopes: next.scopes, sessions: this.#scopeListeners.size },
+      this.#logger.info(
+        { scopes: next.scopes, sessions: this.#scopeListeners.size },
         "granted scopes changed; updating every session",
       );
       // A scan's matches were read under the old grant; the next page rescans under the new one.
@@ -125,14 +188,19 @@ export class Installation {
     if (now - this.#lastDeniedReread < SCOPE_DENIED_REREAD_GAP_MS) return;
     this.#lastDeniedReread = now;
     void this.refreshWhoami().catch((error: unknown) =>
-      this.options.logger.warn({ err: { message: (error as Error).message } }, "whoami re-read failed"),
+      this.#logger.warn({ err: { message: (error as Error).message } }, "whoami re-read failed"),
     );
   }
 
   /** Follows a token file and re-reads whoami periodically, until close(). */
   watch(options: WatchOptions = {}): void {
     this.#stopWatching?.();
-    this.#stopWatching = watchInstallation(() => this.refreshWhoami(), options, this.options.logger);
+    const reread = () =>
+      this.refreshWhoami().catch((error: unknown) => {
+        // Logged once when found; the watcher must not repeat it on every tick.
+        if (!(error instanceof TenantMismatchError)) throw error;
+      });
+    this.#stopWatching = watchInstallation(reread, options, this.#logger);
   }
 
   get whoami(): Whoami {

@@ -14,10 +14,25 @@ import { VALID_CALLS } from "../../test/e2e/valid-calls.js";
 
 export const tokensOf = (chars: number) => Math.round(chars / 4);
 
+/** The part of a tool definition the 3,000-token budget covers (test/tools/definitions.test.ts). */
+export function budgetedPart<
+  T extends {
+    name: string;
+    title?: string;
+    description?: string;
+    inputSchema: unknown;
+    annotations?: unknown;
+  },
+>({ name, title, description, inputSchema, annotations }: T) {
+  return { name, title, description, inputSchema, annotations };
+}
+
 export interface ContextCost {
   toolCount: number;
   toolsListChars: number;
   toolsListTokens: number;
+  /** tools/list without output schemas: what test/tools/definitions.test.ts holds to 3,000 tokens. */
+  withoutOutputSchemas: { chars: number; tokens: number };
   instructionsChars: number;
   perTool: { name: string; chars: number; tokens: number }[];
   readOnly: { toolCount: number; toolsListChars: number; toolsListTokens: number };
@@ -67,11 +82,13 @@ export async function contextCost(): Promise<ContextCost> {
         results.push({ tool, textChars, structuredChars, tokens: tokensOf(textChars) });
       }
       const listChars = JSON.stringify(list.tools).length;
+      const bareChars = JSON.stringify(list.tools.map(budgetedPart)).length;
       const roChars = JSON.stringify(roList.tools).length;
       return {
         toolCount: list.tools.length,
         toolsListChars: listChars,
         toolsListTokens: tokensOf(listChars),
+        withoutOutputSchemas: { chars: bareChars, tokens: tokensOf(bareChars) },
         instructionsChars: full.client.getInstructions()?.length ?? 0,
         perTool,
         readOnly: {
@@ -94,6 +111,7 @@ export function contextCostTable(c: ContextCost): string {
   const lines = [
     `tools/list, all 14 scopes: ${c.toolCount} tools, ${c.toolsListChars} chars, ~${c.toolsListTokens} tokens` +
       ` (+ instructions ${c.instructionsChars} chars, ~${tokensOf(c.instructionsChars)} tokens)`,
+    `  of which without output schemas (names, titles, descriptions, input schemas, annotations): ${c.withoutOutputSchemas.chars} chars, ~${c.withoutOutputSchemas.tokens} tokens`,
     `tools/list, --read-only: ${c.readOnly.toolCount} tools, ${c.readOnly.toolsListChars} chars, ~${c.readOnly.toolsListTokens} tokens`,
     "",
     "| tool | definition chars | ~tokens | typical result text chars | ~tokens |",

@@ -53,6 +53,12 @@ export interface OktaClientOptions {
   rateLimitPauseMs?: number;
   /** Keep-alive connections in the pool. */
   connections?: number;
+  /**
+   * Called before every attempt with the token it would carry (unless the request names its own
+   * `token`); throwing refuses the call and nothing is sent. The installation checks here that a
+   * rotated token still names its tenant.
+   */
+  admitToken?: (token: string) => Promise<void>;
 }
 
 export interface RequestOptions {
@@ -65,6 +71,8 @@ export interface RequestOptions {
   idempotencyKey?: string;
   /** Cancels the call (attempt in flight and any wait), e.g. an MCP request cancellation. */
   signal?: AbortSignal;
+  /** Send exactly this token, without `admitToken`: the whoami read that checks a token. */
+  token?: string;
 }
 
 export interface ApiResponse<T> {
@@ -119,6 +127,14 @@ function errorCode(err: unknown): string | undefined {
 
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
+/** Checked before use so a bad value never reaches undici, whose error could be logged with it. */
+function checkedToken(token: string): string {
+  if (!token || !HEADER_SAFE.test(token)) {
+    throw new Error("The installation token is empty or contains characters not allowed in a header");
+  }
+  return token;
+}
+
 export class OktaClient {
   private readonly base: BaseUrl;
   private readonly pool: Pool;
@@ -130,6 +146,7 @@ export class OktaClient {
   private readonly backoff: { baseMs: number; maxMs: number; random: () => number };
   private readonly userAgent: string;
   private readonly rateLimitPauseMs: number;
+  private readonly admitToken: ((token: string) => Promise<void>) | undefined;
   /** performance.now() before which no attempt starts (rate-limit budget exhausted). */
   private pausedUntil = 0;
   private closed = false;
@@ -148,6 +165,7 @@ export class OktaClient {
     };
     this.userAgent = options.userAgent ?? `okta-partners-mcp (node ${process.version})`;
     this.rateLimitPauseMs = options.rateLimitPauseMs ?? 1_000;
+    this.admitToken = options.admitToken;
     this.pool = new Pool(this.base.origin, {
       connections: options.connections ?? 16,
       keepAliveTimeout: 30_000,
@@ -182,9 +200,12 @@ export class OktaClient {
       const remainingMs = deadlineAt - performance.now();
       if (remainingMs <= 0) throw this.deadlineError(context(), lastProblem);
 
+      // Read per attempt, so a rotated token is used (and checked) from the next one.
+      const token = options.token ?? this.currentToken();
+      if (options.token === undefined) await this.admitToken?.(token);
       attempts += 1;
       const startedAt = performance.now();
-      const outcome = await this.attempt(method, target, payload, idempotencyKey, remainingMs, signal);
+      const outcome = await this.attempt(method, target, payload, token, idempotencyKey, remainingMs, signal);
       this.logAttempt(method, options.path, outcome, attempts, performance.now() - startedAt);
 
       let failure: AttemptFailure;
@@ -247,6 +268,7 @@ export class OktaClient {
     method: HttpMethod,
     target: string,
     payload: string | undefined,
+    token: string,
     idempotencyKey: string | undefined,
     remainingMs: number,
     signal: AbortSignal | undefined,
@@ -260,7 +282,7 @@ export class OktaClient {
     const timer = setTimeout(() => controller.abort(new AbortReason(timerKind)), timeoutMs);
     try {
       const headers: Record<string, string> = {
-        authorization: `Bearer ${this.currentToken()}`,
+        authorization: `Bearer ${checkedToken(token)}`,
         accept: "application/json",
         "user-agent": this.userAgent,
       };
@@ -305,12 +327,7 @@ export class OktaClient {
   }
 
   private currentToken(): string {
-    const token = typeof this.token === "function" ? this.token() : this.token;
-    // Checked here so a bad value never reaches undici, whose error could be logged with it.
-    if (!token || !HEADER_SAFE.test(token)) {
-      throw new Error("The installation token is empty or contains characters not allowed in a header");
-    }
-    return token;
+    return checkedToken(typeof this.token === "function" ? this.token() : this.token);
   }
 
   /** The token as a string to scrub from any text that could reach a message. */

@@ -94,6 +94,32 @@ export class RequestAbortedError extends ApiError {}
 /** Any other status (3xx, 405, 418, ...) or a success body that is not JSON. */
 export class UnexpectedResponseError extends ApiError {}
 
+/** Who a token belongs to, as whoami says: a tenant (school) and the app's module. */
+export interface TenantOf {
+  tenantId: number;
+  module: string;
+}
+
+const named = (t: TenantOf) => `tenant ${t.tenantId} (module ${t.module})`;
+
+/**
+ * Status 0, code `tenant_mismatch`: the token now names another tenant or module than the one
+ * this installation serves, so every call is refused with nothing sent. Names the ids only.
+ */
+export class TenantMismatchError extends ApiError {
+  constructor(
+    readonly serves: TenantOf,
+    readonly tokenOf: TenantOf,
+  ) {
+    super({
+      status: 0,
+      code: "tenant_mismatch",
+      attempts: 0,
+      message: `Refused, nothing was sent: this server serves ${named(serves)}, but its platform token now belongs to ${named(tokenOf)}. The operator must restore ${named(serves)}'s token (the token file or the installations file); serving resumes once the token names ${named(serves)} again.`,
+    });
+  }
+}
+
 type ApiErrorClass = new (init: ApiErrorInit) => ApiError;
 
 const BY_STATUS: Record<number, { cls: ApiErrorClass; code: string; message: string }> = {

@@ -9,6 +9,7 @@ import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Installation } from "../installation.js";
 import { endpointOf, type ToolName } from "../platform/catalog.js";
+import { cleanText } from "../text/clean.js";
 import { followsServedTools, servedToolNames, type ToolFilterOptions } from "../tools/filter.js";
 
 const MAX_COMPLETIONS = 20;
@@ -21,13 +22,15 @@ async function completeNames(
   field = "full_name",
 ) {
   const path = endpointOf(listTool)!.path;
+  // Outside the try: a refused installation says so instead of completing nothing.
+  await installation.assertServing();
   try {
     const res = await installation.client.request<{ data: Array<Record<string, unknown>> }>({
       method: "GET",
       path,
       query: { per_page: 100, ...(typed.trim() ? { search: typed.trim() } : {}) },
     });
-    const names = (res.body?.data ?? []).map((r) => String(r[field] ?? "")).filter(Boolean);
+    const names = (res.body?.data ?? []).map((r) => cleanText(String(r[field] ?? ""))).filter(Boolean);
     const lower = typed.toLowerCase();
     return [...new Set(names)]
       .sort((a, b) => Number(!a.toLowerCase().startsWith(lower)) - Number(!b.toLowerCase().startsWith(lower)))
@@ -39,17 +42,19 @@ async function completeNames(
 
 /** Values of an enum parameter of a report in the catalog, e.g. guardian_contact_list.channel. */
 async function completeReportEnum(installation: Installation, key: string, param: string, typed: string) {
+  await installation.assertServing();
   try {
     const report = (await installation.reportCatalog()).find((r) => r.key === key);
     const values = report?.params[param]?.enum ?? [];
-    return values.map(String).filter((v) => v.startsWith(typed));
+    return values.map((v) => cleanText(String(v))).filter((v) => v.startsWith(typed));
   } catch {
     return [];
   }
 }
 
+/** The prompt's text; its arguments may be completions taken from platform data. */
 function userMessage(text: string): GetPromptResult {
-  return { messages: [{ role: "user", content: { type: "text", text } }] };
+  return { messages: [{ role: "user", content: { type: "text", text: cleanText(text) } }] };
 }
 
 interface PromptDefinition {

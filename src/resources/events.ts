@@ -9,7 +9,7 @@ import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Installation } from "../installation.js";
 import type { ReceivedEvent } from "../live/events.js";
 import { eventVisibleWith, recordsTouched } from "../platform/webhook-event.js";
-import { sanitize } from "../tools/results.js";
+import { sanitize } from "../text/clean.js";
 import type { Subscriptions } from "./subscriptions.js";
 
 export const EVENTS_URI = "okta://events/recent";

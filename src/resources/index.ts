@@ -18,21 +18,22 @@ import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
 import { endpointOf, fillPath, RECORD_KINDS, type ToolName, toolsByScope } from "../platform/catalog.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
+import { cleanText, sanitize } from "../text/clean.js";
 import {
   followsServedTools,
   servedScopes,
   servedToolNames,
   type ToolFilterOptions,
 } from "../tools/filter.js";
-import { sanitize } from "../tools/results.js";
 import { invalidParams, notFound, ResourceError, readErrorOf } from "./errors.js";
 import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
 import { Subscriptions } from "./subscriptions.js";
 
 const SANDBOX_NOTE = "SANDBOX: demo data of a fictional school, not a real tenant.";
 
+/** Every resource's text: platform text cleaned of invisible characters wherever it reaches a model. */
 function json(uri: string, value: unknown): ReadResourceResult {
-  return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(value) }] };
+  return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(sanitize(value)) }] };
 }
 
 /** The scope table: all 14, marked granted or not, with the tools each unlocks (pure). */
@@ -159,7 +160,7 @@ export class Resources {
         description: "Reports that run_report can run, with each report's parameters.",
         mimeType: "application/json",
       },
-      read: async (uri) => json(uri, { ...note, reports: sanitize(await installation.reportCatalog()) }),
+      read: async (uri) => json(uri, { ...note, reports: await installation.reportCatalog() }),
     });
 
     this.#add({
@@ -195,7 +196,7 @@ export class Resources {
           const key = String(variables.key);
           const report = (await installation.reportCatalog()).find((r) => r.key === key);
           if (!report) throw notFound(`No report "${key}" in the catalog; read okta://reports for the keys.`);
-          return json(uri, sanitize(report));
+          return json(uri, report);
         },
       },
       // Report keys complete from the catalog, so a client can offer them as the user types.
@@ -214,7 +215,7 @@ export class Resources {
           uri: `okta://${t.collection}/{id}`,
           mirrors: [t.tool],
           metadata: {
-            title: `A ${t.name}`,
+            title: `${/^[aeiou]/i.test(t.name) ? "An" : "A"} ${t.name}`,
             description: `One ${t.name} by id; the id completes from a name.`,
             mimeType: "application/json",
           },
@@ -226,7 +227,7 @@ export class Resources {
               method: "GET",
               path: fillPath(t.getPath, { id }),
             });
-            return json(uri, sanitize(res.body?.data));
+            return json(uri, res.body?.data);
           },
         },
         { id: (typed) => completeIds(installation, t.listPath, typed).catch(() => []) },
@@ -252,9 +253,11 @@ export class Resources {
     const complete = Object.fromEntries(
       Object.entries(completers).map(([argument, fn]) => [
         argument,
-        (typed: string) => {
+        async (typed: string) => {
           if (!this.#served.has(resource.name)) throw invalidParams(this.#notServed(resource));
-          return fn(typed);
+          // A token rotated to another tenant is refused here too (TenantMismatchError).
+          await this.installation.assertServing();
+          return (await fn(typed)).map(cleanText);
         },
       ]),
     );
@@ -312,6 +315,8 @@ export class Resources {
     if (found instanceof ResourceError) throw found;
     const { resource, variables } = found;
     try {
+      // A token rotated to another tenant is refused before anything is read (TenantMismatchError).
+      await this.installation.assertServing();
       return await resource.read(uri, variables);
     } catch (error) {
       // The grant changed under us (a scope withdrawn): re-read whoami so the resources follow.

@@ -14,6 +14,8 @@ type Params = Record<string, unknown>;
 interface ReportContext {
   store: Store;
   tenantId: number;
+  /** The school's date now (YYYY-MM-DD, its own UTC offset): nothing after it has happened. */
+  today: string;
 }
 
 interface Report {
@@ -35,16 +37,32 @@ const REPORTS: readonly Report[] = [
     definition: {
       key: "attendance_summary",
       name: "Attendance summary",
-      description: "Days present, absent and late per student of a section over a term.",
+      description:
+        "Days present, absent and late per student of a section over a term, up to today; no rows for a term not started yet.",
       params: {
         section_id: { type: "integer", required: true, description: "Section id from list_sections" },
         term_id: { type: "integer", required: true, description: "Term id from list_terms" },
       },
     },
-    run: ({ store, tenantId }, params) => {
+    run: ({ store, tenantId, today }, params) => {
       const section = existing(store, tenantId, "sections", params.section_id, "section_id");
       const term = existing(store, tenantId, "terms", params.term_id, "term_id");
-      const days = schoolDays(term.starts_on as string, term.ends_on as string);
+      const columns = [
+        "student_id",
+        "full_name",
+        "school_days",
+        "present",
+        "absent",
+        "late",
+        "attendance_rate",
+      ];
+      const startsOn = term.starts_on as string;
+      // Attendance is recorded day by day: a term not started has none (no rows, not invented
+      // days: the parameters are valid, so not a 422), one under way counts up to today.
+      if (startsOn > today) return { columns, rows: [] };
+      const endsOn = term.ends_on as string;
+      // biome-ignore lint/complexity/useMathMinMax: ISO dates compare as strings; Math.min would not
+      const days = schoolDays(startsOn, endsOn < today ? endsOn : today);
       const rows = byName(students(store, tenantId).filter((s) => s.section_id === section.id)).map((s) => {
         // Pseudo attendance, stable per (tenant, student, term): most children rarely miss school.
         const rng = new Random(seedFrom("attendance", tenantId, s.id, term.id));
@@ -55,10 +73,7 @@ const REPORTS: readonly Report[] = [
         const rate = days === 0 ? null : Math.round((present / days) * 1000) / 10;
         return [s.id, s.full_name, days, present, absent, late, rate];
       });
-      return {
-        columns: ["student_id", "full_name", "school_days", "present", "absent", "late", "attendance_rate"],
-        rows,
-      };
+      return { columns, rows };
     },
   },
   {
@@ -207,8 +222,9 @@ export function runReport(
   if (!report) throw notFound(`No report ${JSON.stringify(key)}. See list_reports for the catalog.`);
   const errors = checkReportParams(report.definition, params);
   if (Object.keys(errors).length > 0) throw validationFailed(errors);
-  const { columns, rows } = report.run({ store, tenantId }, params);
-  return { key, columns, rows, generated_at: store.stamp(tenantId, nowMs) };
+  const generatedAt = store.stamp(tenantId, nowMs);
+  const { columns, rows } = report.run({ store, tenantId, today: generatedAt.slice(0, 10) }, params);
+  return { key, columns, rows, generated_at: generatedAt };
 }
 
 /** Pure check of params against a definition: types, enums, required, unknown names. */

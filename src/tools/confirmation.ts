@@ -5,7 +5,7 @@
  */
 import type { Installation } from "../installation.js";
 import { type Endpoint, endpointOf, fillPath } from "../platform/catalog.js";
-import { cleanText } from "./results.js";
+import { cleanText } from "../text/clean.js";
 
 /** How long a human has to answer before the call ends with nothing sent. */
 export const DEFAULT_CONFIRM_TIMEOUT_MS = 5 * 60_000;

@@ -4,7 +4,7 @@
  * trace, never a token.
  */
 import type { z } from "zod";
-import { ApiError } from "../client/errors.js";
+import { ApiError, TenantMismatchError } from "../client/errors.js";
 import type { Endpoint } from "../platform/catalog.js";
 import { WriteInProgressError } from "./write-memory.js";
 
@@ -148,6 +148,12 @@ function fieldList(errors: Record<string, string[]> | undefined): string {
     .join(". ");
 }
 
+/** The platform's text as one sentence: a full stop added only when it has none. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 function retryHint(error: ApiError): string {
   if (!error.idempotencyKey) return "Try again in a moment.";
   return `It may or may not have been applied. Repeat the identical call (or pass idempotency_key "${error.idempotencyKey}"): it goes with the same key, so the platform completes it once instead of creating a duplicate.`;
@@ -155,6 +161,8 @@ function retryHint(error: ApiError): string {
 
 /** The text a model sees for an API failure of `endpoint`. */
 export function messageForApiError(error: ApiError, endpoint: Endpoint): string {
+  // Written for whoever reads it (model, user, operator) where it is made: the tenant ids only.
+  if (error instanceof TenantMismatchError) return error.message;
   const tries = error.attempts > 1 ? ` after ${error.attempts} attempts` : "";
   switch (error.status) {
     case 400:
@@ -166,13 +174,13 @@ export function messageForApiError(error: ApiError, endpoint: Endpoint): string 
       return `Scope "${scope}" is not granted to this installation (403), so ${endpoint.tool} cannot run. Ask the school's administrator to grant "${scope}" to the app in the Okta Partners dashboard.`;
     }
     case 404:
-      return `Not found (404): ${error.message}. Check the id or key, e.g. with a list or search tool.`;
+      return `Not found (404): ${sentence(error.message)} Check the id or key, e.g. with a list or search tool.`;
     case 409:
       return `Idempotency conflict (409): this idempotency_key was already used for a different request, or that request is still in progress. Wait and retry the identical call, or use a new idempotency_key for a different request.`;
     case 413:
       return "The request is too large for the platform (413). Send less data.";
     case 422:
-      return `The platform refused the values (422): ${fieldList(error.fieldErrors) || error.message}. Correct these fields and call again.`;
+      return `The platform refused the values (422): ${sentence(fieldList(error.fieldErrors) || error.message)} Correct these fields and call again.`;
     case 429: {
       const wait =
         error.retryAfterSeconds !== undefined ? ` Wait ${error.retryAfterSeconds} s` : " Wait a little";

@@ -7,10 +7,11 @@ import type { ApiResponse } from "../client/client.js";
 import { ApiError } from "../client/errors.js";
 import type { Installation, StoredReportRun } from "../installation.js";
 import { type Endpoint, fillPath } from "../platform/catalog.js";
+import { sanitize } from "../text/clean.js";
 import { InvalidArgumentsError } from "./errors.js";
 import { runList } from "./lists.js";
 import { validateReportParams } from "./report-params.js";
-import { capItems, projectFields, sanitize, toolResult } from "./results.js";
+import { capItems, projectFields, toolResult } from "./results.js";
 import { DEFAULT_REPORT_ROWS, type WriteOutcome } from "./schemas.js";
 import { writeFingerprint } from "./write-memory.js";
 

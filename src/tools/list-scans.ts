@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { collectPages, type RequestClient } from "../client/paging.js";
 import type { Query } from "../client/url.js";
-import { sanitize } from "./results.js";
+import { sanitize } from "../text/clean.js";
 
 export const SCAN_TTL_MS = 5 * 60 * 1000;
 export const MAX_SCANS = 20;

@@ -19,6 +19,7 @@ import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import type { Endpoint } from "../platform/catalog.js";
+import { cleanText } from "../text/clean.js";
 import { annotationsOf } from "./annotations.js";
 import {
   confirmationPlan,
@@ -276,7 +277,8 @@ export class ToolRegistry {
     try {
       answer = await this.mcp.server.elicitInput(
         {
-          message,
+          // What the human reads before agreeing: nothing in it may be invisible.
+          message: cleanText(message),
           requestedSchema: {
             type: "object",
             properties: { confirm: { type: "boolean", title: "Confirm", description: "Go ahead?" } },

@@ -1,37 +1,13 @@
 /**
- * Shaping what a model reads: untrusted text cleaned, fields projected, size capped with a visible
- * marker, and a compact text rendering beside the structured content. All pure.
+ * Shaping what a model reads: fields projected, size capped with a visible marker, and a compact
+ * text rendering beside the structured content. All pure. Untrusted text is cleaned by
+ * text/clean.ts (sanitize) before it gets here; error messages are cleaned here, as they may
+ * quote the platform.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { cleanText } from "../text/clean.js";
 
 export const DEFAULT_MAX_RESULT_BYTES = 60_000;
-
-/**
- * C0/C1 controls (but tab and newline), zero-width characters and bidi overrides: invisible or
- * reordering characters in names or messages are a vector for instructions a human never sees.
- */
-const UNSAFE_CHARS =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
-
-export function cleanText(value: string): string {
-  return value.replace(UNSAFE_CHARS, "");
-}
-
-/** Deep copy of API data with every string cleaned; keys that could pollute prototypes dropped. */
-export function sanitize(value: unknown): unknown {
-  if (typeof value === "string") return cleanText(value);
-  if (Array.isArray(value)) return value.map(sanitize);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (k === "__proto__" || k === "constructor" || k === "prototype") continue;
-      out[cleanText(k)] = sanitize(v);
-    }
-    return out;
-  }
-  return value;
-}
 
 export function projectFields<T>(record: T, fields: readonly string[] | undefined): T {
   if (!fields || record === null || typeof record !== "object" || Array.isArray(record)) return record;
@@ -87,5 +63,5 @@ export function toolResult(structured: Record<string, unknown>, summary?: string
 }
 
 export function errorResult(message: string): CallToolResult {
-  return { content: [{ type: "text", text: message }], isError: true };
+  return { content: [{ type: "text", text: cleanText(message) }], isError: true };
 }

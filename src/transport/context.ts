@@ -60,6 +60,6 @@ export interface EndpointContext {
 }
 
 export function serverFactory(options: ServerOptions, logger: Logger): (caller: Caller) => OktaMcpServer {
-  return (caller) =>
-    createServer(caller.tenant.installation, options, logger.child({ installation: caller.tenant.name }));
+  // The tool-call line names the installation itself, as over stdio: no child binding to repeat it.
+  return (caller) => createServer(caller.tenant.installation, options, logger);
 }

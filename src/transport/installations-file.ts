@@ -326,7 +326,7 @@ export async function reloadInstallationsFile(
         token: e.token,
         name: e.name,
         sharedStore: options.sharedStore,
-        logger: logger.child({ installation: e.name }),
+        logger, // the installation binds its own name to its log lines
       }),
     }));
   const results = await Promise.allSettled(added.map((t) => t.installation.refreshWhoami()));

@@ -80,6 +80,27 @@ describe("OktaClient requests", () => {
     expect(get!.headers["content-type"]).toBeUndefined();
   });
 
+  it("admitToken sees each attempt's token and can refuse it with nothing sent; a request's own token skips it", async () => {
+    const server = await serve(json(200, { data: [] }));
+    const seen: string[] = [];
+    let refuse = false;
+    const c = client(server.url, {
+      admitToken: async (token) => {
+        seen.push(token);
+        if (refuse) throw new Error("refused");
+      },
+    });
+    await c.request({ method: "GET", path: "/education/grades" });
+    expect(seen).toEqual([TOKEN]);
+    refuse = true;
+    await expect(c.request({ method: "GET", path: "/education/grades" })).rejects.toThrow("refused");
+    expect(server.received).toHaveLength(1);
+    await c.request({ method: "GET", path: "/whoami", token: "okp_other_0123456789" });
+    expect(server.received).toHaveLength(2);
+    expect(server.received[1]!.headers.authorization).toBe("Bearer okp_other_0123456789");
+    expect(seen).toHaveLength(2);
+  });
+
   it("uses a given idempotency key and reports replays and rate-limit headers", async () => {
     const server = await serve(
       ok(

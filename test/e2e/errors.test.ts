@@ -27,6 +27,8 @@ describe("errors and retries over stdio", () => {
     const result = await mcp.client.callTool({ name: "get_student", arguments: { id: 999_999 } });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/Not found \(404\)/);
+    // The platform's message ends with a period already: one sentence end, not two.
+    expect(textOf(result)).toMatch(/scope\. Check the id/);
   });
 
   it("422 from the platform: names the field", async () => {

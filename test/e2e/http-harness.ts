@@ -2,7 +2,10 @@
  * Helpers for the HTTP end-to-end suites: the server in-process on an ephemeral port, the SDK's
  * own clients over both transports, and raw requests where a test needs control of every header.
  */
+import { randomUUID } from "node:crypto";
+import { renameSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -13,6 +16,7 @@ import { type Logger, REDACT_PATHS, silentLogger } from "../../src/logger.js";
 import type { ServerOptions } from "../../src/server.js";
 import { sha256Hex, type Tenant } from "../../src/transport/client-auth.js";
 import { type HttpLimits, type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
+import type { WebhookSecret } from "../../src/transport/webhook-verify.js";
 
 export const KEY_A = "test-key-alpha-0123456789abcdef";
 export const KEY_B = "test-key-bravo-0123456789abcdef";
@@ -54,6 +58,51 @@ export async function startServer(
     limits: opts.limits,
     onClose: opts.onClose,
   });
+}
+
+/** Writes a file the way editors and secret mounts do: a new file renamed over the old one. */
+export function replaceFile(file: string, content: string): void {
+  const tmp = `${file}.tmp-${randomUUID()}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+/**
+ * The HTTP server with one installation, "north" (key KEY_A), from an installations file in
+ * `dir` whose token_file `north.token` starts with `token`; the token file is polled every 50 ms.
+ */
+export async function serveNorthFromTokenFile(
+  dir: string,
+  token: string,
+  baseUrl: string,
+  opts: { logger?: Logger; webhookSecrets?: WebhookSecret[] } = {},
+): Promise<{ server: HttpServerHandle; tokenFile: string }> {
+  const tokenFile = join(dir, "north.token");
+  writeFileSync(tokenFile, token);
+  const installationsFile = join(dir, "installations.json");
+  const north = {
+    name: "north",
+    token_file: "north.token",
+    api_key_sha256: [sha256Hex(KEY_A)],
+    base_url: baseUrl,
+  };
+  writeFileSync(installationsFile, JSON.stringify({ installations: [north] }));
+  const server = await startHttpServer({
+    config: {
+      host: "127.0.0.1",
+      port: 0,
+      stateless: false,
+      allowedHosts: [],
+      allowedOrigins: [],
+      installationsFile,
+    },
+    options: {},
+    logger: opts.logger ?? silentLogger(),
+    env: {},
+    watch: { pollMs: 50, whoamiIntervalMs: 0 },
+    ...(opts.webhookSecrets ? { webhooks: { secrets: opts.webhookSecrets, retryDelaysMs: [5] } } : {}),
+  });
+  return { server, tokenFile };
 }
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });

@@ -5,7 +5,7 @@
  * scope_not_granted, and a reload of the installations file (SIGHUP).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +15,16 @@ import type { Sandbox } from "../../src/sandbox/index.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
 import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
 import { CLI, connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
-import { connectStreamable, installationFor, KEY_A, KEY_B, raw, rpc, waitFor } from "./http-harness.js";
+import {
+  connectStreamable,
+  installationFor,
+  KEY_A,
+  KEY_B,
+  raw,
+  replaceFile,
+  rpc,
+  waitFor,
+} from "./http-harness.js";
 import { freePort, recordNotifications } from "./webhook-harness.js";
 
 const READ_ONLY_TOOLS = 8; // whoami + the reads of READ_ONLY_SCOPES
@@ -33,12 +42,6 @@ afterAll(async () => {
 });
 
 let counter = 0;
-/** Writes a file the way editors and secret mounts do: a new file renamed over the old one. */
-function replaceFile(file: string, content: string) {
-  const tmp = `${file}.tmp-${counter++}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
-}
 
 /** A new token of tenant 42 with `scopes`, installed in the sandbox. */
 function newToken(scopes: readonly Scope[]): string {

@@ -1,12 +1,22 @@
 /**
  * The client config examples under examples/, each parsed and checked against the shape its
  * client reads, and against this server: the package it runs, flags the CLI accepts, variables
- * it reads, and no credential written inline.
+ * it reads, and no credential written inline. Every file has the published form (`npx -y
+ * okta-partners-mcp`, once on npm) and the checkout form (`node /path/to/okta-partners-mcp/dist/cli.js`,
+ * which works today); each checkout entry is started as its client would start it (the path
+ * pointed at this checkout, the placeholders filled in) and must list the tools.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ENVIRONMENT_NAMES } from "../../scripts/build-manifests.js";
 import { parseCli } from "../../src/config.js";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { CLI } from "../helpers.js";
 import { looksLikeSecret, pkg, readJson, readText, stringsIn } from "./helpers.js";
 
 const Env = z.record(z.string(), z.string());
@@ -48,14 +58,75 @@ type Entry = z.infer<typeof StdioEntry>;
 
 const KNOWN_VARIABLES = [...ENVIRONMENT_NAMES, "OKTA_MCP_API_KEY"];
 
-/** What every entry must satisfy whatever the client: runs this package, with flags it knows. */
-function checkEntry(entry: Entry) {
+/** Where the checkout form expects the user's clone; the test points it at this checkout. */
+const CHECKOUT_CLI = "/path/to/okta-partners-mcp/dist/cli.js";
+
+/**
+ * What every entry must satisfy whatever the client: runs this package (published, through npx)
+ * or a checkout's built bin (through node), with flags it knows. Returns which form it is.
+ */
+function checkEntry(entry: Entry): "published" | "checkout" {
+  for (const name of Object.keys(entry.env ?? {})) expect(KNOWN_VARIABLES).toContain(name);
+  if (entry.command === "node") {
+    expect(entry.args[0]).toBe(CHECKOUT_CLI);
+    expect(() => parseCli(entry.args.slice(1))).not.toThrow();
+    return "checkout";
+  }
   expect(entry.command).toBe("npx");
   const at = entry.args.indexOf(pkg.name);
   expect(at, `args name the package ${pkg.name}`).toBeGreaterThanOrEqual(0);
   expect(entry.args).toContain("-y"); // a client cannot answer npx's install prompt
   expect(() => parseCli(entry.args.slice(at + 1))).not.toThrow();
-  for (const name of Object.keys(entry.env ?? {})) expect(KNOWN_VARIABLES).toContain(name);
+  return "published";
+}
+
+/** Both forms in every file: the package is not on npm yet, so the checkout form must be there. */
+function checkEntries(entries: Record<string, Entry>) {
+  const forms = new Set(Object.values(entries).map(checkEntry));
+  expect([...forms].sort()).toEqual(["checkout", "published"]);
+}
+
+let sandbox: Sandbox;
+let tokenFile: string;
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  tokenFile = join(mkdtempSync(join(tmpdir(), "okmcp-configs-")), "okta-token");
+  writeFileSync(tokenFile, `${sandbox.token}\n`);
+});
+afterAll(() => sandbox?.stop());
+
+/** A variable's value as the client would fill it in, here aimed at a local sandbox. */
+function filled(name: string): string {
+  if (name === "OKTA_PARTNER_TOKEN") return sandbox.token;
+  if (name === "OKTA_PARTNER_TOKEN_FILE") return tokenFile;
+  if (name === "OKTA_API_BASE_URL") return sandbox.baseUrl;
+  throw new Error(`no test value for ${name}`);
+}
+
+/** Starts every checkout entry of a file as its client would, and lists its tools. */
+async function startCheckoutEntries(entries: Record<string, Entry>) {
+  for (const [name, entry] of Object.entries(entries)) {
+    if (entry.command !== "node") continue;
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "" };
+    for (const variable of Object.keys(entry.env ?? {})) env[variable] = filled(variable);
+    // Never the production platform from a test: a token entry talks to the local sandbox.
+    if (!entry.args.includes("--sandbox")) env.OKTA_API_BASE_URL = sandbox.baseUrl;
+    const client = new Client({ name: "config-test", version: "1.0.0" });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, ...entry.args.slice(1)],
+        env,
+        stderr: "ignore",
+      }),
+    );
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.length, name).toBe(22);
+    } finally {
+      await client.close();
+    }
+  }
 }
 
 /** A secret may only arrive through a placeholder the client fills in, never as a value. */
@@ -73,39 +144,40 @@ function checkNoInlineSecret(file: unknown, placeholder: RegExp) {
 }
 
 describe("client config examples", () => {
-  it("Claude Desktop: claude_desktop_config.json (no variable expansion: a token file, not a token)", () => {
+  it("Claude Desktop: claude_desktop_config.json (no variable expansion: a token file, not a token)", async () => {
     const file = McpServersFile.parse(readJson("examples/claude_desktop_config.json"));
-    for (const entry of Object.values(file.mcpServers)) {
-      checkEntry(entry);
-      expect(entry.env?.OKTA_PARTNER_TOKEN).toBeUndefined();
-    }
+    checkEntries(file.mcpServers);
+    for (const entry of Object.values(file.mcpServers)) expect(entry.env?.OKTA_PARTNER_TOKEN).toBeUndefined();
     checkNoInlineSecret(file, /^$/);
+    await startCheckoutEntries(file.mcpServers);
   });
 
-  it("Claude Code: .mcp.json expands variables from the user's environment", () => {
+  it("Claude Code: .mcp.json expands variables from the user's environment", async () => {
     const file = McpServersFile.parse(readJson("examples/.mcp.json"));
-    for (const entry of Object.values(file.mcpServers)) {
-      checkEntry(entry);
+    checkEntries(file.mcpServers);
+    for (const entry of Object.values(file.mcpServers))
       for (const value of Object.values(entry.env ?? {})) expect(value).toMatch(/^\$\{[A-Z_]+(:-[^}]*)?\}$/);
-    }
     checkNoInlineSecret(file, /^\$\{OKTA_PARTNER_TOKEN\}$/);
+    await startCheckoutEntries(file.mcpServers);
   });
 
-  it("Cursor: .cursor/mcp.json takes the token from an env: variable", () => {
+  it("Cursor: .cursor/mcp.json takes the token from an env: variable", async () => {
     const file = McpServersFile.parse(readJson("examples/.cursor/mcp.json"));
-    for (const entry of Object.values(file.mcpServers)) checkEntry(entry);
+    checkEntries(file.mcpServers);
     checkNoInlineSecret(file, /^\$\{env:[A-Z_]+\}$/);
+    await startCheckoutEntries(file.mcpServers);
   });
 
-  it("VS Code: .vscode/mcp.json prompts for the token as a password input", () => {
+  it("VS Code: .vscode/mcp.json prompts for the token as a password input", async () => {
     const file = VsCodeFile.parse(readJson("examples/.vscode/mcp.json"));
-    for (const entry of Object.values(file.servers)) checkEntry(entry);
+    checkEntries(file.servers);
     checkNoInlineSecret(file, /^\$\{input:[a-zA-Z0-9_-]+\}$/);
     const ids = new Set(file.inputs.map((i) => i.id));
     const refs = [...JSON.stringify(file.servers).matchAll(/\$\{input:([^}]+)\}/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(0);
     for (const ref of refs) expect(ids).toContain(ref);
     for (const input of file.inputs) expect(input.password).toBe(true);
+    await startCheckoutEntries(file.servers);
   });
 
   it("the chatbot snippet reads its API key from the environment", () => {

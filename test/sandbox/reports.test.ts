@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReportDefinition } from "../../src/platform/records.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { schoolDays } from "../../src/sandbox/reports.js";
 import { api, type Json } from "./helpers.js";
 
 describe("reports", () => {
@@ -45,6 +46,30 @@ describe("reports", () => {
     for (const [, , days, present, absent] of first.body.data.rows) expect(present + absent).toBe(days);
     const again = await run("attendance_summary", { section_id: section.id, term_id: 4 });
     expect(again.body.data.rows).toEqual(first.body.data.rows);
+  });
+
+  it("attendance_summary counts only days that happened: none for a term not started", async () => {
+    // The demo data's own date: term 4 (from 2026-08-24) is under way, term 6 (from 2027-03-15)
+    // has not started, term 3 is over.
+    const asOf = await startSandbox({ clock: () => Date.UTC(2026, 8, 20, 9) });
+    try {
+      const runAt = (term_id: number) =>
+        api(asOf)("/reports/builder/attendance_summary/run", {
+          json: { params: { section_id: 1, term_id } },
+        });
+      const future = await runAt(6);
+      expect(future.status).toBe(200);
+      expect(future.body.data.columns[0]).toBe("student_id");
+      expect(future.body.data.rows).toEqual([]);
+      const current = await runAt(4);
+      expect(current.body.data.rows.length).toBeGreaterThan(0);
+      const days = schoolDays("2026-08-24", "2026-09-20");
+      for (const row of current.body.data.rows) expect(row[2]).toBe(days);
+      const past = await runAt(3);
+      for (const row of past.body.data.rows) expect(row[2]).toBe(schoolDays("2026-03-15", "2026-06-11"));
+    } finally {
+      await asOf.stop();
+    }
   });
 
   it("enrolment_by_grade: counts add up to the students, and the gender filter agrees", async () => {

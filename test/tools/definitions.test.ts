@@ -3,6 +3,7 @@
  * snapshotted (update deliberately with `npx vitest run -u`), and invariants hold over the catalog.
  */
 import { describe, expect, it } from "vitest";
+import { budgetedPart } from "../../bench/lib/context.js";
 import { CATALOG, TOOL_NAMES } from "../../src/platform/catalog.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import { grantedEndpoints } from "../../src/tools/filter.js";
@@ -113,15 +114,7 @@ describe("tool definitions", () => {
   // on list_students and list_guardians, and run_report's run_id / row_offset / row_limit. Each is
   // a bare name, with no description; "follow next" is said once, in the server instructions.
   it("fit the token budget: all 22 at most 3,200 estimated tokens (characters / 4)", () => {
-    const chars = JSON.stringify(
-      definitions.map(({ name, title, description, inputSchema, annotations }) => ({
-        name,
-        title,
-        description,
-        inputSchema,
-        annotations,
-      })),
-    ).length;
+    const chars = JSON.stringify(definitions.map(budgetedPart)).length;
     expect(Math.ceil(chars / 4)).toBeLessThanOrEqual(3200);
   });
 
