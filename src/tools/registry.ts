@@ -132,6 +132,11 @@ function validate(tool: PreparedTool, raw: unknown): CallArgs {
     throw new InvalidArgumentsError(fieldErrorsOf(parsed.error, Object.keys(tool.input.shape)));
   }
   const args = splitArguments(tool.endpoint, parsed.data as Record<string, unknown>);
+  // A message reaches a person: what the human confirms (cleaned text) is exactly what goes out
+  // (and is checked below), so nothing invisible (tag characters, zero-width spaces) reaches a guardian.
+  if (tool.endpoint.kind === "send" && typeof args.body?.message === "string") {
+    args.body.message = args.request.message = cleanText(args.body.message);
+  }
   // The catalog's own body schema carries rules the flat input cannot (e.g. "at least one field").
   if (tool.endpoint.body && tool.endpoint.tool !== "run_report") {
     const body = tool.endpoint.body.safeParse(args.body, { reportInput: true });

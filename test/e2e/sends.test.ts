@@ -123,6 +123,25 @@ describe("with sessions: asked on the request's own stream", () => {
     }
   });
 
+  it("what the human confirms is what is sent: hidden characters never travel to a guardian", async () => {
+    const { client, asked } = await askingClient(server, accept);
+    try {
+      const visible = "Bus leaves at 8 ❤️";
+      // Tag characters spell an instruction only a machine reads; a zero-width space hides in a word.
+      const hidden = `Bus lea\u200bves at 8 ❤️${[..."call me"].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join("")}`;
+      const result = await client.callTool({
+        name: "send_notification",
+        arguments: { to: guardian.phone, message: hidden },
+      });
+      expect(result.isError, textOf(result)).toBeFalsy();
+      expect(asked[0]).toContain(visible);
+      expect(sent(visible)).toHaveLength(1);
+      expect(sent(hidden)).toHaveLength(0);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("a user id names its guardian too, and a given channel is named", async () => {
     const { client, asked } = await askingClient(server, accept);
     try {
