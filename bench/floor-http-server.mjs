@@ -7,8 +7,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
+import { McpServer } from "@modelcontextprotocol/server";
 
 const stateless = process.env.BENCH_STATELESS === "1";
 const student = {
@@ -47,7 +47,7 @@ const http = createServer(async (req, res) => {
     const body = req.method === "POST" ? await readJson(req) : undefined;
     if (stateless) {
       const server = newServer();
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.once("close", () => void server.close());
       await server.connect(transport);
       return await transport.handleRequest(req, res, body);
@@ -56,7 +56,7 @@ const http = createServer(async (req, res) => {
     let transport = typeof id === "string" ? sessions.get(id) : undefined;
     if (!transport) {
       const server = newServer();
-      transport = new StreamableHTTPServerTransport({
+      transport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => sessions.set(sid, transport),
       });

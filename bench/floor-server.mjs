@@ -9,8 +9,8 @@
  * Without it, one tool `constant` returns "ok".
  */
 import { readFileSync } from "node:fs";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { McpServer } from "@modelcontextprotocol/server";
+import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 
 const results = process.env.FLOOR_RESULTS_FILE
   ? JSON.parse(readFileSync(process.env.FLOOR_RESULTS_FILE, "utf8"))

@@ -9,8 +9,7 @@
  * secret store, never from source.
  */
 import { fileURLToPath } from "node:url";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 
 export async function connectOktaMcp(url: string, apiKey: string): Promise<Client> {
   const transport = new StreamableHTTPClientTransport(new URL(url), {

@@ -4,7 +4,7 @@
  * follows the installation while connected: a scope change re-filters its tools, resources and
  * prompts (the client hears `list_changed`), and webhook events reach its subscriptions.
  */
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer } from "@modelcontextprotocol/server";
 import type { Installation } from "./installation.js";
 import type { Logger } from "./logger.js";
 import { Prompts } from "./prompts/index.js";

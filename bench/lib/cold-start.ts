@@ -4,7 +4,7 @@
  * on the pipes, so no client library's own start-up is counted.
  */
 import { spawn } from "node:child_process";
-import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/server";
 import { CLI, FLOOR, NODE, type SandboxProcess } from "./procs.js";
 import { type Spread, spread } from "./stats.js";
 

@@ -3,9 +3,9 @@
  * (result sizes), in characters and estimated tokens (chars / 4, the usual rough rule for English
  * and JSON). Measured in-process against the embedded sandbox with every scope granted.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+
+import type { CallToolResult } from "@modelcontextprotocol/client";
+import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
 import { startSandbox } from "../../src/sandbox/index.js";

@@ -4,7 +4,7 @@
  * would measure itself instead of the server. It speaks the protocol as the SDK client does:
  * initialize, notifications/initialized, then requests, with the session id when there is one.
  */
-import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/server";
 import type { Dispatcher } from "undici";
 
 export interface RpcAnswer {

@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { OktaClient } from "../../src/client/client.js";
 import { CLI, connectStdioServer, FLOOR, type SandboxProcess, type StdioServer } from "./procs.js";
 import { type Latency, latency, median, type Spread, spread } from "./stats.js";

@@ -13,9 +13,9 @@
  * Every tenth success is also re-sent identically with no key through the same client: it must
  * say "replayed" and add nothing. A first success must say "created" (markers are unique).
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+
+import type { CallToolResult } from "@modelcontextprotocol/client";
+import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
 import { type RandomFaults, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
@@ -122,9 +122,12 @@ async function stdioCaller(sandbox: Sandbox): Promise<McpCaller> {
   return {
     // Faults can make one call take several seconds (Retry-After, backoff): beyond the SDK's default.
     callTool: async (name, args) =>
-      (await server.client.callTool({ name, arguments: args }, undefined, {
-        timeout: 60_000,
-      })) as CallToolResult,
+      (await server.client.callTool(
+        { name, arguments: args },
+        {
+          timeout: 60_000,
+        },
+      )) as CallToolResult,
     close: () => server.close(),
   };
 }

@@ -3,9 +3,9 @@
  * its arguments complete from the school's own data, and each is listed only when every tool
  * its steps use is served.
  */
-import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
+
+import type { GetPromptResult, McpServer } from "@modelcontextprotocol/server";
+import { completable } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Installation } from "../installation.js";
 import { endpointOf, type ToolName } from "../platform/catalog.js";
@@ -90,12 +90,12 @@ export const PROMPTS: PromptDefinition[] = [
         "contact_guardian",
         {
           ...meta,
-          argsSchema: {
+          argsSchema: z.object({
             student: completable(z.string().describe("Student's name"), (typed) =>
               completeNames(installation, "list_students", typed),
             ),
             message: z.string().optional().describe("What to tell the guardian"),
-          },
+          }),
         },
         ({ student, message }) =>
           userMessage(
@@ -121,14 +121,14 @@ export const PROMPTS: PromptDefinition[] = [
         "enrol_student",
         {
           ...meta,
-          argsSchema: {
+          argsSchema: z.object({
             student_name: z.string().describe("New student's full name"),
             grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
               completeNames(installation, "list_grades", typed, "name"),
             ),
             guardian_name: z.string().describe("Guardian's full name"),
             guardian_phone: z.string().optional().describe("Guardian's phone, E.164"),
-          },
+          }),
         },
         ({ student_name, grade, guardian_name, guardian_phone }) =>
           userMessage(
@@ -152,14 +152,14 @@ export const PROMPTS: PromptDefinition[] = [
         "attendance_summary",
         {
           ...meta,
-          argsSchema: {
+          argsSchema: z.object({
             section: completable(z.string().describe("Section, e.g. 5-A"), (typed) =>
               completeNames(installation, "list_sections", typed, "name"),
             ),
             term: completable(z.string().describe("Term name"), (typed) =>
               completeNames(installation, "list_terms", typed, "name"),
             ),
-          },
+          }),
         },
         ({ section, term }) =>
           userMessage(
@@ -183,14 +183,14 @@ export const PROMPTS: PromptDefinition[] = [
         "guardian_contact_list",
         {
           ...meta,
-          argsSchema: {
+          argsSchema: z.object({
             grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
               completeNames(installation, "list_grades", typed, "name"),
             ),
-            channel: completable(z.string().optional().describe("sms, whatsapp or email"), (typed) =>
+            channel: completable(z.string().describe("sms, whatsapp or email"), (typed) =>
               completeReportEnum(installation, "guardian_contact_list", "channel", typed ?? ""),
-            ),
-          },
+            ).optional(),
+          }),
         },
         ({ grade, channel }) =>
           userMessage(

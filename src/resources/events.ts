@@ -5,7 +5,7 @@
  * installation may not read, or whose tools the session's --toolsets leaves out, are neither
  * listed nor announced.
  */
-import type { ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import type { ReadResourceResult } from "@modelcontextprotocol/server";
 import type { Installation } from "../installation.js";
 import type { ReceivedEvent } from "../live/events.js";
 import { eventVisibleWith, recordsTouched } from "../platform/webhook-event.js";

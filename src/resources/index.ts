@@ -6,14 +6,9 @@
  * scopes, then --read-only, then --toolsets); whoami, scopes and the feed always are. Clients may
  * subscribe to the feed, whoami, scopes and records.
  */
-import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { UriTemplate, Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
-import {
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ReadResourceRequestSchema,
-  type ReadResourceResult,
-} from "@modelcontextprotocol/sdk/types.js";
+
+import type { McpServer, ReadResourceResult, UriTemplate, Variables } from "@modelcontextprotocol/server";
+import { ProtocolError, ResourceTemplate } from "@modelcontextprotocol/server";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
 import { endpointOf, fillPath, RECORD_KINDS, type ToolName, toolsByScope } from "../platform/catalog.js";
@@ -25,7 +20,7 @@ import {
   servedToolNames,
   type ToolFilterOptions,
 } from "../tools/filter.js";
-import { invalidParams, notFound, ResourceError, readErrorOf } from "./errors.js";
+import { invalidParams, notFound, readErrorOf } from "./errors.js";
 import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
 import { Subscriptions } from "./subscriptions.js";
 
@@ -114,7 +109,7 @@ export class Resources {
     const note = sandboxed ? { note: SANDBOX_NOTE } : {};
     this.subscriptions = new Subscriptions(mcp.server, options.eventFeed ?? false, (uri) => {
       const found = this.#lookup(uri);
-      return found instanceof ResourceError ? found : undefined;
+      return found instanceof ProtocolError ? found : undefined;
     });
     // Events about records whose tools are not served are hidden, like the records themselves.
     const visibleScopes = () => servedScopes(installation.whoami.scopes, options);
@@ -176,6 +171,7 @@ export class Resources {
         const run = installation.reportRun(String(variables.id));
         if (!run)
           throw notFound(
+            uri,
             `No stored report run ${String(variables.id)}: runs are kept for this server's lifetime (the newest 50) and dropped when reports.builder.read is withdrawn. Call run_report again.`,
           );
         return json(uri, run);
@@ -195,7 +191,8 @@ export class Resources {
         read: async (uri, variables) => {
           const key = String(variables.key);
           const report = (await installation.reportCatalog()).find((r) => r.key === key);
-          if (!report) throw notFound(`No report "${key}" in the catalog; read okta://reports for the keys.`);
+          if (!report)
+            throw notFound(uri, `No report "${key}" in the catalog; read okta://reports for the keys.`);
           return json(uri, report);
         },
       },
@@ -280,21 +277,21 @@ export class Resources {
   #handleRequests() {
     const server = this.mcp.server;
     const served = () => this.#all.filter((r) => this.#served.has(r.name));
-    server.setRequestHandler(ListResourcesRequestSchema, () => ({
+    server.setRequestHandler("resources/list", () => ({
       resources: served()
         .filter((r) => !r.template)
         .map((r) => ({ uri: r.uri, name: r.name, ...r.metadata })),
     }));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    server.setRequestHandler("resources/templates/list", () => ({
       resourceTemplates: served()
         .filter((r) => r.template)
         .map((r) => ({ uriTemplate: r.uri, name: r.name, ...r.metadata })),
     }));
-    server.setRequestHandler(ReadResourceRequestSchema, (request) => this.#read(request.params.uri));
+    server.setRequestHandler("resources/read", (request) => this.#read(request.params.uri));
   }
 
   /** The served resource `uri` names and its variables, or the error saying why there is none. */
-  #lookup(uri: string): { resource: ServedResource; variables: Variables } | ResourceError {
+  #lookup(uri: string): { resource: ServedResource; variables: Variables } | ProtocolError {
     // A fixed URI first: okta://reports is not a report key.
     const fixed = this.#all.find((r) => !r.template && r.uri === uri);
     const found = fixed
@@ -304,15 +301,16 @@ export class Resources {
           .find((m): m is { resource: ServedResource; variables: Variables } => !!m.variables);
     if (!found)
       return notFound(
+        uri,
         `Unknown resource ${uri}; resources/list and resources/templates/list name those served here.`,
       );
-    if (!this.#served.has(found.resource.name)) return notFound(this.#notServed(found.resource, uri));
+    if (!this.#served.has(found.resource.name)) return notFound(uri, this.#notServed(found.resource, uri));
     return found;
   }
 
   async #read(uri: string): Promise<ReadResourceResult> {
     const found = this.#lookup(uri);
-    if (found instanceof ResourceError) throw found;
+    if (found instanceof ProtocolError) throw found;
     const { resource, variables } = found;
     try {
       // A token rotated to another tenant is refused before anything is read (TenantMismatchError).
@@ -321,7 +319,7 @@ export class Resources {
     } catch (error) {
       // The grant changed under us (a scope withdrawn): re-read whoami so the resources follow.
       if (error instanceof ScopeNotGrantedError) this.installation.noteScopeDenied();
-      if (!(error instanceof ApiError || error instanceof ResourceError)) {
+      if (!(error instanceof ApiError || error instanceof ProtocolError)) {
         this.installation.options.logger.error({ uri, err: error }, "resource read failed unexpectedly");
       }
       throw readErrorOf(error, uri, endpointOf(resource.mirrors[0] ?? "whoami")!);

@@ -3,13 +3,9 @@
  * `notifications/resources/updated` sent for those only. Subscribable: the event feed, whoami and
  * the scope table (they change on a token rotation), and records by id.
  */
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import {
-  ErrorCode,
-  McpError,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+
+import type { Server } from "@modelcontextprotocol/server";
+import { ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { RECORD_KINDS } from "../platform/catalog.js";
 
 const RECORD_COLLECTIONS = RECORD_KINDS.map((k) => k.collection);
@@ -33,26 +29,26 @@ export class Subscriptions {
     eventFeed = true,
     refusal: (uri: string) => Error | undefined = () => undefined,
   ) {
-    server.setRequestHandler(SubscribeRequestSchema, (request) => {
+    server.setRequestHandler("resources/subscribe", (request) => {
       const { uri } = request.params;
       if (!SUBSCRIBABLE.test(uri) || (!eventFeed && uri === "okta://events/recent")) {
-        throw new McpError(
-          ErrorCode.InvalidParams,
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
           `Cannot subscribe to ${uri}: subscriptions are offered for ${eventFeed ? "okta://events/recent, " : ""}okta://whoami, okta://scopes and okta://{${RECORD_COLLECTIONS.join(",")}}/{id}`,
         );
       }
       const notServed = refusal(uri);
       if (notServed) throw notServed;
       if (!this.#uris.has(uri) && this.#uris.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
-        throw new McpError(
-          ErrorCode.InvalidParams,
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
           `At most ${MAX_SUBSCRIPTIONS_PER_SESSION} subscriptions per session; unsubscribe from some first`,
         );
       }
       this.#uris.add(uri);
       return {};
     });
-    server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+    server.setRequestHandler("resources/unsubscribe", (request) => {
       this.#uris.delete(request.params.uri);
       return {};
     });

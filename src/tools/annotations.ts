@@ -3,7 +3,7 @@
  * every tool so clients never fall back to the spec's pessimistic defaults. (The title is the
  * tool's own `title`; repeating it here would cost tokens in every conversation.)
  */
-import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { ToolAnnotations } from "@modelcontextprotocol/server";
 import type { Endpoint } from "../platform/catalog.js";
 
 export function annotationsOf(endpoint: Endpoint): ToolAnnotations {

@@ -2,7 +2,7 @@
  * The success paths of the tools, by response shape. They receive arguments already validated
  * and split; failures are thrown and mapped by the seam (registry.ts).
  */
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { ApiResponse } from "../client/client.js";
 import { ApiError } from "../client/errors.js";
 import type { Installation, StoredReportRun } from "../installation.js";

@@ -4,7 +4,7 @@
  * pages (list-scans.ts). Whenever an answer stops early, `next` holds the exact arguments that
  * continue it: following `next` to the end yields every record once.
  */
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { collectPages } from "../client/paging.js";
 import type { Endpoint } from "../platform/catalog.js";
 import { sanitize } from "../text/clean.js";

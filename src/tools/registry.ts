@@ -4,16 +4,9 @@
  * installation, logs one line per call, and maps every failure to an `isError` result.
  * Handlers (handlers.ts) hold only the success path.
  */
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import {
-  CallToolRequestSchema,
-  type CallToolResult,
-  ErrorCode,
-  ListToolsRequestSchema,
-  McpError,
-  type RequestId,
-  type Tool,
-} from "@modelcontextprotocol/sdk/types.js";
+
+import type { CallToolResult, McpServer, RequestId, Tool } from "@modelcontextprotocol/server";
+import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
@@ -156,22 +149,22 @@ export class ToolRegistry {
   ) {
     this.#select(installation.whoami.scopes);
     const server = mcp.server;
-    server.setRequestHandler(ListToolsRequestSchema, () => ({
+    server.setRequestHandler("tools/list", () => ({
       tools: [...this.#tools.values()].map((t) => t.definition),
     }));
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    server.setRequestHandler("tools/call", (request, ctx) => {
       const tool = this.#tools.get(request.params.name);
       if (!tool) {
         // Not granted, filtered out, or unknown: never callable, and nothing reaches the API.
-        throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
       }
       const progressToken = request.params._meta?.progressToken;
       return this.#call(tool, request.params.arguments, {
-        requestId: extra.requestId,
-        signal: extra.signal,
+        requestId: ctx.mcpReq.id,
+        signal: ctx.mcpReq.signal,
         progress: async (progress, total, message) => {
           if (progressToken === undefined) return;
-          await extra.sendNotification({
+          await ctx.mcpReq.notify({
             method: "notifications/progress",
             params: { progressToken, progress, total, message },
           });
@@ -294,7 +287,7 @@ export class ToolRegistry {
       );
     } catch (error) {
       if (io.signal.aborted) throw new NotConfirmedError("cancelled", endpoint.tool);
-      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout)
+      if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)
         throw new NotConfirmedError("no_answer", endpoint.tool, timeout);
       this.logger.warn({ tool: endpoint.tool, err: error }, "confirmation could not be asked");
       throw new NotConfirmedError("unavailable", endpoint.tool);

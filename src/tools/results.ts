@@ -4,7 +4,7 @@
  * text/clean.ts (sanitize) before it gets here; error messages are cleaned here, as they may
  * quote the platform.
  */
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { cleanText } from "../text/clean.js";
 
 export const DEFAULT_MAX_RESULT_BYTES = 60_000;

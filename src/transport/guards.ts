@@ -5,7 +5,8 @@
  * Pure functions, except the body reader and the writers, which only touch the given req/res.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import { JSONRPCMessageSchema } from "@modelcontextprotocol/core";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 
 /** Loopback names accepted in Host and Origin by default, with any port. */
 export const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"] as const;

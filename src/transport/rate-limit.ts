@@ -14,7 +14,7 @@
  * their arguments into text and never call the platform.
  */
 import type { ServerResponse } from "node:http";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { readsPlatform } from "../resources/index.js";
 import { RpcCode, sendRpcError } from "./guards.js";
 

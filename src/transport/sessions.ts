@@ -5,12 +5,12 @@
  * sessions left idle.
  */
 import type { ServerResponse } from "node:http";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { Transport } from "@modelcontextprotocol/server";
 import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
-} from "@modelcontextprotocol/sdk/types.js";
+} from "@modelcontextprotocol/server";
 import type { Caller } from "./client-auth.js";
 import { RpcCode, sendRpcError } from "./guards.js";
 

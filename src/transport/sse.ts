@@ -4,7 +4,7 @@
  * answered 202 while the replies travel over the stream.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import { SSEServerTransport } from "@modelcontextprotocol/server-legacy/sse";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { RpcCode, readRpcBody, sendRpcError } from "./guards.js";
@@ -101,9 +101,8 @@ export class LegacySseEndpoint {
     if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
     this.ctx.sessions.touch(session);
     const transport = session.transport as SSEServerTransport;
-    const requestInfo = { headers: req.headers, url };
     const raw = Array.isArray(body.raw) ? (body.raw as unknown[]) : [body.raw];
-    for (const message of raw) await transport.handleMessage(message, { requestInfo });
+    for (const message of raw) await transport.handleMessage(message);
     res.writeHead(202, { ...headers, "Content-Type": "text/plain" }).end("Accepted");
   }
 }

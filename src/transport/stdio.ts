@@ -1,15 +1,84 @@
 /**
- * Stdio: one installation, one session, for Claude Desktop and IDE agents. stdout carries only
- * the protocol (the SDK writes it); everything else goes to the logger on stderr.
+ * Stdio: one installation, one connection, for Claude Desktop and IDE agents, in either era: the
+ * SDK's `serveStdio` reads the opening exchange (a 2026-07-28 request carrying its version in
+ * `_meta`, or a 2025 `initialize`) and pins one server from our factory for the connection.
+ * stdout carries only the protocol (the SDK writes it); everything else goes to the logger on stderr.
  */
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { PassThrough, type Readable } from "node:stream";
+import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+} from "@modelcontextprotocol/server";
+import { StdioServerTransport, serveStdio as serveStdioEntry } from "@modelcontextprotocol/server/stdio";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import { createServer, type ServerOptions } from "../server.js";
-import { followRequests } from "./sessions.js";
+import { servedToolNames } from "../tools/filter.js";
 
 /** How long calls in flight may finish after the client hangs up or a signal arrives. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+type InFlight = Set<string | number>;
+
+/**
+ * stdin as the transport sees it: its end is held back until the calls in flight are answered
+ * (bounded), so a client that pipes its requests and closes stdin still gets every answer (the
+ * SDK's transport would close at once and abort them).
+ */
+function heldUntilAnswered(stdin: Readable, inFlight: InFlight): Readable {
+  const held = new PassThrough();
+  stdin.pipe(held, { end: false });
+  stdin.once("end", async () => {
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    held.end();
+  });
+  return held;
+}
+
+/** A transport that counts the requests it carries until their answers are written. */
+class CountingTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: Transport["onmessage"];
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly inFlight: InFlight,
+    /** Told when the connection ends, whoever holds `onclose` (the SDK sets it when it connects). */
+    ended: () => void,
+  ) {
+    inner.onclose = () => {
+      this.onclose?.();
+      ended();
+    };
+    inner.onerror = (error) => this.onerror?.(error);
+    inner.onmessage = (message, extra) => {
+      if (isJSONRPCRequest(message)) inFlight.add(message.id);
+      this.onmessage?.(message, extra);
+    };
+  }
+
+  start() {
+    return this.inner.start();
+  }
+
+  async send(message: JSONRPCMessage, options?: Parameters<Transport["send"]>[1]) {
+    try {
+      await this.inner.send(message, options);
+    } finally {
+      if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined) {
+        this.inFlight.delete(message.id);
+      }
+    }
+  }
+
+  close() {
+    return this.inner.close();
+  }
+}
 
 export async function serveStdio(
   installation: Installation,
@@ -17,29 +86,34 @@ export async function serveStdio(
   logger: Logger,
   onClose: () => Promise<void>,
 ): Promise<void> {
-  const server = createServer(installation, options, logger);
-  const transport = new StdioServerTransport();
-  const inFlight = { pending: new Set<string | number>(), lastActive: 0 };
+  const inFlight: InFlight = new Set();
   let closing = false;
   const shutdown = async (reason: string) => {
     if (closing) return;
     closing = true;
-    logger.info({ reason, inFlight: inFlight.pending.size }, "shutting down");
-    // A client that pipes requests and closes stdin still gets its answers: calls in flight
-    // finish (bounded) before the API client and the sandbox close under them.
+    logger.info({ reason, inFlight: inFlight.size }, "shutting down");
+    // Calls in flight finish (bounded) before the API client and the sandbox close under them.
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    while (inFlight.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await server.mcp.close().catch(() => {});
+    while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await handle.close().catch(() => {});
     await onClose();
   };
-  transport.onclose = () => void shutdown("client closed the connection");
-  process.stdin.on("end", () => void shutdown("stdin ended"));
+  const transport = new CountingTransport(
+    new StdioServerTransport(heldUntilAnswered(process.stdin, inFlight), process.stdout),
+    inFlight,
+    () => void shutdown("client closed the connection"),
+  );
+  const handle = serveStdioEntry(
+    () => {
+      // One server per connection (the entry pins it); it follows the installation while open.
+      return createServer(installation, options, logger).mcp;
+    },
+    { transport, onerror: (error) => logger.warn({ err: { message: error.message } }, "stdio error") },
+  );
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void shutdown(signal));
-  await server.mcp.connect(transport);
-  followRequests(transport, inFlight);
   logger.info(
     {
-      tools: server.tools.toolNames.length,
+      tools: servedToolNames(installation.whoami.scopes, options).size,
       tenant: installation.whoami.tenant_id,
       sandbox: installation.sandbox,
     },

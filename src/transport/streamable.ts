@@ -6,8 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
+import { isInitializeRequest } from "@modelcontextprotocol/server";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards.js";
@@ -52,7 +52,7 @@ export class StreamableEndpoint {
     const session = this.#sessionOf(req, res, caller, headers);
     if (!session) return;
     this.ctx.sessions.touch(session);
-    await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res);
+    await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res);
   }
 
   async #post(req: IncomingMessage, res: ServerResponse, caller: Caller, headers: Record<string, string>) {
@@ -78,7 +78,7 @@ export class StreamableEndpoint {
     if (!session) return;
     if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
     this.ctx.sessions.touch(session);
-    await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, body.raw);
+    await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body.raw);
   }
 
   /** The caller's own session named by Mcp-Session-Id, or an answer (400/404) and undefined. */
@@ -121,7 +121,7 @@ export class StreamableEndpoint {
     }
     const server = this.ctx.serverFor(caller);
     let registered = false;
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         session.id = id;
@@ -162,7 +162,7 @@ export class StreamableEndpoint {
 
   async #stateless(req: IncomingMessage, res: ServerResponse, caller: Caller, raw: unknown) {
     const server = this.ctx.serverFor(caller);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.once("close", () => void server.mcp.close().catch(() => {}));
     await server.mcp.connect(transport);
     await transport.handleRequest(req, res, raw);

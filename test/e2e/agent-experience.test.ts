@@ -3,8 +3,6 @@
  * reports with previews and links, prompts, completions, confirmation and untrusted text.
  * In-process over linked transports (fast); the stdio suites prove the same server end to end.
  */
-
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/sandbox/index.js";
@@ -109,7 +107,6 @@ describe("agent experience", () => {
     const progress: number[] = [];
     const result = await h.client.callTool(
       { name: "run_report", arguments: { key: "enrolment_by_grade", params: "{}" } },
-      undefined,
       { onprogress: (p) => progress.push(p.progress) },
     );
     expect(result.isError, textOf(result)).toBeFalsy();
@@ -213,7 +210,7 @@ describe("confirmation by elicitation", () => {
   async function withAnswer(action: "accept" | "decline", confirm: boolean) {
     const h = await connectInProcess(sandbox, {}, { elicitation: {} });
     const asked: string[] = [];
-    h.client.setRequestHandler(ElicitRequestSchema, async (request) => {
+    h.client.setRequestHandler("elicitation/create", async (request) => {
       asked.push(request.params.message);
       return action === "accept" ? { action, content: { confirm } } : { action };
     });
@@ -267,7 +264,7 @@ describe("confirmation by elicitation", () => {
 
   it("--confirm extends it to other writes", async () => {
     const h = await connectInProcess(sandbox, { confirm: ["create_subject"] }, { elicitation: {} });
-    h.client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "decline" }));
+    h.client.setRequestHandler("elicitation/create", async () => ({ action: "decline" }));
     try {
       const result = await h.client.callTool({
         name: "create_subject",

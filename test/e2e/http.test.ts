@@ -3,7 +3,7 @@
  * HTTP and legacy SSE, and the sandbox behind it with two tenants (42: all scopes, the big demo
  * school; 7: read-only, a small school).
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";

@@ -4,7 +4,7 @@
  * "true"/"false" for a boolean are read as meant; everything else is refused before any request,
  * naming the field, the unknown argument or the unknown record field, and what is valid instead.
  */
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { connectStdio, type StdioHarness, sandboxWith, structured, textOf } from "../helpers.js";

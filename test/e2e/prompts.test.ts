@@ -2,7 +2,7 @@
  * Each prompt, run end to end against the sandbox: get the prompt with completed arguments, then
  * make the tool calls its steps name, in order, as a model following it would.
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROMPTS } from "../../src/prompts/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";

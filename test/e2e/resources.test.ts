@@ -2,15 +2,13 @@
  * Resources follow the grant the way tools do: a template is listed, read and completed only when
  * the tools it mirrors are served (granted scopes, then --read-only, then --toolsets), a grant
  * change at runtime re-filters them with one resources/list_changed, and reads fail with the
- * protocol's codes: -32002 for what is not there (or not served), -32602 for a malformed id.
+ * protocol's codes: -32602 with data.uri for what is not there (or not served), -32602 without it
+ * for a malformed id.
  * Refused reads and completions never reach the platform.
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import {
-  ErrorCode,
-  McpError,
-  ResourceListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+
+import type { Client } from "@modelcontextprotocol/client";
+import { ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
 import { WebhookEnvelope } from "../../src/platform/webhook-event.js";
@@ -20,8 +18,14 @@ import { connectInProcess, connectStdio, readJson, sandboxWith, structured } fro
 import { waitFor } from "./http-harness.js";
 import { envelope, recordNotifications } from "./webhook-harness.js";
 
-/** MCP's "resource not found" (the spec's code; the SDK has no constant for it). */
-const RESOURCE_NOT_FOUND = -32002;
+/**
+ * Resource not found, as the 2026-07-28 revision has it on every era: -32602 with `data.uri`
+ * naming the resource (a malformed id is a -32602 without it).
+ */
+function expectNotFound(error: ProtocolError, uri: string) {
+  expect(error.code, uri).toBe(ProtocolErrorCode.InvalidParams);
+  expect((error.data as { uri?: string } | undefined)?.uri, uri).toBe(uri);
+}
 
 const ALL_TEMPLATES = [
   "okta://employees/{id}",
@@ -62,22 +66,22 @@ async function resourceUris(client: Client): Promise<string[]> {
 /** Counts the resources/list_changed notifications the client receives. */
 function countListChanged(client: Client): () => number {
   let count = 0;
-  client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+  client.setNotificationHandler("notifications/resources/list_changed", () => {
     count++;
   });
   return () => count;
 }
 
 /** The JSON-RPC error a refused read answers with. */
-async function readError(client: Client, uri: string): Promise<McpError> {
+async function readError(client: Client, uri: string): Promise<ProtocolError> {
   const error = await client.readResource({ uri }).then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof McpError)) throw new Error(`reading ${uri} did not fail with an MCP error`);
-  // A clear sentence: never a stack trace, never extra data for the client to dig through.
+  if (!(error instanceof ProtocolError)) throw new Error(`reading ${uri} did not fail with an MCP error`);
+  // A clear sentence: never a stack trace; data at most names the resource (not found).
   expect(error.message).not.toMatch(/\n\s+at /);
-  expect(error.data).toBeUndefined();
+  if (error.data !== undefined) expect(error.data).toEqual({ uri });
   return error;
 }
 
@@ -86,7 +90,7 @@ async function completeError(client: Client, uri: string, name: string, value: s
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof McpError)) throw new Error(`completing ${uri} did not fail with an MCP error`);
+  if (!(error instanceof ProtocolError)) throw new Error(`completing ${uri} did not fail with an MCP error`);
   return error;
 }
 
@@ -106,13 +110,13 @@ describe("under a reduced grant (education.students.read only)", () => {
         "okta://reports/runs/0b7c6f1e-0000-4000-8000-000000000000",
       ]) {
         const error = await readError(h.client, uri);
-        expect(error.code, uri).toBe(RESOURCE_NOT_FOUND);
+        expectNotFound(error, uri);
         expect(error.message, uri).toMatch(/is not served here: it needs scope "[a-z._]+" .* not granted/);
       }
       const employeeError = await completeError(h.client, "okta://employees/{id}", "id", "1");
-      expect(employeeError.code).toBe(ErrorCode.InvalidParams);
+      expect(employeeError.code).toBe(ProtocolErrorCode.InvalidParams);
       const reportError = await completeError(h.client, "okta://reports/{key}", "key", "a");
-      expect(reportError.code).toBe(ErrorCode.InvalidParams);
+      expect(reportError.code).toBe(ProtocolErrorCode.InvalidParams);
       expect(sandbox.requests).toHaveLength(0);
 
       const student = await readJson<{ id: number }>(h.client, "okta://students/3");
@@ -147,11 +151,11 @@ describe("with --read-only and --toolsets", () => {
       sandbox.clearRequests();
       for (const uri of ["okta://employees/1", "okta://reports", "okta://reports/attendance_summary"]) {
         const error = await readError(h.client, uri);
-        expect(error.code, uri).toBe(RESOURCE_NOT_FOUND);
+        expectNotFound(error, uri);
         expect(error.message, uri).toMatch(/--read-only \/ --toolsets leave out (get_employee|list_reports)/);
       }
       expect((await completeError(h.client, "okta://reports/{key}", "key", "a")).code).toBe(
-        ErrorCode.InvalidParams,
+        ProtocolErrorCode.InvalidParams,
       );
       expect(sandbox.requests).toHaveLength(0);
       expect((await readJson<{ id: number }>(h.client, "okta://guardians/2")).id).toBe(2);
@@ -168,7 +172,7 @@ describe("with --read-only and --toolsets", () => {
     try {
       expect(await templates(mcp.client)).toEqual(["okta://employees/{id}"]);
       restricted.clearRequests();
-      expect((await readError(mcp.client, "okta://students/3")).code).toBe(RESOURCE_NOT_FOUND);
+      expectNotFound(await readError(mcp.client, "okta://students/3"), "okta://students/3");
       expect(restricted.requests.filter((r) => r.tool === "get_student")).toHaveLength(0);
     } finally {
       await mcp.close();
@@ -186,8 +190,8 @@ describe("the event feed and subscriptions under --toolsets", () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(refused).toBeInstanceOf(McpError);
-      expect((refused as McpError).code).toBe(RESOURCE_NOT_FOUND);
+      expect(refused).toBeInstanceOf(ProtocolError);
+      expectNotFound(refused as ProtocolError, "okta://employees/5");
       await h.client.subscribeResource({ uri: "okta://students/5" });
       await h.client.subscribeResource({ uri: "okta://events/recent" });
 
@@ -239,7 +243,7 @@ describe("a grant change at runtime", () => {
       // Once, though four templates and okta://reports went: the round trip above let any other arrive.
       expect(listChanged()).toBe(1);
       expect(await resourceUris(h.client)).toEqual(["okta://scopes", "okta://whoami"]);
-      expect((await readError(h.client, runUri)).code).toBe(RESOURCE_NOT_FOUND);
+      expectNotFound(await readError(h.client, runUri), runUri);
 
       // Granted again: the template is back, but the run was dropped, not merely hidden.
       sandbox.setScopes(h.token, ALL_SCOPES);
@@ -247,7 +251,7 @@ describe("a grant change at runtime", () => {
       await waitFor(() => listChanged() > 1, 15_000, "the second resources/list_changed");
       expect(await templates(h.client)).toEqual(ALL_TEMPLATES);
       const gone = await readError(h.client, runUri);
-      expect(gone.code).toBe(RESOURCE_NOT_FOUND);
+      expectNotFound(gone, runUri);
       expect(gone.message).toMatch(/No stored report run/);
     } finally {
       await h.close();
@@ -256,24 +260,24 @@ describe("a grant change at runtime", () => {
 });
 
 describe("resources/read error codes", () => {
-  it("-32002 for an unknown URI, a record the platform does not have, an unknown run or report", async () => {
+  it("not found (-32602 with data.uri) for an unknown URI, a record the platform does not have, an unknown run or report", async () => {
     const h = await serverWith(ALL_SCOPES);
     try {
       const unknown = await readError(h.client, "okta://nothing/here");
-      expect(unknown.code).toBe(RESOURCE_NOT_FOUND);
+      expectNotFound(unknown, "okta://nothing/here");
       expect(unknown.message).toContain("okta://nothing/here");
 
       sandbox.clearRequests();
       const missing = await readError(h.client, "okta://students/999999");
-      expect(missing.code).toBe(RESOURCE_NOT_FOUND);
+      expectNotFound(missing, "okta://students/999999");
       expect(missing.message).toMatch(/okta:\/\/students\/999999 was not found.*\(404\)/);
       expect(sandbox.requests.map((r) => [r.tool, r.status])).toEqual([["get_student", 404]]);
 
       const run = await readError(h.client, "okta://reports/runs/not-a-run");
-      expect(run.code).toBe(RESOURCE_NOT_FOUND);
+      expectNotFound(run, "okta://reports/runs/not-a-run");
       expect(run.message).toMatch(/No stored report run/);
       const report = await readError(h.client, "okta://reports/no_such_report");
-      expect(report.code).toBe(RESOURCE_NOT_FOUND);
+      expectNotFound(report, "okta://reports/no_such_report");
       expect(report.message).toMatch(/no_such_report/);
     } finally {
       await h.close();
@@ -286,7 +290,8 @@ describe("resources/read error codes", () => {
       sandbox.clearRequests();
       for (const uri of ["okta://students/abc", "okta://students/0", "okta://employees/1.5"]) {
         const error = await readError(h.client, uri);
-        expect(error.code, uri).toBe(ErrorCode.InvalidParams);
+        expect(error.code, uri).toBe(ProtocolErrorCode.InvalidParams);
+        expect((error.data as { uri?: string } | undefined)?.uri, uri).toBeUndefined();
         expect(error.message, uri).toMatch(/must be a positive integer/);
       }
       expect(sandbox.requests).toHaveLength(0);
@@ -302,14 +307,14 @@ describe("resources/read error codes", () => {
         ...Array.from({ length: 5 }, () => ({ kind: "503" as const, match: { tool: "get_employee" } })),
       );
       const error = await readError(h.client, "okta://employees/1");
-      expect(error.code).toBe(ErrorCode.InternalError);
+      expect(error.code).toBe(ProtocolErrorCode.InternalError);
       expect(error.message).toMatch(/unavailable \(503\) after 5 attempts/);
     } finally {
       await h.close();
     }
   });
 
-  it("a scope withdrawn before the server noticed (403): -32002, and the grant is re-read", async () => {
+  it("a scope withdrawn before the server noticed (403): not found, and the grant is re-read", async () => {
     const h = await serverWith(ALL_SCOPES);
     const listChanged = countListChanged(h.client);
     try {
@@ -318,7 +323,7 @@ describe("resources/read error codes", () => {
         ALL_SCOPES.filter((s) => s !== "employees.directory.read"),
       );
       const error = await readError(h.client, "okta://employees/1");
-      expect(error.code).toBe(RESOURCE_NOT_FOUND);
+      expectNotFound(error, "okta://employees/1");
       expect(error.message).toContain('"employees.directory.read" is not granted');
       await waitFor(() => listChanged() > 0, 15_000, "resources/list_changed after the 403");
       expect(await templates(h.client)).not.toContain("okta://employees/{id}");

@@ -4,12 +4,7 @@
  * standalone GET stream), names the recipient, the channel and the text, and waits a bounded time;
  * without sessions nobody can be asked, so a send is refused unless the operator chose otherwise.
  */
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import {
-  type ElicitRequest,
-  ElicitRequestSchema,
-  type ElicitResult,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { Client, ElicitRequest, ElicitResult } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
@@ -67,7 +62,7 @@ async function askingClient(
 ): Promise<{ client: Client; asked: string[] }> {
   const client = await connectStreamable(server, key, { capabilities: ELICITING, noStandaloneStream: true });
   const asked: string[] = [];
-  client.setRequestHandler(ElicitRequestSchema, async (request) => {
+  client.setRequestHandler("elicitation/create", async (request) => {
     asked.push(request.params.message);
     return answer(request);
   });

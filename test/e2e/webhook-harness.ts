@@ -1,10 +1,6 @@
 /** Helpers for the webhook and rotation suites: a free port, signed deliveries, notification capture. */
 import { randomUUID } from "node:crypto";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import {
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { Client } from "@modelcontextprotocol/client";
 import { signWebhook } from "../../src/platform/webhook-signature.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
 import { type RawResponse, raw } from "./http-harness.js";
@@ -60,10 +56,10 @@ export function deliver(server: HttpServerHandle, delivery: Delivery): Promise<R
 export function recordNotifications(client: Client): { updated: string[]; toolsChanged: () => number } {
   const updated: string[] = [];
   let toolsChanged = 0;
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+  client.setNotificationHandler("notifications/resources/updated", (n) => {
     updated.push(n.params.uri);
   });
-  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+  client.setNotificationHandler("notifications/tools/list_changed", () => {
     toolsChanged++;
   });
   return { updated, toolsChanged: () => toolsChanged };

@@ -10,7 +10,7 @@
  *   endpoint, path ids are positive integers, report keys are keys, only known query parameters
  *   go out, and the platform never calls it malformed (400).
  */
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { Ajv } from "ajv";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

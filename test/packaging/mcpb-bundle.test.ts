@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stageBundle } from "../../scripts/build-manifests.js";
 import { TOOL_NAMES } from "../../src/platform/catalog.js";
@@ -37,8 +37,17 @@ describe("mcpb bundle", { timeout: 180_000 }, () => {
 
   it("holds the entry point, production dependencies only, and no dev files", () => {
     expect(existsSync(join(dir, manifest.server.entry_point))).toBe(true);
-    expect(existsSync(join(dir, "node_modules/@modelcontextprotocol/sdk"))).toBe(true);
-    for (const dev of ["vitest", "typescript", "@biomejs", "tsx"])
+    for (const runtime of ["server", "node", "core", "server-legacy"])
+      expect(existsSync(join(dir, "node_modules/@modelcontextprotocol", runtime)), runtime).toBe(true);
+    // The v1 SDK and the v2 client serve the tests only.
+    for (const dev of [
+      "vitest",
+      "typescript",
+      "@biomejs",
+      "tsx",
+      "@modelcontextprotocol/sdk",
+      "@modelcontextprotocol/client",
+    ])
       expect(existsSync(join(dir, "node_modules", dev)), dev).toBe(false);
     for (const path of ["src", "test", "scripts"]) expect(existsSync(join(dir, path)), path).toBe(false);
   });

@@ -1,5 +1,5 @@
 /** The per-key rate limiter, what each message costs, and the session table, on a fake clock. */
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../src/transport/client-auth.js";
 import { meteredIn, RateLimiter } from "../../src/transport/rate-limit.js";
