@@ -119,6 +119,28 @@ describe("over stdio (the built bin), 2026-07-28", () => {
     expect(sent(message)).toHaveLength(0);
   });
 
+  it("a 2025 client on the same bin is still asked by an elicitation request", async () => {
+    h = await connectStdio(
+      { baseUrl: sandbox.baseUrl, token: "sbx_mrtr_north_0001" },
+      [],
+      {},
+      {
+        capabilities: ELICITING,
+      },
+    );
+    expect(h.client.getProtocolEra()).toBe("legacy");
+    let asked = 0;
+    h.client.setRequestHandler("elicitation/create", async () => {
+      asked++;
+      return accept();
+    });
+    const message = unique("Stdio 2025 yes");
+    const result = (await h.client.callTool(sendCall(message))) as CallToolResult;
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(asked).toBe(1);
+    expect(sent(message)).toHaveLength(1);
+  });
+
   it("a client without elicitation keeps its host's own approval: the send goes ahead, unasked", async () => {
     const client = await connect({});
     const message = unique("Stdio host-approved");
@@ -226,8 +248,33 @@ describe("in process (a modern handler), round by round", () => {
     expect(sent(no)).toHaveLength(0);
   });
 
-  it("a bare `elicitation: {}` counts as form, and --stateless options still ask (no session needed)", async () => {
-    const handler = modernHandler(north, { sessionless: true });
+  it("a --confirm write is asked as `field: value` lines: no creates nothing, yes creates it once", async () => {
+    const handler = modernHandler(north, { confirm: ["create_subject"] });
+    handlers.push(handler);
+    const client = await connectModern(handler, "key-a");
+    const asked: string[] = [];
+    let answer = decline;
+    client.setRequestHandler("elicitation/create", async (request) => {
+      asked.push(request.params.message);
+      return answer();
+    });
+    const code = `MR-${randomBytes(3).toString("hex").toUpperCase()}`;
+    const subjects = () =>
+      sandbox.records<{ code: string }>(NORTH, "subjects").filter((s) => s.code === code);
+    const create = { name: "create_subject", arguments: { name: "Latin", code } };
+    const no = (await client.callTool(create)) as CallToolResult;
+    expect(textOf(no)).toBe("Not sent: the user declined to confirm create_subject.");
+    expect(asked[0]).toContain(`name: Latin\ncode: ${code}`);
+    expect(subjects()).toHaveLength(0);
+    answer = accept;
+    const yes = (await client.callTool(create)) as CallToolResult;
+    expect(yes.isError, textOf(yes)).toBeFalsy();
+    expect(asked).toHaveLength(2);
+    expect(subjects()).toHaveLength(1);
+  });
+
+  it("a bare `elicitation: {}` counts as form; --stateless (even with unconfirmed sends) still asks", async () => {
+    const handler = modernHandler(north, { sessionless: true, allowUnconfirmedSends: true });
     handlers.push(handler);
     const client = await connectModern(handler, "key-a", { capabilities: { elicitation: {} } });
     let asked = 0;
