@@ -56,6 +56,7 @@ export class NotConfirmedError extends Error {
 function notConfirmedMessage(reason: NotConfirmedReason, tool: string, waitedMs: number): string {
   const send = tool === "send_notification";
   const what = send ? "the message" : tool;
+  const stopped = send ? "Not sent" : "Not done";
   switch (reason) {
     case "declined":
       return `Not sent: the user declined to confirm ${what}.`;
@@ -68,13 +69,13 @@ function notConfirmedMessage(reason: NotConfirmedReason, tool: string, waitedMs:
     case "unavailable":
       return `The client could not ask the user to confirm ${what}; nothing was sent.`;
     case "state_altered":
-      return `Not sent: the confirmation handed back for ${what} was altered or not issued by this server, and nothing was sent. Call again to ask the user anew.`;
+      return `${stopped}: the confirmation handed back for ${what} was altered or not issued by this server, and nothing was sent. Call again to ask the user anew.`;
     case "state_expired":
-      return `Not sent: the confirmation of ${what} expired (it is valid for ${duration(waitedMs)}), and nothing was sent. Call again to ask the user anew.`;
+      return `${stopped}: the confirmation of ${what} expired (an answer must come back within ${duration(waitedMs)}), and nothing was sent. Call again to ask the user anew.`;
     case "state_foreign":
-      return `Not sent: the confirmation handed back for ${what} was issued to another API key or installation, and nothing was sent. Call again to ask the user anew.`;
+      return `${stopped}: the confirmation handed back for ${what} was issued to another API key or installation, and nothing was sent. Call again to ask the user anew.`;
     case "other_arguments":
-      return `Not sent: the confirmation handed back was given for another call than this ${tool} with these arguments, and nothing was sent. Call again to ask the user about this one.`;
+      return `${stopped}: the confirmation handed back was given for another call than this ${tool} with these arguments, and nothing was sent. Call again to ask the user about this one.`;
     case "no_session":
       return send
         ? "Not sent: this server runs without sessions (--stateless), so nobody can be asked to confirm the message, and nothing reached the platform. The operator can run the server with sessions (without --stateless), or start it with --allow-unconfirmed-sends to send without asking."
@@ -83,6 +84,7 @@ function notConfirmedMessage(reason: NotConfirmedReason, tool: string, waitedMs:
 }
 
 function duration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minutes`;
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
