@@ -43,6 +43,8 @@ Environment:
   OKTA_WEBHOOK_SECRET       HTTP: verifies POST /webhooks/okta (and OKTA_WEBHOOK_SECRET_PREVIOUS)
   OKTA_WHOAMI_REFRESH_SECONDS  re-read the grant this often (default 300; 0: never)
   REDIS_URL                 shared state for several instances (default: in memory)
+  OKTA_MCP_REQUEST_STATE_KEY  HTTP: signs 2026-07-28 confirmations, the same on every instance
+                            (hex or base64, >= 32 bytes; required with REDIS_URL)
   LOG_LEVEL                 pino level, default info (logs go to stderr)
 `;
 

@@ -11,9 +11,11 @@ import { createLogger, type Logger } from "./logger.js";
 import type { ServerOptions } from "./server.js";
 import { createSharedStore } from "./store/index.js";
 import type { SharedStore } from "./store/shared-store.js";
+import { REQUEST_STATE_KEY_ENV, type RequestStateKey, requestStateKeyFrom } from "./tools/confirm-state.js";
 
-export function serverOptionsOf(config: Config): ServerOptions {
+export function serverOptionsOf(config: Config, stateKey?: RequestStateKey): ServerOptions {
   return {
+    ...(stateKey ? { requestState: { key: stateKey.key } } : {}),
     readOnly: config.readOnly,
     toolsets: config.toolsets,
     confirm: config.confirm,
@@ -22,11 +24,37 @@ export function serverOptionsOf(config: Config): ServerOptions {
   };
 }
 
+/**
+ * The key of 2026-07-28 confirmation states. Over stdio every round reaches this process, so a
+ * random key is enough. Over HTTP a round may reach another instance: with REDIS_URL (several
+ * instances, by the README's own definition) a per-process key would refuse every confirmation
+ * that lands elsewhere, at random, so start-up fails instead; alone, it says so once.
+ */
+export function requestStateKeyFor(
+  config: Pick<Config, "transport" | "installationsFile">,
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): RequestStateKey {
+  const stateKey = requestStateKeyFrom(env);
+  const http = config.transport === "http" || config.installationsFile !== undefined;
+  if (stateKey.shared || !http) return stateKey;
+  if (env.REDIS_URL?.trim()) {
+    throw new Error(
+      `REDIS_URL is set (several instances) but ${REQUEST_STATE_KEY_ENV} is not: a confirmation answered through another instance could not be checked. Give every instance the same key (openssl rand -base64 32).`,
+    );
+  }
+  logger.info(
+    `no ${REQUEST_STATE_KEY_ENV}: 2026-07-28 confirmations are signed with a key of this process, so their answers must come back to this instance; set it to run several`,
+  );
+  return stateKey;
+}
+
 async function serveOne(
   config: Config,
   logger: Logger,
   store: SharedStore,
   watch: WatchOptions,
+  stateKey: RequestStateKey,
 ): Promise<void> {
   let baseUrl: string;
   let token: string | (() => string);
@@ -81,7 +109,7 @@ async function serveOne(
     await serveHttp({
       config,
       installations: [installation],
-      options: serverOptionsOf(config),
+      options: serverOptionsOf(config, stateKey),
       limits: config.httpLimits,
       logger,
       onClose: close,
@@ -89,7 +117,7 @@ async function serveOne(
     });
   } else {
     const { serveStdio } = await import("./transport/stdio.js");
-    await serveStdio(installation, serverOptionsOf(config), logger, close);
+    await serveStdio(installation, serverOptionsOf(config, stateKey), logger, close);
   }
 }
 
@@ -97,8 +125,10 @@ export async function serve(request: Config): Promise<void> {
   const logger = createLogger();
   let store: SharedStore;
   let watch: WatchOptions;
+  let stateKey: RequestStateKey;
   try {
     watch = watchOptionsFromEnv(process.env);
+    stateKey = requestStateKeyFor(request, process.env, logger);
     store = await createSharedStore(process.env, logger);
   } catch (error) {
     fail((error as Error).message);
@@ -108,7 +138,7 @@ export async function serve(request: Config): Promise<void> {
     const { serveHttp } = await import("./transport/http.js");
     return serveHttp({
       config: request,
-      options: serverOptionsOf(request),
+      options: serverOptionsOf(request, stateKey),
       limits: request.httpLimits,
       logger,
       store,
@@ -119,5 +149,5 @@ export async function serve(request: Config): Promise<void> {
       },
     });
   }
-  return serveOne(request, logger, store, watch);
+  return serveOne(request, logger, store, watch, stateKey);
 }

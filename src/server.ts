@@ -9,6 +9,7 @@ import type { Installation } from "./installation.js";
 import type { Logger } from "./logger.js";
 import { Prompts } from "./prompts/index.js";
 import { Resources } from "./resources/index.js";
+import { confirmStates, processStateKey } from "./tools/confirm-state.js";
 import { type ToolOptions, ToolRegistry } from "./tools/registry.js";
 import { VERSION } from "./version.js";
 
@@ -50,6 +51,12 @@ export function createServer(
   options: ServerOptions,
   logger: Logger,
 ): OktaMcpServer {
+  // Confirmation states are bound to this installation (and, over HTTP, to the caller's key).
+  const states = confirmStates(
+    options.requestState?.key ?? processStateKey(),
+    () => `${installation.name}\0${installation.id}`,
+    options.requestState?.ttlSeconds,
+  );
   const mcp = new McpServer(
     { name: "okta-partners-mcp", title: "Okta Partners (schools)", version: VERSION },
     {
@@ -61,9 +68,11 @@ export function createServer(
         logging: {},
       },
       instructions: instructionsFor(installation),
+      // Every echoed requestState is checked before a handler runs; the verdict reaches the tool seam.
+      requestState: { verify: states.verify },
     },
   );
-  const tools = new ToolRegistry(mcp, installation, options, logger);
+  const tools = new ToolRegistry(mcp, installation, options, logger, states);
   const resources = new Resources(mcp, installation, options);
   const prompts = new Prompts(mcp, installation, options);
   const server: OktaMcpServer = {

@@ -14,7 +14,8 @@ export const DEFAULT_CONFIRM_TIMEOUT_MS = 5 * 60_000;
 const LOOKUP_TIMEOUT_MS = 3_000;
 
 /**
- * - `ask`: elicit, and go ahead only on yes.
+ * - `ask`: elicit (2025: a request to the client; 2026-07-28: an `input_required` round), and go
+ *   ahead only on yes.
  * - `host-approval`: the client cannot elicit; its host asked the human before calling the tool.
  * - `refuse`: no session (stateless HTTP), so nobody can be asked: nothing is sent.
  * - `unconfirmed`: no session, and the operator chose at start to send without asking.
@@ -28,11 +29,26 @@ export function confirmationPlan(facts: {
   sessionless: boolean;
   allowUnconfirmedSends: boolean;
   clientCanElicit: boolean;
+  /**
+   * A 2026-07-28 request: it says what the client can do, and the answer comes back with the
+   * retried call itself, so no session is needed to ask.
+   */
+  modern: boolean;
 }): ConfirmationPlan {
   const send = facts.endpoint.kind === "send";
   if (!send && !facts.confirm.includes(facts.endpoint.tool)) return "none";
-  if (facts.sessionless) return send && facts.allowUnconfirmedSends ? "unconfirmed" : "refuse";
+  if (facts.sessionless && !facts.modern)
+    return send && facts.allowUnconfirmedSends ? "unconfirmed" : "refuse";
   return facts.clientCanElicit ? "ask" : "host-approval";
+}
+
+/** Form elicitation declared: `form`, or a bare `elicitation: {}` (the rule from before modes). */
+export function canElicitForm(
+  capabilities: { elicitation?: { form?: object; url?: object } } | undefined,
+): boolean {
+  const elicitation = capabilities?.elicitation;
+  if (!elicitation) return false;
+  return elicitation.form !== undefined || elicitation.url === undefined;
 }
 
 const CHANNEL_NAMES: Record<string, string> = { sms: "SMS", whatsapp: "WhatsApp", email: "email" };

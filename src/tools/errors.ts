@@ -31,7 +31,15 @@ export type NotConfirmedReason =
   /** The client took the question but answered with an error. */
   | "unavailable"
   /** Stateless HTTP: no session, so there is nobody to ask. */
-  | "no_session";
+  | "no_session"
+  /** 2026-07-28: the confirmation state handed back was altered, or not made by this server's key. */
+  | "state_altered"
+  /** 2026-07-28: the confirmation state handed back is past its time. */
+  | "state_expired"
+  /** 2026-07-28: the confirmation state was made for another API key or installation. */
+  | "state_foreign"
+  /** 2026-07-28: the confirmation state was made for another tool or other arguments. */
+  | "other_arguments";
 
 /** A confirmation that did not say yes: the call stops before anything reaches the platform. */
 export class NotConfirmedError extends Error {
@@ -48,15 +56,26 @@ export class NotConfirmedError extends Error {
 function notConfirmedMessage(reason: NotConfirmedReason, tool: string, waitedMs: number): string {
   const send = tool === "send_notification";
   const what = send ? "the message" : tool;
+  const stopped = send ? "Not sent" : "Not done";
   switch (reason) {
     case "declined":
       return `Not sent: the user declined to confirm ${what}.`;
     case "no_answer":
-      return `No answer to the confirmation of ${what} within ${duration(waitedMs)}; nothing was sent. Ask the user, then call again.`;
+      return waitedMs > 0
+        ? `No answer to the confirmation of ${what} within ${duration(waitedMs)}; nothing was sent. Ask the user, then call again.`
+        : `No answer to the confirmation of ${what} came back with the call; nothing was sent. Ask the user, then call again.`;
     case "cancelled":
       return `Cancelled while waiting for the user to confirm ${what}; nothing was sent.`;
     case "unavailable":
       return `The client could not ask the user to confirm ${what}; nothing was sent.`;
+    case "state_altered":
+      return `${stopped}: the confirmation handed back for ${what} was altered or not issued by this server, and nothing was sent. Call again to ask the user anew.`;
+    case "state_expired":
+      return `${stopped}: the confirmation of ${what} expired (an answer must come back within ${duration(waitedMs)}), and nothing was sent. Call again to ask the user anew.`;
+    case "state_foreign":
+      return `${stopped}: the confirmation handed back for ${what} was issued to another API key or installation, and nothing was sent. Call again to ask the user anew.`;
+    case "other_arguments":
+      return `${stopped}: the confirmation handed back was given for another call than this ${tool} with these arguments, and nothing was sent. Call again to ask the user about this one.`;
     case "no_session":
       return send
         ? "Not sent: this server runs without sessions (--stateless), so nobody can be asked to confirm the message, and nothing reached the platform. The operator can run the server with sessions (without --stateless), or start it with --allow-unconfirmed-sends to send without asking."
@@ -65,6 +84,7 @@ function notConfirmedMessage(reason: NotConfirmedReason, tool: string, waitedMs:
 }
 
 function duration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minutes`;
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 

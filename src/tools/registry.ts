@@ -5,8 +5,25 @@
  * Handlers (handlers.ts) hold only the success path.
  */
 
-import type { CallToolResult, McpServer, RequestId, Tool } from "@modelcontextprotocol/server";
-import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from "@modelcontextprotocol/server";
+import type {
+  CallToolResult,
+  ClientCapabilities,
+  InputRequiredResult,
+  McpServer,
+  RequestId,
+  ServerContext,
+  Tool,
+} from "@modelcontextprotocol/server";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  inputRequired,
+  inputResponse,
+  PROTOCOL_VERSION_META_KEY,
+  ProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+} from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Installation } from "../installation.js";
@@ -14,7 +31,9 @@ import type { Logger } from "../logger.js";
 import type { Endpoint } from "../platform/catalog.js";
 import { cleanText } from "../text/clean.js";
 import { annotationsOf } from "./annotations.js";
+import { CONFIRM_STATE_TTL_SECONDS, type ConfirmStates, type StateCheck } from "./confirm-state.js";
 import {
+  canElicitForm,
   confirmationPlan,
   DEFAULT_CONFIRM_TIMEOUT_MS,
   sendQuestionFor,
@@ -27,6 +46,7 @@ import { readLeniently } from "./lenient.js";
 import { DEFAULT_PAGING_DEADLINE_MS } from "./lists.js";
 import { DEFAULT_MAX_RESULT_BYTES, errorResult } from "./results.js";
 import { inputSchemaOf, LOCAL_OPTIONS, outputSchemaOf, toToolJsonSchema } from "./schemas.js";
+import { writeFingerprint } from "./write-memory.js";
 
 export interface ToolOptions extends ToolFilterOptions {
   maxResultBytes?: number;
@@ -43,6 +63,31 @@ export interface ToolOptions extends ToolFilterOptions {
   allowUnconfirmedSends?: boolean;
   /** How long the human has to answer a confirmation (default 5 minutes). */
   confirmTimeoutMs?: number;
+  /**
+   * Signs the state of 2026-07-28 confirmations (OKTA_MCP_REQUEST_STATE_KEY, shared by every
+   * instance; a random key of this process when unset). `ttlSeconds`: how long an answer may take.
+   */
+  requestState?: { key: Uint8Array; ttlSeconds?: number };
+}
+
+/** What the human is asked to fill in: one yes/no. */
+const CONFIRM_SCHEMA = {
+  type: "object" as const,
+  properties: { confirm: { type: "boolean" as const, title: "Confirm", description: "Go ahead?" } },
+  required: ["confirm"],
+};
+
+/** The key of the one embedded request (and of its answer on the retry). */
+const CONFIRM_KEY = "confirm";
+
+/** The reserved `_meta` envelope of a 2026-07-28 request (typed `{}` in 2.4.0's declarations). */
+function envelopeOf(request: ServerContext): Record<string, unknown> | undefined {
+  return request.mcpReq.envelope as Record<string, unknown> | undefined;
+}
+
+/** A 2026-07-28 request names its protocol version in its own envelope; 2025 ones never do. */
+function isModernRequest(request: ServerContext): boolean {
+  return envelopeOf(request)?.[PROTOCOL_VERSION_META_KEY] !== undefined;
 }
 
 interface PreparedTool {
@@ -146,6 +191,8 @@ export class ToolRegistry {
     private readonly installation: Installation,
     private readonly options: ToolOptions,
     private readonly logger: Logger,
+    /** Seals the state of 2026-07-28 confirmations; its `verify` is the server's requestState hook. */
+    private readonly states: ConfirmStates,
   ) {
     this.#select(installation.whoami.scopes);
     const server = mcp.server;
@@ -159,7 +206,7 @@ export class ToolRegistry {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
       }
       const progressToken = request.params._meta?.progressToken;
-      return this.#call(tool, request.params.arguments, {
+      return this.#call(tool, request.params.arguments, ctx, {
         requestId: ctx.mcpReq.id,
         signal: ctx.mcpReq.signal,
         progress: async (progress, total, message) => {
@@ -193,8 +240,9 @@ export class ToolRegistry {
   async #call(
     tool: PreparedTool,
     raw: unknown,
+    request: ServerContext,
     io: { requestId: RequestId; signal: AbortSignal; progress: HandlerContext["progress"] },
-  ): Promise<CallToolResult> {
+  ): Promise<CallToolResult | InputRequiredResult> {
     const started = performance.now();
     const ctx: HandlerContext = {
       installation: this.installation,
@@ -204,11 +252,18 @@ export class ToolRegistry {
       attempts: 0,
       pagingDeadlineMs: this.options.pagingDeadlineMs ?? DEFAULT_PAGING_DEADLINE_MS,
     };
-    // For the one log line: "ok", the platform's status, or why nothing was sent.
+    // For the one log line per round: "ok", the platform's status, why nothing was sent, or
+    // "input_required" for the first round of a 2026-07-28 confirmation (its retry logs the outcome).
     let status = "ok";
+    let confirmed = false;
     try {
       const args = validate(tool, raw);
-      await this.#confirmIfNeeded(tool.endpoint, args, io);
+      const confirmation = await this.#confirmIfNeeded(tool.endpoint, args, request, io);
+      if (typeof confirmation === "object") {
+        status = "input_required";
+        return confirmation;
+      }
+      confirmed = confirmation === "confirmed";
       return await runEndpoint(tool.endpoint, args, ctx);
     } catch (error) {
       if (error instanceof ApiError) {
@@ -231,6 +286,7 @@ export class ToolRegistry {
           tool: tool.endpoint.tool,
           installation: this.installation.name,
           status,
+          ...(confirmed ? { confirmed } : {}),
           attempts: ctx.attempts,
           ms: Math.round((performance.now() - started) * 10) / 10,
         },
@@ -240,49 +296,50 @@ export class ToolRegistry {
   }
 
   /**
-   * Asks the human before a send (or an operator-listed write) when the client can be asked, on
-   * the tools/call request's own stream (an HTTP client may have no standalone stream), for a
-   * bounded time. Throws NotConfirmedError unless the answer is yes.
+   * Asks the human before a send (or an operator-listed write) when the client can be asked.
+   * 2025: an elicitation request on the tools/call request's own stream (an HTTP client may have
+   * no standalone stream), for a bounded time. 2026-07-28: the first round answers
+   * `input_required` with a signed state; the retry carries the answer. Resolves to the
+   * `input_required` result to return, to "confirmed" on yes, or to undefined when nobody is to
+   * be asked; throws NotConfirmedError otherwise (nothing is sent).
    */
   async #confirmIfNeeded(
     endpoint: Endpoint,
     args: CallArgs,
+    request: ServerContext,
     io: { requestId: RequestId; signal: AbortSignal },
-  ) {
+  ): Promise<InputRequiredResult | "confirmed" | undefined> {
+    const modern = isModernRequest(request);
+    // Per request first: a 2026-07-28 connection over stdio never runs `initialize`, so the
+    // connection-wide capabilities are unset there (a send would go out unasked).
+    const capabilities =
+      (envelopeOf(request)?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ??
+      this.mcp.server.getClientCapabilities();
     const plan = confirmationPlan({
       endpoint,
       confirm: this.options.confirm ?? [],
       sessionless: this.options.sessionless ?? false,
       allowUnconfirmedSends: this.options.allowUnconfirmedSends ?? false,
-      // A form is what we ask with (the SDK reads `elicitation: {}` as form); URL-only clients cannot show one.
-      clientCanElicit: Boolean(this.mcp.server.getClientCapabilities()?.elicitation?.form),
+      // A form is what we ask with; URL-only clients cannot show one.
+      clientCanElicit: canElicitForm(capabilities),
+      modern,
     });
-    if (plan === "none" || plan === "host-approval") return;
+    if (plan === "none" || plan === "host-approval") return undefined;
     if (plan === "refuse") throw new NotConfirmedError("no_session", endpoint.tool);
     if (plan === "unconfirmed") {
       this.logger.warn(
         { tool: endpoint.tool, installation: this.installation.name },
         "sending unconfirmed: no session to ask anyone (--allow-unconfirmed-sends)",
       );
-      return;
+      return undefined;
     }
-    const message =
-      endpoint.kind === "send"
-        ? await sendQuestionFor(this.installation, args.body as { to: string; message: string }, io.signal)
-        : writeQuestion(endpoint, args.request);
+    if (modern) return this.#confirmByRoundTrip(endpoint, args, request, io.signal);
+    const message = await this.#question(endpoint, args, io.signal);
     const timeout = this.options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
     let answer: Awaited<ReturnType<typeof this.mcp.server.elicitInput>>;
     try {
       answer = await this.mcp.server.elicitInput(
-        {
-          // What the human reads before agreeing: nothing in it may be invisible.
-          message: cleanText(message),
-          requestedSchema: {
-            type: "object",
-            properties: { confirm: { type: "boolean", title: "Confirm", description: "Go ahead?" } },
-            required: ["confirm"],
-          },
-        },
+        { message, requestedSchema: CONFIRM_SCHEMA },
         { relatedRequestId: io.requestId, signal: io.signal, timeout },
       );
     } catch (error) {
@@ -295,5 +352,54 @@ export class ToolRegistry {
     if (answer.action !== "accept" || answer.content?.confirm !== true) {
       throw new NotConfirmedError("declined", endpoint.tool);
     }
+    return "confirmed";
+  }
+
+  /**
+   * 2026-07-28: no state yet, so ask (whatever answer the call may carry: only a state this
+   * server signed says a question was put). With a state: it must be valid, for this tool and
+   * these exact arguments, and the answer yes.
+   */
+  async #confirmByRoundTrip(
+    endpoint: Endpoint,
+    args: CallArgs,
+    request: ServerContext,
+    signal: AbortSignal,
+  ): Promise<InputRequiredResult | "confirmed"> {
+    const digest = writeFingerprint(this.installation.id, endpoint.tool, args.arguments);
+    const check = request.mcpReq.requestState<StateCheck>();
+    if (check === undefined) {
+      return inputRequired({
+        inputRequests: {
+          [CONFIRM_KEY]: inputRequired.elicit({
+            message: await this.#question(endpoint, args, signal),
+            requestedSchema: CONFIRM_SCHEMA,
+          }),
+        },
+        requestState: await this.states.mint({ tool: endpoint.tool, args: digest }, request),
+      });
+    }
+    if (!check.valid) {
+      const ttlMs = (this.options.requestState?.ttlSeconds ?? CONFIRM_STATE_TTL_SECONDS) * 1000;
+      throw new NotConfirmedError(`state_${check.refusal}`, endpoint.tool, ttlMs);
+    }
+    if (check.state.tool !== endpoint.tool || check.state.args !== digest) {
+      throw new NotConfirmedError("other_arguments", endpoint.tool);
+    }
+    const answer = inputResponse(request.mcpReq.inputResponses, CONFIRM_KEY);
+    if (answer.kind === "missing") throw new NotConfirmedError("no_answer", endpoint.tool);
+    if (answer.kind !== "elicit" || answer.action !== "accept" || answer.content?.confirm !== true) {
+      throw new NotConfirmedError("declined", endpoint.tool);
+    }
+    return "confirmed";
+  }
+
+  /** What the human reads before agreeing: nothing in it may be invisible. */
+  async #question(endpoint: Endpoint, args: CallArgs, signal: AbortSignal): Promise<string> {
+    const message =
+      endpoint.kind === "send"
+        ? await sendQuestionFor(this.installation, args.body as { to: string; message: string }, signal)
+        : writeQuestion(endpoint, args.request);
+    return cleanText(message);
   }
 }

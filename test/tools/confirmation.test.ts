@@ -2,11 +2,23 @@
 import { describe, expect, it } from "vitest";
 import { endpointOf } from "../../src/platform/catalog.js";
 import {
+  canElicitForm,
   confirmationPlan,
   describeChannel,
   describeRecipient,
   fieldLines,
 } from "../../src/tools/confirmation.js";
+
+describe("canElicitForm", () => {
+  it("form declared, or a bare elicitation (the rule from before modes); not URL-only, not none", () => {
+    expect(canElicitForm({ elicitation: { form: {} } })).toBe(true);
+    expect(canElicitForm({ elicitation: {} })).toBe(true);
+    expect(canElicitForm({ elicitation: { form: {}, url: {} } })).toBe(true);
+    expect(canElicitForm({ elicitation: { url: {} } })).toBe(false);
+    expect(canElicitForm({})).toBe(false);
+    expect(canElicitForm(undefined)).toBe(false);
+  });
+});
 
 describe("confirmationPlan", () => {
   const send = endpointOf("send_notification")!;
@@ -19,6 +31,7 @@ describe("confirmationPlan", () => {
       sessionless: false,
       allowUnconfirmedSends: false,
       clientCanElicit: true,
+      modern: false,
       ...facts,
     });
 
@@ -32,6 +45,11 @@ describe("confirmationPlan", () => {
     expect(
       plan(create, { sessionless: true, confirm: ["create_subject"], allowUnconfirmedSends: true }),
     ).toBe("refuse");
+  });
+  it("2026-07-28 asks without a session (the answer comes back with the call itself)", () => {
+    expect(plan(send, { sessionless: true, modern: true })).toBe("ask");
+    expect(plan(create, { sessionless: true, modern: true, confirm: ["create_subject"] })).toBe("ask");
+    expect(plan(send, { sessionless: true, modern: true, clientCanElicit: false })).toBe("host-approval");
   });
   it("other tools are confirmed only when listed", () => {
     expect(plan(create)).toBe("none");
