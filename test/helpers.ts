@@ -4,7 +4,7 @@
  */
 import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/client";
+import type { CallToolResult, ClientCapabilities, ClientOptions } from "@modelcontextprotocol/client";
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { Installation } from "../src/installation.js";
@@ -25,11 +25,15 @@ export interface StdioHarness {
   close: () => Promise<void>;
 }
 
-/** Spawns the built bin over stdio against `sandbox`, like Claude Desktop would. */
+/**
+ * Spawns the built bin over stdio against `sandbox`, like Claude Desktop would. The client speaks
+ * 2025 unless `clientOptions` says otherwise (`{ versionNegotiation: { mode: "auto" } }`: 2026-07-28).
+ */
 export async function connectStdio(
   sandbox: { baseUrl: string; token: string },
   args: string[] = [],
   env: Record<string, string> = {},
+  clientOptions: ClientOptions = {},
 ): Promise<StdioHarness> {
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -47,7 +51,7 @@ export async function connectStdio(
   transport.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const client = new Client({ name: "test", version: "1.0.0" });
+  const client = new Client({ name: "test", version: "1.0.0" }, clientOptions);
   await client.connect(transport);
   return { client, stderr: () => stderr, close: () => client.close() };
 }
