@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /**
- * The official MCP conformance suite (@modelcontextprotocol/conformance, pinned 0.1.13: later
- * versions crash at start on Node 20) against our Streamable HTTP server on the embedded sandbox.
+ * The official MCP conformance suite (@modelcontextprotocol/conformance) against our Streamable HTTP
+ * server on the embedded sandbox. Two pinned versions: 0.1.13 (the default; later versions crash at
+ * start on Node 20) and, with `--suite 0.1.16`, 0.1.16 (installed as the npm alias
+ * `conformance-0116`; it needs Node 22+). Both run the same scenarios; the server runs on the Node
+ * that runs this script.
  *
  * Runs every scenario that applies to this server (see bench/CONFORMANCE.md for those that do not,
  * and why). The server requires an API key and the suite cannot send one, so the suite talks to a
@@ -9,7 +12,8 @@
  * Origin included, so the DNS-rebinding scenario still meets the server's own checks). The server
  * runs exactly as shipped: no test switch relaxes its auth.
  *
- * Usage: node .ci/conformance.mjs [--stateless] [--scenario NAME ...]   (after `npm run build`)
+ * Usage: node .ci/conformance.mjs [--stateless] [--suite 0.1.13|0.1.16] [--scenario NAME ...]
+ *        (after `npm run build`)
  * Exit status: non-zero if any scenario fails.
  */
 import { spawn } from "node:child_process";
@@ -20,7 +24,11 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = `${ROOT}dist/cli.js`;
-const CONFORMANCE = `${ROOT}node_modules/@modelcontextprotocol/conformance/dist/index.js`;
+/** Each pinned suite version: where npm installs it (package.json devDependencies), and its Node floor. */
+const SUITES = {
+  "0.1.13": { package: "@modelcontextprotocol/conformance", minNode: 20 },
+  "0.1.16": { package: "conformance-0116", minNode: 22 },
+};
 
 /** Scenarios that apply to a server with this one's capabilities. Keep in sync with bench/CONFORMANCE.md. */
 const APPLICABLE = [
@@ -39,6 +47,18 @@ const argv = process.argv.slice(2);
 const stateless = argv.includes("--stateless");
 const chosen = argv.flatMap((a, i) => (argv[i - 1] === "--scenario" ? [a] : []));
 const scenarios = chosen.length > 0 ? chosen : APPLICABLE;
+const suite = argv.includes("--suite") ? argv[argv.indexOf("--suite") + 1] : "0.1.13";
+if (!SUITES[suite]) {
+  console.error(`conformance: unknown --suite "${suite}"; known: ${Object.keys(SUITES).join(", ")}`);
+  process.exit(1);
+}
+if (Number(process.versions.node.split(".")[0]) < SUITES[suite].minNode) {
+  console.error(
+    `conformance: ${suite} needs Node ${SUITES[suite].minNode}+; this is ${process.versions.node}`,
+  );
+  process.exit(1);
+}
+const CONFORMANCE = `${ROOT}node_modules/${SUITES[suite].package}/dist/index.js`;
 
 if (!existsSync(CLI)) {
   console.error("conformance: dist/cli.js is missing; run `npm run build` first");
@@ -122,7 +142,9 @@ const relayPort = await listen(relay);
 const url = `http://127.0.0.1:${relayPort}/mcp`;
 
 // ---- the scenarios ----
-console.log(`conformance 0.1.13 against ${stateless ? "stateless" : "stateful"} Streamable HTTP (${url})`);
+console.log(
+  `conformance ${suite} on Node ${process.versions.node} against ${stateless ? "stateless" : "stateful"} Streamable HTTP (${url})`,
+);
 const failed = [];
 for (const scenario of scenarios) {
   // Run as a child so the relay keeps serving while the suite runs.

@@ -7,7 +7,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { OktaClient } from "./client/client.js";
 import { TenantMismatchError, type TenantOf } from "./client/errors.js";
 import { EventLog } from "./live/events.js";
-import { type WatchOptions, watchInstallation } from "./live/watch.js";
+import { DEFAULT_WHOAMI_INTERVAL_MS, type WatchOptions, watchInstallation } from "./live/watch.js";
 import type { Logger } from "./logger.js";
 import { type ReportDefinition, Whoami } from "./platform/records.js";
 import { KEY_PREFIX, type SharedStore } from "./store/shared-store.js";
@@ -76,6 +76,7 @@ export class Installation {
   #refused?: { fingerprint: string; error: TenantMismatchError };
   #lastDeniedReread = Number.NEGATIVE_INFINITY;
   #stopWatching?: () => void;
+  #grantRereadMs: number | undefined;
 
   constructor(readonly options: InstallationOptions) {
     this.name = options.name ?? "default";
@@ -201,6 +202,12 @@ export class Installation {
         if (!(error instanceof TenantMismatchError)) throw error;
       });
     this.#stopWatching = watchInstallation(reread, options, this.#logger);
+    this.#grantRereadMs = options.whoamiIntervalMs ?? DEFAULT_WHOAMI_INTERVAL_MS;
+  }
+
+  /** How often whoami is re-read on a timer (after watch()); 0 or undefined when it is not. */
+  get grantRereadMs(): number | undefined {
+    return this.#grantRereadMs;
   }
 
   get whoami(): Whoami {

@@ -5,6 +5,7 @@
  * prompts (the client hears `list_changed`), and webhook events reach its subscriptions.
  */
 import { McpServer } from "@modelcontextprotocol/server";
+import { cacheHintsFor } from "./cache-hints.js";
 import type { Installation } from "./installation.js";
 import type { Logger } from "./logger.js";
 import { Prompts } from "./prompts/index.js";
@@ -70,6 +71,8 @@ export function createServer(
       instructions: instructionsFor(installation),
       // Every echoed requestState is checked before a handler runs; the verdict reaches the tool seam.
       requestState: { verify: states.verify },
+      // 2026-07-28 only: how long (and for whom) a client may cache the lists, reads and discover.
+      cacheHints: cacheHintsFor(installation.grantRereadMs),
     },
   );
   const tools = new ToolRegistry(mcp, installation, options, logger, states);

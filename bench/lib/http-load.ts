@@ -4,7 +4,7 @@
  * load sent straight to the sandbox. Calls per second, latency, errors.
  */
 import { Pool } from "undici";
-import { LightMcpClient } from "./mcp-http.js";
+import { type Era, LightMcpClient, NotModernError } from "./mcp-http.js";
 import { type Latency, latency } from "./stats.js";
 
 export interface LoadRun {
@@ -86,17 +86,38 @@ export async function mcpLoad(
   server: { url: string; apiKey: string },
   clients: number,
   seconds: number,
+  era: Era = "legacy",
 ): Promise<LoadRun> {
   const pool = new Pool(new URL(server.url).origin, { connections: clients });
   try {
-    const mcp = Array.from({ length: clients }, () => new LightMcpClient(pool, server.url, server.apiKey));
-    // Sessions are opened before the clock starts, a few at a time, as clients would connect.
+    const mcp = Array.from(
+      { length: clients },
+      () => new LightMcpClient(pool, server.url, server.apiKey, era),
+    );
+    // Sessions (2026: discover probes) are opened before the clock starts, a few at a time.
     for (let i = 0; i < mcp.length; i += 25)
       await Promise.all(mcp.slice(i, i + 25).map((m) => m.initialize()));
     const run = await drive(clients, seconds, (c, i) =>
       mcp[c]!.callTool("get_student", { id: studentId(c, i) }),
     );
     return { clients, seconds, ...run };
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Why the server cannot be measured on the 2026-07-28 path, or undefined when it answers a
+ * `server/discover` probe offering that revision.
+ */
+export async function whyNotModern(server: { url: string; apiKey: string }): Promise<string | undefined> {
+  const pool = new Pool(new URL(server.url).origin, { connections: 1 });
+  try {
+    await new LightMcpClient(pool, server.url, server.apiKey, "modern").initialize();
+    return undefined;
+  } catch (error) {
+    if (error instanceof NotModernError) return error.message;
+    throw error;
   } finally {
     await pool.close();
   }

@@ -14,6 +14,7 @@ export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 export const FLOOR = fileURLToPath(new URL("../floor-server.mjs", import.meta.url));
 export const BENCH_HTTP = fileURLToPath(new URL("../http-server.mjs", import.meta.url));
 export const FLOOR_HTTP = fileURLToPath(new URL("../floor-http-server.mjs", import.meta.url));
+export const FLOOR_MODERN_HTTP = fileURLToPath(new URL("../floor-modern-server.mjs", import.meta.url));
 export const NODE = process.execPath;
 
 export async function freePort(): Promise<number> {
@@ -158,10 +159,12 @@ export async function startHttpServerProcess(
  */
 export async function startBenchHttpServer(
   api: { baseUrl: string; token: string },
-  options: { stateless: boolean; floor?: boolean },
+  /** `floor`: the SDK's floor instead of ours, on the 2025 path (constant) or the 2026 one (same read). */
+  options: { stateless: boolean; floor?: "legacy" | "modern" },
 ): Promise<HttpServerProcess> {
   const apiKey = `bench-api-key-${process.pid}-${Date.now()}-0123456789`;
-  const child = spawn(NODE, [options.floor ? FLOOR_HTTP : BENCH_HTTP], {
+  const script = { legacy: FLOOR_HTTP, modern: FLOOR_MODERN_HTTP }[options.floor ?? "legacy"];
+  const child = spawn(NODE, [options.floor ? script : BENCH_HTTP], {
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       PATH: process.env.PATH ?? "",

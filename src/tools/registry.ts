@@ -196,6 +196,8 @@ export class ToolRegistry {
   ) {
     this.#select(installation.whoami.scopes);
     const server = mcp.server;
+    // Catalog order (#select rebuilds the map from grantedEndpoints): the same in every process, and
+    // a narrower grant only drops tools, so a client's cached or prompt-cached prefix stays valid.
     server.setRequestHandler("tools/list", () => ({
       tools: [...this.#tools.values()].map((t) => t.definition),
     }));
