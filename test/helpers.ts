@@ -25,11 +25,15 @@ export interface StdioHarness {
   close: () => Promise<void>;
 }
 
-/** Spawns the built bin over stdio against `sandbox`, like Claude Desktop would. */
+/**
+ * Spawns the built bin over stdio against `sandbox`, like Claude Desktop would. `modern`: the
+ * client negotiates (`versionNegotiation: auto`) and lands on 2026-07-28; else it speaks 2025.
+ */
 export async function connectStdio(
   sandbox: { baseUrl: string; token: string },
   args: string[] = [],
   env: Record<string, string> = {},
+  opts: { modern?: boolean } = {},
 ): Promise<StdioHarness> {
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -47,7 +51,10 @@ export async function connectStdio(
   transport.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const client = new Client({ name: "test", version: "1.0.0" });
+  const client = new Client(
+    { name: "test", version: "1.0.0" },
+    opts.modern ? { versionNegotiation: { mode: "auto" } } : {},
+  );
   await client.connect(transport);
   return { client, stderr: () => stderr, close: () => client.close() };
 }

@@ -19,8 +19,9 @@ import type {
   McpHttpHandler,
   ServerNotifier,
 } from "@modelcontextprotocol/server";
-import { createMcpHandler, isJSONRPCRequest, legacyStatelessFallback } from "@modelcontextprotocol/server";
+import { createMcpHandler, legacyStatelessFallback, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { type EventClaim, InstallationFollower } from "../follower.js";
+import { isListenRequest, listenRefusal } from "../resources/listen.js";
 import { SharedStoreEventBus } from "../store/event-bus.js";
 import { KEY_PREFIX, type SharedStore, storeKey } from "../store/shared-store.js";
 import { type Caller, sha256Hex, type Tenant } from "./client-auth.js";
@@ -29,8 +30,6 @@ import { sendRpcError } from "./guards.js";
 
 /** How long an announced event id is remembered, so no other instance announces it again. */
 const CLAIM_TTL_MS = 10 * 60_000;
-/** -32602, as for any other bad parameter. */
-const INVALID_PARAMS = -32602;
 /** The code the SDK uses for its own "Subscription limit reached". */
 const LIMIT_REACHED = -32603;
 
@@ -41,39 +40,6 @@ interface TenantLeg {
   /** The 2025 stateless leg (--stateless only). */
   legacy?: ReturnType<typeof toNodeHandler>;
   modern: ReturnType<typeof toNodeHandler>;
-}
-
-/** What a listen request asks to hear: the URIs it names (pure). */
-export function listenedUris(request: JSONRPCRequest): string[] {
-  const notifications = (
-    request.params as { notifications?: { resourceSubscriptions?: unknown } } | undefined
-  )?.notifications;
-  const uris = notifications?.resourceSubscriptions;
-  return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === "string") : [];
-}
-
-export function isListenRequest(message: JSONRPCMessage): message is JSONRPCRequest {
-  return isJSONRPCRequest(message) && message.method === "subscriptions/listen";
-}
-
-/**
- * The first URI of `request` refused by `refusal`, as the error to answer with, or undefined.
- * A name that is not a string is refused too: the SDK would drop it silently.
- */
-export function listenRefusal(
-  request: JSONRPCRequest,
-  refusal: (uri: string) => Error | undefined,
-): string | undefined {
-  const named = (request.params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)
-    ?.notifications?.resourceSubscriptions;
-  if (named !== undefined && !(Array.isArray(named) && named.every((u) => typeof u === "string"))) {
-    return "subscriptions/listen: notifications.resourceSubscriptions must be an array of resource URIs";
-  }
-  for (const uri of listenedUris(request)) {
-    const refused = refusal(uri);
-    if (refused) return refused.message;
-  }
-  return undefined;
 }
 
 export class ModernEndpoint {
@@ -153,7 +119,7 @@ export class ModernEndpoint {
     // In-band like the SDK's own listen refusals: a JSON-RPC error for the request, HTTP 200.
     const refused = listenRefusal(listen, (uri) => leg.follower.refusal(uri));
     if (refused) {
-      sendRpcError(res, 200, INVALID_PARAMS, refused, headers, listen.id);
+      sendRpcError(res, 200, ProtocolErrorCode.InvalidParams, refused, headers, listen.id);
       return false;
     }
     const cap = this.ctx.limits.maxListenStreamsPerKey;

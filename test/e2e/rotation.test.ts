@@ -75,6 +75,47 @@ describe("over stdio (the built bin)", () => {
   });
 });
 
+describe("over stdio on 2026-07-28 (the built bin)", () => {
+  it("a listen stream hears a grant change: list_changed and okta://whoami updated; bad URIs refused", async () => {
+    const file = join(dir, "stdio-modern.token");
+    writeFileSync(file, "sbx_rot_first_0001\n");
+    const mcp = await connectStdio(
+      sandbox,
+      [],
+      { OKTA_PARTNER_TOKEN: "", OKTA_PARTNER_TOKEN_FILE: file },
+      { modern: true },
+    );
+    const notes = recordNotifications(mcp.client);
+    try {
+      expect(mcp.client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
+      // No webhooks over stdio: no event feed to listen to. Not a subscribable resource either.
+      await expect(mcp.client.listen({ resourceSubscriptions: ["okta://events/recent"] })).rejects.toThrow(
+        /Cannot subscribe to okta:\/\/events\/recent/,
+      );
+      await expect(mcp.client.listen({ resourceSubscriptions: ["okta://reports"] })).rejects.toThrow(
+        /Cannot subscribe/,
+      );
+      const sub = await mcp.client.listen({
+        resourceSubscriptions: ["okta://whoami", "okta://students/5"],
+        toolsListChanged: true,
+      });
+      expect(sub.honoredFilter.resourceSubscriptions).toEqual(["okta://whoami", "okta://students/5"]);
+      replaceFile(file, `${newToken(READ_ONLY_SCOPES)}\n`);
+      await waitFor(
+        () => notes.toolsChanged() > 0 && notes.updated.includes("okta://whoami"),
+        15_000,
+        "the grant change on the listen stream",
+      );
+      // okta://scopes changed too, but this stream did not name it.
+      expect(notes.updated).toEqual(["okta://whoami"]);
+      expect((await mcp.client.listTools()).tools).toHaveLength(READ_ONLY_TOOLS);
+      await sub.close();
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
 describe("in process (no webhooks: stdio's server)", () => {
   it("a client subscribed to okta://whoami and okta://scopes hears a grant change; no event feed here", async () => {
     const token = newToken(ALL_SCOPES);
