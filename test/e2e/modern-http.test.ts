@@ -140,6 +140,21 @@ describe("one /mcp, two eras", () => {
     }
   });
 
+  it("the per-key request budget holds on the 2026 leg too", async () => {
+    const metered = await serve([tenant(north, KEY_A)], {
+      limits: { requestBurst: 1, requestsPerMinute: 1 },
+    });
+    const client = await connectModern(metered, KEY_A);
+    try {
+      const first = await client.callTool({ name: "whoami", arguments: {} });
+      expect(first.isError, textOf(first)).toBeFalsy();
+      await expect(client.callTool({ name: "whoami", arguments: {} })).rejects.toThrow(/Too Many Requests/);
+    } finally {
+      await client.close();
+      await metered.close();
+    }
+  });
+
   it("2025 clients keep their sessions: the v1 SDK client, a v2 client left on 2025, and SSE", async () => {
     const v1 = new V1Client({ name: "v1", version: "1.0.0" });
     await v1.connect(

@@ -16,6 +16,7 @@ import { sha256Hex } from "../../src/transport/client-auth.js";
 import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
 import { CLI, connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
 import {
+  connectModern,
   connectStreamable,
   installationFor,
   KEY_A,
@@ -277,6 +278,11 @@ describe("over HTTP", () => {
     });
     const kept = await connectStreamable(server, KEY_A);
     const dropped = await connectStreamable(server, KEY_B);
+    // 2026 clients have no session: their listen streams are what a reload must end.
+    const keptModern = await connectModern(server, KEY_A);
+    const droppedModern = await connectModern(server, KEY_B);
+    const keptListen = await keptModern.listen({ resourceSubscriptions: ["okta://whoami"] });
+    const droppedListen = await droppedModern.listen({ resourceSubscriptions: ["okta://whoami"] });
     try {
       writeFileSync(
         file,
@@ -287,6 +293,9 @@ describe("over HTTP", () => {
       expect(await server.reload()).toEqual({ added: ["added"], removed: ["drop"] });
       expect(server.tenants.map((t) => t.name)).toEqual(["keep", "added"]);
       expect(server.sessionCount()).toBe(1);
+      expect(await droppedListen.closed).toBe("graceful");
+      expect(await Promise.race([keptListen.closed, Promise.resolve("open")])).toBe("open");
+      expect((await keptModern.listTools()).tools).toHaveLength(22);
       // The kept session goes on; the new key works; the removed key and its session are gone.
       expect((await kept.listTools()).tools).toHaveLength(22);
       const added = await connectStreamable(server, KEY_C);
@@ -307,6 +316,9 @@ describe("over HTTP", () => {
       await expect(server.reload()).rejects.toThrow(/not valid JSON/);
       expect(server.tenants.map((t) => t.name)).toEqual(["keep", "added"]);
     } finally {
+      await keptListen.close();
+      await keptModern.close();
+      await droppedModern.close();
       await kept.close();
       await dropped.close().catch(() => {});
       await server.close();
