@@ -400,7 +400,11 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
 
   const shutdown = async (): Promise<void> => {
     logger.info(
-      { sessions: sessions.size, inFlight: sessions.inFlight + activeRequests },
+      {
+        sessions: sessions.size,
+        inFlight: sessions.inFlight + activeRequests,
+        listening: modern.listenStreams(),
+      },
       "shutting down HTTP",
     );
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

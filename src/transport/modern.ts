@@ -26,7 +26,7 @@ import { SharedStoreEventBus } from "../store/event-bus.js";
 import { KEY_PREFIX, type SharedStore, storeKey } from "../store/shared-store.js";
 import { type Caller, sha256Hex, type Tenant } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
-import { sendRpcError } from "./guards.js";
+import { RpcCode, sendRpcError } from "./guards.js";
 
 /** How long an announced event id is remembered, so no other instance announces it again. */
 const CLAIM_TTL_MS = 10 * 60_000;
@@ -45,6 +45,7 @@ interface TenantLeg {
 export class ModernEndpoint {
   readonly #legs = new Map<Tenant, Promise<TenantLeg>>();
   readonly #listening = new Map<string, number>();
+  #closed = false;
 
   constructor(
     private readonly ctx: EndpointContext,
@@ -66,6 +67,16 @@ export class ModernEndpoint {
     headers: Record<string, string>,
     untrack: () => void,
   ): Promise<void> {
+    if (this.#closed) {
+      // A request that passed the guards just before shutdown began: no new leg behind its back.
+      return sendRpcError(
+        res,
+        503,
+        RpcCode.ServerError,
+        "Service Unavailable: the server is shutting down",
+        headers,
+      );
+    }
     const leg = await this.#legFor(caller.tenant);
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     // The SDK hands this to the factory as ctx.http.authInfo (never the API key itself).
@@ -86,7 +97,7 @@ export class ModernEndpoint {
     await leg.modern(request, res, body.raw);
   }
 
-  /** Open listen streams of one key (for tests and the shutdown log). */
+  /** Open listen streams, of one key or of all (the shutdown log). */
   listenStreams(keyId?: string): number {
     if (keyId !== undefined) return this.#listening.get(keyId) ?? 0;
     let n = 0;
@@ -104,6 +115,7 @@ export class ModernEndpoint {
 
   /** Ends every listen stream gracefully and aborts 2026 exchanges still running. */
   async close(): Promise<void> {
+    this.#closed = true;
     const legs = [...this.#legs.values()];
     this.#legs.clear();
     await Promise.all(legs.map(async (leg) => close(await leg)));
