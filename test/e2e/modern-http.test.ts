@@ -146,6 +146,7 @@ describe("one /mcp, two eras", () => {
     });
     const client = await connectModern(metered, KEY_A);
     try {
+      expect(client.getNegotiatedProtocolVersion()).toBe(MODERN_PROTOCOL_VERSION);
       const first = await client.callTool({ name: "whoami", arguments: {} });
       expect(first.isError, textOf(first)).toBeFalsy();
       await expect(client.callTool({ name: "whoami", arguments: {} })).rejects.toThrow(/Too Many Requests/);
