@@ -1,8 +1,11 @@
 /**
  * createServer(installation, options): the one MCP server factory every transport and test uses.
- * The installation must have read `whoami` already: its scopes decide the tool list. The server
- * follows the installation while connected: a scope change re-filters its tools, resources and
- * prompts (the client hears `list_changed`), and webhook events reach its subscriptions.
+ * The installation must have read `whoami` already: its scopes decide the tool list. A server for
+ * a connection (stdio, a 2025 session) follows the installation while connected: a scope change
+ * re-filters its tools, resources and prompts (the client hears `list_changed`), and webhook events
+ * reach its subscriptions. A server for one 2026 HTTP request (`follow: false`) follows nothing:
+ * it may never be closed (a listen request's is not), and the installation's follower
+ * (follower.ts) announces the changes on the listen streams instead.
  */
 import { McpServer } from "@modelcontextprotocol/server";
 import { cacheHintsFor } from "./cache-hints.js";
@@ -17,6 +20,20 @@ import { VERSION } from "./version.js";
 export interface ServerOptions extends ToolOptions {
   /** Serve okta://events/recent: only where webhooks can arrive (HTTP), else it would stay empty. */
   eventFeed?: boolean;
+  /**
+   * Follow the installation's scope changes and events (default true). False for a server that
+   * serves one request and is then dropped, perhaps without being closed.
+   */
+  follow?: boolean;
+  /** A 2026-07-28 connection (stdio): its listen streams, not resources/subscribe, say what to send. */
+  modern?: boolean;
+}
+
+/** Which lists a scope change altered (each one is a list_changed notification). */
+export interface ListsChanged {
+  tools: boolean;
+  resources: boolean;
+  prompts: boolean;
 }
 
 /** Facts every tool shares, said once here instead of in 22 descriptions. */
@@ -44,7 +61,7 @@ export interface OktaMcpServer {
   resources: Resources;
   prompts: Prompts;
   /** Applies a new set of granted scopes (after a token rotation or a grant change). */
-  updateScopes(scopes: readonly string[]): boolean;
+  updateScopes(scopes: readonly string[]): ListsChanged;
 }
 
 export function createServer(
@@ -84,11 +101,14 @@ export function createServer(
     resources,
     prompts,
     updateScopes(scopes) {
-      resources.updateScopes(scopes);
-      prompts.updateScopes(scopes);
-      return tools.updateScopes(scopes);
+      return {
+        resources: resources.updateScopes(scopes),
+        prompts: prompts.updateScopes(scopes),
+        tools: tools.updateScopes(scopes),
+      };
     },
   };
+  if (options.follow === false) return server;
   const stopScopes = installation.onScopesChanged((scopes) => server.updateScopes(scopes));
   // One server per session: when the session ends, the installation forgets it.
   mcp.server.onclose = () => {

@@ -67,11 +67,11 @@ interface PromptDefinition {
     mcp: McpServer,
     installation: Installation,
     meta: { title: string; description: string },
-  ): {
-    enable(): void;
-    disable(): void;
-  };
+  ): PromptHandle;
 }
+
+/** What the SDK's RegisteredPrompt offers that we use. */
+type PromptHandle = { enabled: boolean; enable(): void; disable(): void };
 
 export const PROMPTS: PromptDefinition[] = [
   {
@@ -206,7 +206,7 @@ export const PROMPTS: PromptDefinition[] = [
 ];
 
 export class Prompts {
-  readonly #registered: Array<{ tools: ToolName[]; handle: { enable(): void; disable(): void } }>;
+  readonly #registered: Array<{ tools: ToolName[]; handle: PromptHandle }>;
 
   constructor(
     mcp: McpServer,
@@ -220,12 +220,19 @@ export class Prompts {
     this.updateScopes(installation.whoami.scopes);
   }
 
-  /** A prompt is listed only when every tool it names is served (scopes, --read-only, --toolsets). */
-  updateScopes(scopes: readonly string[]) {
+  /**
+   * A prompt is listed only when every tool it names is served (scopes, --read-only, --toolsets).
+   * Returns whether the listed set changed.
+   */
+  updateScopes(scopes: readonly string[]): boolean {
     const served = servedToolNames(scopes, this.filter);
+    let changed = false;
     for (const { tools, handle } of this.#registered) {
-      if (followsServedTools(tools, served)) handle.enable();
+      const listed = followsServedTools(tools, served);
+      if (listed !== handle.enabled) changed = true;
+      if (listed) handle.enable();
       else handle.disable();
     }
+    return changed;
   }
 }

@@ -22,7 +22,10 @@ import {
 } from "../tools/filter.js";
 import { invalidParams, notFound, readErrorOf } from "./errors.js";
 import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
-import { Subscriptions } from "./subscriptions.js";
+import { Subscriptions, subscriptionRefusal } from "./subscriptions.js";
+
+/** The resources that show the grant: a scope change updates both. */
+export const GRANT_URIS = ["okta://whoami", "okta://scopes"] as const;
 
 const SANDBOX_NOTE = "SANDBOX: demo data of a fictional school, not a real tenant.";
 
@@ -100,22 +103,33 @@ export class Resources {
   /** Stops following the installation's events (when the session ends). */
   readonly stopFollowing: () => void;
 
+  /**
+   * `follow: false`: the server lives for one request (2026 HTTP) and hears no events; the
+   * installation's follower announces them instead. `modern`: a 2026-07-28 connection (stdio).
+   */
   constructor(
     private readonly mcp: McpServer,
     private readonly installation: Installation,
-    private readonly options: { eventFeed?: boolean } & ToolFilterOptions = {},
+    private readonly options: {
+      eventFeed?: boolean;
+      follow?: boolean;
+      modern?: boolean;
+    } & ToolFilterOptions = {},
   ) {
     const sandboxed = installation.sandbox;
     const note = sandboxed ? { note: SANDBOX_NOTE } : {};
-    this.subscriptions = new Subscriptions(mcp.server, options.eventFeed ?? false, (uri) => {
-      const found = this.#lookup(uri);
-      return found instanceof ProtocolError ? found : undefined;
-    });
+    this.subscriptions = new Subscriptions(
+      mcp.server,
+      options.eventFeed ?? false,
+      (uri) => this.#notServedError(uri),
+      options.modern ?? false,
+    );
     // Events about records whose tools are not served are hidden, like the records themselves.
     const visibleScopes = () => servedScopes(installation.whoami.scopes, options);
-    this.stopFollowing = options.eventFeed
-      ? followEvents(installation, this.subscriptions, visibleScopes)
-      : () => {};
+    this.stopFollowing =
+      options.eventFeed && options.follow !== false
+        ? followEvents(installation, this.subscriptions, visibleScopes)
+        : () => {};
     if (options.eventFeed) this.#add({ ...eventFeed(installation, visibleScopes), mirrors: [] });
 
     this.#add({
@@ -290,6 +304,16 @@ export class Resources {
     server.setRequestHandler("resources/read", (request) => this.#read(request.params.uri));
   }
 
+  /** Why `uri` may not be subscribed to here (not subscribable, or not served), if it may not. */
+  subscriptionRefusal(uri: string): Error | undefined {
+    return subscriptionRefusal(uri, this.options.eventFeed ?? false, (u) => this.#notServedError(u));
+  }
+
+  #notServedError(uri: string): ProtocolError | undefined {
+    const found = this.#lookup(uri);
+    return found instanceof ProtocolError ? found : undefined;
+  }
+
   /** The served resource `uri` names and its variables, or the error saying why there is none. */
   #lookup(uri: string): { resource: ServedResource; variables: Variables } | ProtocolError {
     // A fixed URI first: okta://reports is not a report key.
@@ -326,15 +350,19 @@ export class Resources {
     }
   }
 
-  /** Re-filters after a scope change; a client hears resources/list_changed when the set changed. */
-  updateScopes(scopes: readonly string[]) {
+  /**
+   * Re-filters after a scope change; a client hears resources/list_changed when the set changed.
+   * Returns whether it did.
+   */
+  updateScopes(scopes: readonly string[]): boolean {
     const before = [...this.#served].join(",");
     this.#served = this.#servedUnder(scopes);
-    if (before !== [...this.#served].join(",") && this.mcp.isConnected()) {
+    const changed = before !== [...this.#served].join(",");
+    if (changed && this.mcp.isConnected()) {
       void this.mcp.server.sendResourceListChanged().catch(() => {});
     }
     // Both show the grant: a client that subscribed hears that it changed.
-    this.subscriptions.notify("okta://whoami");
-    this.subscriptions.notify("okta://scopes");
+    for (const uri of GRANT_URIS) this.subscriptions.notify(uri);
+    return changed;
   }
 }

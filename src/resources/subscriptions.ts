@@ -1,7 +1,10 @@
 /**
  * `resources/subscribe` for one session: which resource URIs its client asked to hear about, and
  * `notifications/resources/updated` sent for those only. Subscribable: the event feed, whoami and
- * the scope table (they change on a token rotation), and records by id.
+ * the scope table (they change on a token rotation), and records by id. On a 2026-07-28
+ * connection the client names its URIs in `subscriptions/listen` instead (checked by the
+ * transport with `subscriptionRefusal` before the SDK sees it), and the SDK's listen router
+ * filters what is sent.
  */
 
 import type { Server } from "@modelcontextprotocol/server";
@@ -17,28 +20,42 @@ export const SUBSCRIBABLE = new RegExp(
 /** Bounds what one client can make the server remember. */
 export const MAX_SUBSCRIPTIONS_PER_SESSION = 1_000;
 
+/**
+ * Why `uri` may not be subscribed to (resources/subscribe and subscriptions/listen alike), or
+ * undefined when it may. `eventFeed: false` (stdio): okta://events/recent is not served, so not
+ * subscribable either. `notServed(uri)`: why a URI is not served under the grant and filters.
+ */
+export function subscriptionRefusal(
+  uri: string,
+  eventFeed: boolean,
+  notServed: (uri: string) => Error | undefined,
+): Error | undefined {
+  if (!SUBSCRIBABLE.test(uri) || (!eventFeed && uri === "okta://events/recent")) {
+    return new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `Cannot subscribe to ${uri}: subscriptions are offered for ${eventFeed ? "okta://events/recent, " : ""}okta://whoami, okta://scopes and okta://{${RECORD_COLLECTIONS.join(",")}}/{id}`,
+    );
+  }
+  return notServed(uri);
+}
+
 export class Subscriptions {
   readonly #uris = new Set<string>();
 
   /**
-   * `eventFeed: false` (stdio): okta://events/recent is not served, so not subscribable either.
    * `refusal(uri)`: why a URI is not served to this session (its grant and filters), if it is not.
+   * `modern`: a 2026-07-28 connection, where the listen router keeps the URIs and filters.
    */
   constructor(
     private readonly server: Server,
     eventFeed = true,
     refusal: (uri: string) => Error | undefined = () => undefined,
+    private readonly modern = false,
   ) {
     server.setRequestHandler("resources/subscribe", (request) => {
       const { uri } = request.params;
-      if (!SUBSCRIBABLE.test(uri) || (!eventFeed && uri === "okta://events/recent")) {
-        throw new ProtocolError(
-          ProtocolErrorCode.InvalidParams,
-          `Cannot subscribe to ${uri}: subscriptions are offered for ${eventFeed ? "okta://events/recent, " : ""}okta://whoami, okta://scopes and okta://{${RECORD_COLLECTIONS.join(",")}}/{id}`,
-        );
-      }
-      const notServed = refusal(uri);
-      if (notServed) throw notServed;
+      const refused = subscriptionRefusal(uri, eventFeed, refusal);
+      if (refused) throw refused;
       if (!this.#uris.has(uri) && this.#uris.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,
@@ -62,9 +79,12 @@ export class Subscriptions {
     return this.#uris.size;
   }
 
-  /** Tells the client `uri` changed, if it subscribed to it and is still connected. */
+  /**
+   * Tells the client `uri` changed, if it subscribed to it and is still connected. On 2026 the
+   * SDK routes the notification onto the listen streams that named `uri` (and drops it otherwise).
+   */
   notify(uri: string): void {
-    if (!this.#uris.has(uri) || !this.server.transport) return;
+    if (!(this.modern || this.#uris.has(uri)) || !this.server.transport) return;
     void this.server.sendResourceUpdated({ uri }).catch(() => {});
   }
 }

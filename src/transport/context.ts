@@ -34,6 +34,8 @@ export interface HttpLimits {
   shutdownGraceMs: number;
   /** Comment frames on legacy SSE streams so proxies do not drop them. */
   sseKeepAliveMs: number;
+  /** Open 2026 `subscriptions/listen` streams one API key may hold (refused in-band past it). */
+  maxListenStreamsPerKey: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
@@ -48,6 +50,7 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
   completionBurst: 30,
   shutdownGraceMs: 10_000,
   sseKeepAliveMs: 25_000,
+  maxListenStreamsPerKey: 16,
 };
 
 export interface EndpointContext {
@@ -55,11 +58,17 @@ export interface EndpointContext {
   sessions: SessionTable;
   meter: RequestMeter;
   logger: Logger;
+  /** What every server made here is made with (the per-installation followers need it too). */
+  options: ServerOptions;
   /** A new MCP server bound to the caller's installation (its scopes decide the tools). */
-  serverFor(caller: Caller): OktaMcpServer;
+  serverFor(caller: Caller, overrides?: Partial<ServerOptions>): OktaMcpServer;
 }
 
-export function serverFactory(options: ServerOptions, logger: Logger): (caller: Caller) => OktaMcpServer {
+export function serverFactory(
+  options: ServerOptions,
+  logger: Logger,
+): (caller: Caller, overrides?: Partial<ServerOptions>) => OktaMcpServer {
   // The tool-call line names the installation itself, as over stdio: no child binding to repeat it.
-  return (caller) => createServer(caller.tenant.installation, options, logger);
+  return (caller, overrides) =>
+    createServer(caller.tenant.installation, { ...options, ...overrides }, logger);
 }

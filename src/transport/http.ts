@@ -1,6 +1,7 @@
 /**
  * The HTTP server on node:http: routing, the guards every request passes (Host, Origin, API key),
- * and graceful shutdown. `/mcp` is Streamable HTTP, `/sse` + `/messages` the legacy transport,
+ * and graceful shutdown. `/mcp` is Streamable HTTP for both protocol eras (2026-07-28 without
+ * sessions, 2025 with them; streamable.ts routes), `/sse` + `/messages` the legacy transport,
  * `/healthz` a probe that needs no key and tells nothing secret.
  *
  * `POST /webhooks/okta` takes the platform's signed events (webhooks.ts: its own auth, no API key).
@@ -52,6 +53,7 @@ import {
   loadInstallationsFile,
   reloadInstallationsFile,
 } from "./installations-file.js";
+import { ModernEndpoint } from "./modern.js";
 import { RateLimiter, type RequestMeter } from "./rate-limit.js";
 import { SessionTable } from "./sessions.js";
 import { LegacySseEndpoint, MESSAGES_PATH } from "./sse.js";
@@ -203,16 +205,20 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     requests: new RateLimiter({ perMinute: limits.requestsPerMinute, burst: limits.requestBurst }),
     completions: new RateLimiter({ perMinute: limits.completionsPerMinute, burst: limits.completionBurst }),
   };
+  // Webhooks arrive here, so sessions get the event feed. Without sessions nobody can confirm.
+  const serverOptions: ServerOptions = { ...args.options, eventFeed: true, sessionless: config.stateless };
   const ctx: EndpointContext = {
     limits,
     sessions,
     meter,
     logger,
-    // Webhooks arrive here, so sessions get the event feed. Without sessions nobody can confirm.
-    serverFor: serverFactory({ ...args.options, eventFeed: true, sessionless: config.stateless }, logger),
+    options: serverOptions,
+    serverFor: serverFactory(serverOptions, logger),
   };
   warnAboutConfirmations(config.stateless, args.options, logger);
-  const streamable = new StreamableEndpoint(ctx, config.stateless);
+  // A store given by the caller may be shared with other instances: the listen buses run over it.
+  const modern = new ModernEndpoint(ctx, config.stateless, ownStore ? undefined : store);
+  const streamable = new StreamableEndpoint(ctx, config.stateless, modern);
   const legacy = new LegacySseEndpoint(ctx);
   const env = args.env ?? process.env;
   const globalSecrets = args.webhooks?.secrets ?? webhookSecretsFromEnv(env);
@@ -312,12 +318,17 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     caller = auth.caller;
     stripCredential(req);
 
-    const counted = req.method === "POST" || req.method === "DELETE";
-    if (counted) {
+    let untrack = () => {};
+    if (req.method === "POST" || req.method === "DELETE") {
       activeRequests++;
-      res.once("close", () => activeRequests--);
+      let tracked = true;
+      untrack = () => {
+        if (tracked) activeRequests--;
+        tracked = false;
+      };
+      res.once("close", untrack);
     }
-    if (path === MCP_PATH) return streamable.handle(req, res, caller, cors);
+    if (path === MCP_PATH) return streamable.handle(req, res, caller, cors, untrack);
     if (config.stateless) {
       return sendRpcError(
         res,
@@ -389,7 +400,11 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
 
   const shutdown = async (): Promise<void> => {
     logger.info(
-      { sessions: sessions.size, inFlight: sessions.inFlight + activeRequests },
+      {
+        sessions: sessions.size,
+        inFlight: sessions.inFlight + activeRequests,
+        listening: modern.listenStreams(),
+      },
       "shutting down HTTP",
     );
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -400,6 +415,9 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     }
     const left = sessions.inFlight + activeRequests;
     if (left > 0) logger.warn({ inFlight: left }, "shutdown grace over; closing with calls in flight");
+    // Listen streams were never counted (they stay open until closed): they end here, gracefully,
+    // once the calls in flight are done (closing the handlers aborts 2026 calls still running).
+    await modern.close();
     sessions.stopSweeping();
     clearInterval(pruner);
     await Promise.all(sessions.all().map((s) => s.close().catch(() => {})));
@@ -435,6 +453,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     keys = ring;
     await fanout.follow(tenants.map((t) => t.installation));
     for (const gone of next.removed) {
+      await modern.forget(gone);
       const open = sessions.all().filter((s) => s.caller.tenant === gone);
       await Promise.all(open.map((s) => s.close().catch(() => {})));
       await gone.installation.close().catch(() => {});

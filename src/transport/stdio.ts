@@ -3,9 +3,11 @@
  * SDK's `serveStdio` reads the opening exchange (a 2026-07-28 request carrying its version in
  * `_meta`, or a 2025 `initialize`) and pins one server from our factory for the connection.
  * stdout carries only the protocol (the SDK writes it); everything else goes to the logger on stderr.
+ * On 2026-07-28 the client hears changes on `subscriptions/listen` streams, whose URIs are checked
+ * here (the SDK honours any) against the same rule as resources/subscribe.
  */
 import { PassThrough, type Readable } from "node:stream";
-import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
+import type { JSONRPCErrorResponse, JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
 import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
@@ -14,6 +16,7 @@ import {
 import { StdioServerTransport, serveStdio as serveStdioEntry } from "@modelcontextprotocol/server/stdio";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
+import { listenRefusalResponse } from "../resources/listen.js";
 import { createServer, type ServerOptions } from "../server.js";
 import { servedToolNames } from "../tools/filter.js";
 
@@ -38,7 +41,10 @@ function heldUntilAnswered(stdin: Readable, inFlight: InFlight): Readable {
   return held;
 }
 
-/** A transport that counts the requests it carries until their answers are written. */
+/**
+ * A transport that counts the requests it carries until their answers are written, and answers
+ * itself the requests `refuse` refuses (they never reach the SDK).
+ */
 class CountingTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
@@ -49,6 +55,7 @@ class CountingTransport implements Transport {
     private readonly inFlight: InFlight,
     /** Told when the connection ends, whoever holds `onclose` (the SDK sets it when it connects). */
     ended: () => void,
+    refuse: (message: JSONRPCMessage) => JSONRPCErrorResponse | undefined = () => undefined,
   ) {
     inner.onclose = () => {
       this.onclose?.();
@@ -57,7 +64,9 @@ class CountingTransport implements Transport {
     inner.onerror = (error) => this.onerror?.(error);
     inner.onmessage = (message, extra) => {
       if (isJSONRPCRequest(message)) inFlight.add(message.id);
-      this.onmessage?.(message, extra);
+      const refusal = refuse(message);
+      if (refusal) void this.send(refusal).catch((error: Error) => this.onerror?.(error));
+      else this.onmessage?.(message, extra);
     };
   }
 
@@ -98,15 +107,18 @@ export async function serveStdio(
     await handle.close().catch(() => {});
     await onClose();
   };
+  // Follows the grant for the process's lifetime (one connection): what a listen stream may name.
+  const reference = createServer(installation, options, logger);
   const transport = new CountingTransport(
     new StdioServerTransport(heldUntilAnswered(process.stdin, inFlight), process.stdout),
     inFlight,
     () => void shutdown("client closed the connection"),
+    (message) => listenRefusalResponse(message, (uri) => reference.resources.subscriptionRefusal(uri)),
   );
   const handle = serveStdioEntry(
-    () => {
+    ({ era }) => {
       // One server per connection (the entry pins it); it follows the installation while open.
-      return createServer(installation, options, logger).mcp;
+      return createServer(installation, { ...options, modern: era === "modern" }, logger).mcp;
     },
     { transport, onerror: (error) => logger.warn({ err: { message: error.message } }, "stdio error") },
   );

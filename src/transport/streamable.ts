@@ -1,16 +1,20 @@
 /**
- * Streamable HTTP at /mcp. Stateful (default): initialize makes a session bound to the caller's
- * API key and installation, with its own MCP server; later requests are routed by Mcp-Session-Id
- * and refused (as unknown) when another key presents it. Stateless: a new server and transport per
- * POST, nothing kept between requests.
+ * Streamable HTTP at /mcp, both protocol eras on one endpoint. After the guards, the key and the
+ * one body read, the SDK's `isLegacyRequest` routes each POST: a 2026-07-28 request (its version
+ * in `_meta`) goes to the sessionless modern leg (modern.ts); 2025 traffic to the sessions here.
+ * Stateful (default): initialize makes a session bound to the caller's API key and installation,
+ * with its own MCP server; later requests are routed by Mcp-Session-Id and refused (as unknown)
+ * when another key presents it. Stateless (--stateless): no sessions; 2025 POSTs are served by
+ * the SDK's stateless legacy fallback, one server per request.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
-import { isInitializeRequest } from "@modelcontextprotocol/server";
+import { NodeStreamableHTTPServerTransport, toWebRequest } from "@modelcontextprotocol/node";
+import { isInitializeRequest, isLegacyRequest } from "@modelcontextprotocol/server";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards.js";
+import type { ModernEndpoint } from "./modern.js";
 import { admitMetered } from "./rate-limit.js";
 import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
 
@@ -18,13 +22,16 @@ export class StreamableEndpoint {
   constructor(
     private readonly ctx: EndpointContext,
     private readonly stateless: boolean,
+    private readonly modern: ModernEndpoint,
   ) {}
 
+  /** `untrack()`: the request leaves the shutdown's in-flight count (an open listen stream). */
   async handle(
     req: IncomingMessage,
     res: ServerResponse,
     caller: Caller,
     headers: Record<string, string>,
+    untrack: () => void = () => {},
   ): Promise<void> {
     const method = req.method ?? "";
     if (method !== "POST" && method !== "GET" && method !== "DELETE") {
@@ -48,19 +55,28 @@ export class StreamableEndpoint {
         headers,
       );
     }
-    if (method === "POST") return this.#post(req, res, caller, headers);
+    if (method === "POST") return this.#post(req, res, caller, headers, untrack);
     const session = this.#sessionOf(req, res, caller, headers);
     if (!session) return;
     this.ctx.sessions.touch(session);
     await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res);
   }
 
-  async #post(req: IncomingMessage, res: ServerResponse, caller: Caller, headers: Record<string, string>) {
+  async #post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller,
+    headers: Record<string, string>,
+    untrack: () => void,
+  ) {
     const body = await readRpcBody(req, res, this.ctx.limits, headers);
     if (!body.ok) return;
-    if (this.stateless) {
+    const legacy = await isLegacyRequest(await toWebRequest(req, body.raw), body.raw, {
+      maxRequestBodySize: this.ctx.limits.maxBodyBytes,
+    });
+    if (!legacy || this.stateless) {
       if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
-      return this.#stateless(req, res, caller, body.raw);
+      return this.modern.handle(req, res, caller, body, legacy, headers, untrack);
     }
     if (req.headers["mcp-session-id"] === undefined) {
       if (!body.messages.some(isInitializeRequest)) {
@@ -158,13 +174,5 @@ export class StreamableEndpoint {
       // Refused by the SDK (bad initialize, batch with initialize...): nothing stays behind.
       if (!registered) await server.mcp.close().catch(() => {});
     }
-  }
-
-  async #stateless(req: IncomingMessage, res: ServerResponse, caller: Caller, raw: unknown) {
-    const server = this.ctx.serverFor(caller);
-    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.once("close", () => void server.mcp.close().catch(() => {}));
-    await server.mcp.connect(transport);
-    await transport.handleRequest(req, res, raw);
   }
 }

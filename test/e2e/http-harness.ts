@@ -138,6 +138,30 @@ export async function connectStreamable(
   return client;
 }
 
+/** The 2026-07-28 revision, what a negotiating v2 client must end up on. */
+export const MODERN_PROTOCOL_VERSION = "2026-07-28";
+
+/**
+ * A v2 client that negotiates (`versionNegotiation: auto`): on this server it speaks 2026-07-28,
+ * with no session. Tests assert the negotiated version themselves.
+ */
+export async function connectModern(
+  handle: Pick<HttpServerHandle, "mcpUrl">,
+  key: string,
+  opts: { capabilities?: ClientCapabilities; fetch?: typeof fetch } = {},
+): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(handle.mcpUrl), {
+    requestInit: { headers: auth(key) },
+    fetch: opts.fetch,
+  });
+  const client = new Client(
+    { name: "http-test-modern", version: "1.0.0" },
+    { capabilities: opts.capabilities ?? {}, versionNegotiation: { mode: "auto" } },
+  );
+  await client.connect(transport);
+  return client;
+}
+
 export async function connectSse(handle: HttpServerHandle, key: string): Promise<Client> {
   // requestInit headers go on both the stream request and every POST (the SDK merges them).
   const transport = new SSEClientTransport(new URL(handle.sseUrl), { requestInit: { headers: auth(key) } });

@@ -16,6 +16,7 @@ import { sha256Hex } from "../../src/transport/client-auth.js";
 import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
 import { CLI, connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
 import {
+  connectModern,
   connectStreamable,
   installationFor,
   KEY_A,
@@ -69,6 +70,47 @@ describe("over stdio (the built bin)", () => {
       expect(who.isError, textOf(who)).toBeFalsy();
       expect(mcp.stderr()).toContain("token file changed");
       expect(mcp.stderr()).not.toContain(token);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe("over stdio on 2026-07-28 (the built bin)", () => {
+  it("a listen stream hears a grant change: list_changed and okta://whoami updated; bad URIs refused", async () => {
+    const file = join(dir, "stdio-modern.token");
+    writeFileSync(file, "sbx_rot_first_0001\n");
+    const mcp = await connectStdio(
+      sandbox,
+      [],
+      { OKTA_PARTNER_TOKEN: "", OKTA_PARTNER_TOKEN_FILE: file },
+      { versionNegotiation: { mode: "auto" } },
+    );
+    const notes = recordNotifications(mcp.client);
+    try {
+      expect(mcp.client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
+      // No webhooks over stdio: no event feed to listen to. Not a subscribable resource either.
+      await expect(mcp.client.listen({ resourceSubscriptions: ["okta://events/recent"] })).rejects.toThrow(
+        /Cannot subscribe to okta:\/\/events\/recent/,
+      );
+      await expect(mcp.client.listen({ resourceSubscriptions: ["okta://reports"] })).rejects.toThrow(
+        /Cannot subscribe/,
+      );
+      const sub = await mcp.client.listen({
+        resourceSubscriptions: ["okta://whoami", "okta://students/5"],
+        toolsListChanged: true,
+      });
+      expect(sub.honoredFilter.resourceSubscriptions).toEqual(["okta://whoami", "okta://students/5"]);
+      replaceFile(file, `${newToken(READ_ONLY_SCOPES)}\n`);
+      await waitFor(
+        () => notes.toolsChanged() > 0 && notes.updated.includes("okta://whoami"),
+        15_000,
+        "the grant change on the listen stream",
+      );
+      // okta://scopes changed too, but this stream did not name it.
+      expect(notes.updated).toEqual(["okta://whoami"]);
+      expect((await mcp.client.listTools()).tools).toHaveLength(READ_ONLY_TOOLS);
+      await sub.close();
     } finally {
       await mcp.close();
     }
@@ -236,6 +278,11 @@ describe("over HTTP", () => {
     });
     const kept = await connectStreamable(server, KEY_A);
     const dropped = await connectStreamable(server, KEY_B);
+    // 2026 clients have no session: their listen streams are what a reload must end.
+    const keptModern = await connectModern(server, KEY_A);
+    const droppedModern = await connectModern(server, KEY_B);
+    const keptListen = await keptModern.listen({ resourceSubscriptions: ["okta://whoami"] });
+    const droppedListen = await droppedModern.listen({ resourceSubscriptions: ["okta://whoami"] });
     try {
       writeFileSync(
         file,
@@ -246,6 +293,9 @@ describe("over HTTP", () => {
       expect(await server.reload()).toEqual({ added: ["added"], removed: ["drop"] });
       expect(server.tenants.map((t) => t.name)).toEqual(["keep", "added"]);
       expect(server.sessionCount()).toBe(1);
+      expect(await droppedListen.closed).toBe("graceful");
+      expect(await Promise.race([keptListen.closed, Promise.resolve("open")])).toBe("open");
+      expect((await keptModern.listTools()).tools).toHaveLength(22);
       // The kept session goes on; the new key works; the removed key and its session are gone.
       expect((await kept.listTools()).tools).toHaveLength(22);
       const added = await connectStreamable(server, KEY_C);
@@ -266,6 +316,9 @@ describe("over HTTP", () => {
       await expect(server.reload()).rejects.toThrow(/not valid JSON/);
       expect(server.tenants.map((t) => t.name)).toEqual(["keep", "added"]);
     } finally {
+      await keptListen.close();
+      await keptModern.close();
+      await droppedModern.close();
       await kept.close();
       await dropped.close().catch(() => {});
       await server.close();

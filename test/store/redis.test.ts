@@ -1,7 +1,8 @@
 /**
  * The Redis SharedStore against a real redis-server, and two server instances sharing it: a
- * webhook delivered to both is processed once and reaches the sessions of each, and an identical
- * write sent through each instance replays instead of creating twice.
+ * webhook delivered to both is processed once and reaches the sessions of each (and the 2026
+ * listen streams of each, announced once over the Redis listen bus), and an identical write sent
+ * through each instance replays instead of creating twice.
  */
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
@@ -12,7 +13,13 @@ import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { RedisSharedStore } from "../../src/store/redis.js";
 import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
-import { connectStreamable, KEY_A, waitFor } from "../e2e/http-harness.js";
+import {
+  connectModern,
+  connectStreamable,
+  KEY_A,
+  MODERN_PROTOCOL_VERSION,
+  waitFor,
+} from "../e2e/http-harness.js";
 import { deliver, envelope, recordNotifications, signed } from "../e2e/webhook-harness.js";
 import { readJson, sandboxWith, structured, textOf } from "../helpers.js";
 import { redisForTests } from "./redis-server.js";
@@ -79,12 +86,13 @@ describe.skipIf(!redis)("two instances sharing one Redis", () => {
     sandbox = await sandboxWith({
       installations: [{ token: "sbx_redis_shared_0001", scopes: ALL_SCOPES, tenantId: 42 }],
     });
-    for (const name of ["a", "b"]) {
+    // Two instances of one deployment: the same installation, under the same name.
+    for (const _ of ["a", "b"]) {
       const store = new RedisSharedStore({ url: redis!.url, logger: silentLogger() });
       const installation = new Installation({
         baseUrl: sandbox.baseUrl,
         token: "sbx_redis_shared_0001",
-        name,
+        name: "north",
         logger: silentLogger(),
         sharedStore: store,
       });
@@ -109,6 +117,39 @@ describe.skipIf(!redis)("two instances sharing one Redis", () => {
       await i.store.close();
     }
     await sandbox?.stop();
+  });
+
+  it("a webhook taken by one instance reaches the 2026 listen streams on both, once each", async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const onA = await connectModern(a.server, KEY_A);
+    const onB = await connectModern(b.server, KEY_A);
+    const [notesA, notesB] = [recordNotifications(onA), recordNotifications(onB)];
+    try {
+      expect(onB.getNegotiatedProtocolVersion()).toBe(MODERN_PROTOCOL_VERSION);
+      const subA = await onA.listen({ resourceSubscriptions: ["okta://events/recent", "okta://students/5"] });
+      const subB = await onB.listen({ resourceSubscriptions: ["okta://events/recent", "okta://students/5"] });
+      // Delivered to A only: B's stream hears it through Redis.
+      expect((await deliver(a.server, signed(SECRET, envelope()))).status).toBe(202);
+      await waitFor(() => notesB.updated.includes("okta://students/5"), 15_000, "B's listener");
+      await waitFor(() => notesA.updated.includes("okta://students/5"), 15_000, "A's listener");
+      // A second event (student 6): once both have heard it, the first was not announced twice.
+      const second = envelope({ data: { student: { id: 6, full_name: "Six" } } });
+      expect((await deliver(b.server, signed(SECRET, second))).status).toBe(202);
+      for (const notes of [notesA, notesB]) {
+        await waitFor(
+          () => notes.updated.filter((u) => u === "okta://events/recent").length >= 2,
+          15_000,
+          "the second event",
+        );
+        expect(notes.updated.filter((u) => u === "okta://students/5")).toHaveLength(1);
+        expect(notes.updated.filter((u) => u === "okta://events/recent")).toHaveLength(2);
+      }
+      await subA.close();
+      await subB.close();
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
   });
 
   it("a webhook delivered to each instance is processed once, and reaches the sessions of both", async () => {

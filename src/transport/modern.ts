@@ -1,0 +1,214 @@
+/**
+ * The 2026-07-28 leg of /mcp: no sessions, each request carries its protocol version in `_meta`
+ * and is answered by a fresh server (`follow: false`) from the SDK's `createMcpHandler`. One
+ * handler per installation, so each has its own listen bus and one school's events never reach
+ * another's streams; each comes with the installation's follower (follower.ts), which publishes
+ * its changes on that bus. With a shared store (Redis), the bus is the store's pub/sub, so a
+ * listen stream on any instance hears what any instance announces.
+ *
+ * `subscriptions/listen` is checked here before the SDK sees it (the SDK honours any URI): only
+ * subscribable URIs served under the installation's grant and filters, and at most
+ * `maxListenStreamsPerKey` open streams per API key. Under `--stateless`, 2025 clients are served
+ * here too, by the SDK's stateless legacy fallback.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toNodeHandler } from "@modelcontextprotocol/node";
+import type {
+  JSONRPCMessage,
+  JSONRPCRequest,
+  McpHttpHandler,
+  ServerNotifier,
+} from "@modelcontextprotocol/server";
+import { createMcpHandler, legacyStatelessFallback, ProtocolErrorCode } from "@modelcontextprotocol/server";
+import { type EventClaim, InstallationFollower } from "../follower.js";
+import { isListenRequest, listenRefusal } from "../resources/listen.js";
+import { SharedStoreEventBus } from "../store/event-bus.js";
+import { KEY_PREFIX, type SharedStore, storeKey } from "../store/shared-store.js";
+import { type Caller, sha256Hex, type Tenant } from "./client-auth.js";
+import type { EndpointContext } from "./context.js";
+import { RpcCode, sendRpcError } from "./guards.js";
+
+/** How long an announced event id is remembered, so no other instance announces it again. */
+const CLAIM_TTL_MS = 10 * 60_000;
+/** The code the SDK uses for its own "Subscription limit reached". */
+const LIMIT_REACHED = -32603;
+
+interface TenantLeg {
+  handler: McpHttpHandler;
+  follower: InstallationFollower;
+  bus?: SharedStoreEventBus;
+  /** The 2025 stateless leg (--stateless only). */
+  legacy?: ReturnType<typeof toNodeHandler>;
+  modern: ReturnType<typeof toNodeHandler>;
+}
+
+export class ModernEndpoint {
+  readonly #legs = new Map<Tenant, Promise<TenantLeg>>();
+  readonly #listening = new Map<string, number>();
+  #closed = false;
+
+  constructor(
+    private readonly ctx: EndpointContext,
+    private readonly stateless: boolean,
+    /** Given when the store is shared with other instances: the bus then runs over it. */
+    private readonly sharedStore: SharedStore | undefined,
+  ) {}
+
+  /**
+   * Serves one POST of either era under --stateless, else a 2026 one. `untrack()` takes the
+   * request out of the shutdown's in-flight count: a listen stream stays open until closed.
+   */
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: Caller,
+    body: { raw: unknown; messages: JSONRPCMessage[] },
+    legacy: boolean,
+    headers: Record<string, string>,
+    untrack: () => void,
+  ): Promise<void> {
+    if (this.#closed) {
+      // A request that passed the guards just before shutdown began: no new leg behind its back.
+      return sendRpcError(
+        res,
+        503,
+        RpcCode.ServerError,
+        "Service Unavailable: the server is shutting down",
+        headers,
+      );
+    }
+    const leg = await this.#legFor(caller.tenant);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    // The SDK hands this to the factory as ctx.http.authInfo (never the API key itself).
+    const auth = { token: "", clientId: caller.keyId, scopes: [...caller.tenant.installation.whoami.scopes] };
+    const request = Object.assign(req, { auth });
+    if (legacy) return leg.legacy!(request, res, body.raw);
+    const listen = body.messages.find(isListenRequest);
+    if (listen && !this.#admitListen(listen, leg, caller, res, headers)) return;
+    if (listen) {
+      untrack();
+      this.#listening.set(caller.keyId, (this.#listening.get(caller.keyId) ?? 0) + 1);
+      res.once("close", () => {
+        const left = (this.#listening.get(caller.keyId) ?? 1) - 1;
+        if (left > 0) this.#listening.set(caller.keyId, left);
+        else this.#listening.delete(caller.keyId);
+      });
+    }
+    await leg.modern(request, res, body.raw);
+  }
+
+  /** Open listen streams, of one key or of all (the shutdown log). */
+  listenStreams(keyId?: string): number {
+    if (keyId !== undefined) return this.#listening.get(keyId) ?? 0;
+    let n = 0;
+    for (const count of this.#listening.values()) n += count;
+    return n;
+  }
+
+  /** Ends the listen streams of `tenant` (gracefully) and stops following it (SIGHUP removed it). */
+  async forget(tenant: Tenant): Promise<void> {
+    const leg = this.#legs.get(tenant);
+    if (!leg) return;
+    this.#legs.delete(tenant);
+    await close(await leg);
+  }
+
+  /** Ends every listen stream gracefully and aborts 2026 exchanges still running. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const legs = [...this.#legs.values()];
+    this.#legs.clear();
+    await Promise.all(legs.map(async (leg) => close(await leg)));
+  }
+
+  #admitListen(
+    listen: JSONRPCRequest,
+    leg: TenantLeg,
+    caller: Caller,
+    res: ServerResponse,
+    headers: Record<string, string>,
+  ): boolean {
+    // In-band like the SDK's own listen refusals: a JSON-RPC error for the request, HTTP 200.
+    const refused = listenRefusal(listen, (uri) => leg.follower.refusal(uri));
+    if (refused) {
+      sendRpcError(res, 200, ProtocolErrorCode.InvalidParams, refused, headers, listen.id);
+      return false;
+    }
+    const cap = this.ctx.limits.maxListenStreamsPerKey;
+    if (this.listenStreams(caller.keyId) >= cap) {
+      this.ctx.logger.warn({ keyId: caller.keyId, cap }, "listen stream cap reached; listen refused");
+      sendRpcError(
+        res,
+        200,
+        LIMIT_REACHED,
+        `Subscription limit reached: at most ${cap} open subscriptions/listen streams per API key; close one first`,
+        headers,
+        listen.id,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  #legFor(tenant: Tenant): Promise<TenantLeg> {
+    let leg = this.#legs.get(tenant);
+    if (!leg) {
+      leg = this.#makeLeg(tenant);
+      this.#legs.set(tenant, leg);
+    }
+    return leg;
+  }
+
+  async #makeLeg(tenant: Tenant): Promise<TenantLeg> {
+    const { logger, limits } = this.ctx;
+    const caller: Caller = { keyId: "", tenant };
+    // Per request: nothing to follow, nothing to leak when the SDK drops the instance unclosed.
+    const factory = () => this.ctx.serverFor(caller, { follow: false }).mcp;
+    const onerror = (error: Error) =>
+      logger.debug({ err: { message: error.message }, installation: tenant.name }, "2026 request refused");
+    const tenantId = tenant.installation.whoami.tenant_id;
+    // Installation names may hold any character; the store key takes a hash of it.
+    const nameId = sha256Hex(tenant.name).slice(0, 16);
+    const bus = this.sharedStore
+      ? new SharedStoreEventBus(
+          this.sharedStore,
+          storeKey(KEY_PREFIX, tenantId, "listen", nameId),
+          logger.child({ component: "listen-bus" }),
+        )
+      : undefined;
+    await bus?.ready();
+    const handler = createMcpHandler(factory, {
+      legacy: "reject",
+      onerror,
+      maxRequestBodySize: limits.maxBodyBytes,
+      ...(bus ? { bus } : {}),
+    });
+    const store = this.sharedStore;
+    const claim: EventClaim | undefined = store
+      ? (id) =>
+          store.remember(
+            storeKey(KEY_PREFIX, tenantId, "announced", nameId, sha256Hex(id).slice(0, 24)),
+            CLAIM_TTL_MS,
+          )
+      : undefined;
+    const notify: ServerNotifier = handler.notify;
+    const follower = new InstallationFollower(tenant.installation, this.ctx.options, logger, notify, claim);
+    return {
+      handler,
+      follower,
+      bus,
+      modern: toNodeHandler(handler),
+      legacy: this.stateless
+        ? toNodeHandler({
+            fetch: legacyStatelessFallback(factory, onerror, { maxRequestBodySize: limits.maxBodyBytes }),
+          })
+        : undefined,
+    };
+  }
+}
+
+async function close(leg: TenantLeg): Promise<void> {
+  await leg.handler.close().catch(() => {});
+  await leg.follower.close();
+  await leg.bus?.close();
+}
