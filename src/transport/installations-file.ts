@@ -26,7 +26,7 @@ import { Installation } from "../installation.js";
 import type { WatchOptions } from "../live/watch.js";
 import type { Logger } from "../logger.js";
 import type { SharedStore } from "../store/shared-store.js";
-import { canonicalJson } from "../tools/write-memory.js";
+import { canonicalJson } from "../text/canonical-json.js";
 import type { Tenant } from "./client-auth.js";
 import { parseJson } from "./guards.js";
 
