@@ -13,7 +13,7 @@ import { type ReportDefinition, Whoami } from "./platform/records.js";
 import { KEY_PREFIX, type SharedStore } from "./store/shared-store.js";
 import { SharedWriteStore } from "./store/write-store.js";
 import { ListScans } from "./tools/list-scans.js";
-import { WriteMemory, type WriteMemoryStore } from "./tools/write-memory.js";
+import { WriteMemory, type WriteMemoryStore } from "./store/write-memory.js";
 
 export interface InstallationOptions {
   baseUrl: string;

@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import { ApiError, TenantMismatchError } from "../client/errors.js";
 import type { Endpoint } from "../platform/catalog.js";
-import { WriteInProgressError } from "./write-memory.js";
+import { WriteInProgressError } from "../store/write-memory.js";
 
 /** Arguments refused before any request was sent. */
 export class InvalidArgumentsError extends Error {

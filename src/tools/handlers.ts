@@ -13,7 +13,7 @@ import { runList } from "./lists.js";
 import { validateReportParams } from "./report-params.js";
 import { capItems, projectFields, toolResult } from "./results.js";
 import { DEFAULT_REPORT_ROWS, type WriteOutcome } from "./schemas.js";
-import { writeFingerprint } from "./write-memory.js";
+import { writeFingerprint } from "../store/write-memory.js";
 
 export interface CallArgs {
   path: Record<string, unknown>;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemorySharedStore } from "../../src/store/memory.js";
 import { SharedWriteStore } from "../../src/store/write-store.js";
-import { WriteInProgressError, WriteMemory } from "../../src/tools/write-memory.js";
+import { WriteInProgressError, WriteMemory } from "../../src/store/write-memory.js";
 
 const shared = () => {
   const store = new InMemorySharedStore();
