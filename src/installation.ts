@@ -11,9 +11,9 @@ import { type WatchOptions, watchInstallation } from "./live/watch.js";
 import type { Logger } from "./logger.js";
 import { type ReportDefinition, Whoami } from "./platform/records.js";
 import { KEY_PREFIX, type SharedStore } from "./store/shared-store.js";
+import { WriteMemory, type WriteMemoryStore } from "./store/write-memory.js";
 import { SharedWriteStore } from "./store/write-store.js";
 import { ListScans } from "./tools/list-scans.js";
-import { WriteMemory, type WriteMemoryStore } from "./store/write-memory.js";
 
 export interface InstallationOptions {
   baseUrl: string;

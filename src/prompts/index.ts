@@ -7,10 +7,10 @@
 import type { GetPromptResult, McpServer } from "@modelcontextprotocol/server";
 import { completable } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { followsServedTools, servedToolNames, type ToolFilterOptions } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import { endpointOf, type ToolName } from "../platform/catalog.js";
 import { cleanText } from "../text/clean.js";
-import { followsServedTools, servedToolNames, type ToolFilterOptions } from "../tools/filter.js";
 
 const MAX_COMPLETIONS = 20;
 

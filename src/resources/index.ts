@@ -10,16 +10,16 @@
 import type { McpServer, ReadResourceResult, UriTemplate, Variables } from "@modelcontextprotocol/server";
 import { ProtocolError, ResourceTemplate } from "@modelcontextprotocol/server";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
-import type { Installation } from "../installation.js";
-import { endpointOf, fillPath, RECORD_KINDS, type ToolName, toolsByScope } from "../platform/catalog.js";
-import { SCOPES, type Scope } from "../platform/scopes.js";
-import { cleanText, sanitize } from "../text/clean.js";
 import {
   followsServedTools,
   servedScopes,
   servedToolNames,
   type ToolFilterOptions,
-} from "../tools/filter.js";
+} from "../grant/served.js";
+import type { Installation } from "../installation.js";
+import { endpointOf, fillPath, RECORD_KINDS, type ToolName, toolsByScope } from "../platform/catalog.js";
+import { SCOPES, type Scope } from "../platform/scopes.js";
+import { cleanText, sanitize } from "../text/clean.js";
 import { invalidParams, notFound, readErrorOf } from "./errors.js";
 import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
 import { Subscriptions } from "./subscriptions.js";

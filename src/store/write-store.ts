@@ -2,8 +2,8 @@
  * The write memory (write-memory.ts) on a SharedStore, so an identical create sent to two
  * instances is claimed once and carries one idempotency key: the platform makes one record.
  */
-import type { WriteMemoryStore } from "./write-memory.js";
 import type { SharedStore } from "./shared-store.js";
+import type { WriteMemoryStore } from "./write-memory.js";
 
 export class SharedWriteStore implements WriteMemoryStore {
   constructor(

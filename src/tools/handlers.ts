@@ -7,13 +7,13 @@ import type { ApiResponse } from "../client/client.js";
 import { ApiError } from "../client/errors.js";
 import type { Installation, StoredReportRun } from "../installation.js";
 import { type Endpoint, fillPath } from "../platform/catalog.js";
+import { writeFingerprint } from "../store/write-memory.js";
 import { sanitize } from "../text/clean.js";
 import { InvalidArgumentsError } from "./errors.js";
 import { runList } from "./lists.js";
 import { validateReportParams } from "./report-params.js";
 import { capItems, projectFields, toolResult } from "./results.js";
 import { DEFAULT_REPORT_ROWS, type WriteOutcome } from "./schemas.js";
-import { writeFingerprint } from "../store/write-memory.js";
 
 export interface CallArgs {
   path: Record<string, unknown>;

@@ -9,6 +9,7 @@ import type { CallToolResult, McpServer, RequestId, Tool } from "@modelcontextpr
 import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
+import { grantedEndpoints, type ToolFilterOptions } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import type { Endpoint } from "../platform/catalog.js";
@@ -21,7 +22,6 @@ import {
   writeQuestion,
 } from "./confirmation.js";
 import { fieldErrorsOf, InvalidArgumentsError, messageForError, NotConfirmedError } from "./errors.js";
-import { grantedEndpoints, type ToolFilterOptions } from "./filter.js";
 import { type CallArgs, type HandlerContext, runEndpoint } from "./handlers.js";
 import { readLeniently } from "./lenient.js";
 import { DEFAULT_PAGING_DEADLINE_MS } from "./lists.js";
