@@ -19,6 +19,12 @@ import type { AddressInfo } from "node:net";
 import type { Config } from "../config.js";
 import { grantedEndpoints } from "../grant/served.js";
 import type { Installation } from "../installation.js";
+import {
+  InstallationsFileError,
+  type LoadedTenant,
+  loadInstallationsFile,
+  reloadInstallationsFile,
+} from "../installations-file.js";
 import type { WatchOptions } from "../live/watch.js";
 import type { Logger } from "../logger.js";
 import type { ServerOptions } from "../server.js";
@@ -46,12 +52,6 @@ import {
   sendRpcError,
   splitHost,
 } from "./guards.js";
-import {
-  InstallationsFileError,
-  type LoadedTenant,
-  loadInstallationsFile,
-  reloadInstallationsFile,
-} from "./installations-file.js";
 import { RateLimiter, type RequestMeter } from "./rate-limit.js";
 import { SessionTable } from "./sessions.js";
 import { LegacySseEndpoint, MESSAGES_PATH } from "./sse.js";
