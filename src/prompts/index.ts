@@ -21,7 +21,7 @@ async function completeNames(
   typed: string,
   field = "full_name",
 ) {
-  const path = endpointOf(listTool)!.path;
+  const path = endpointOf(listTool).path;
   // Outside the try: a refused installation says so instead of completing nothing.
   await installation.assertServing();
   try {

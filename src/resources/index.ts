@@ -322,7 +322,7 @@ export class Resources {
       if (!(error instanceof ApiError || error instanceof ProtocolError)) {
         this.installation.options.logger.error({ uri, err: error }, "resource read failed unexpectedly");
       }
-      throw readErrorOf(error, uri, endpointOf(resource.mirrors[0] ?? "whoami")!);
+      throw readErrorOf(error, uri, endpointOf(resource.mirrors[0] ?? "whoami"));
     }
   }
 

@@ -4,7 +4,7 @@
  * (pure), with the recipient's name and the default channel looked up at the platform.
  */
 import type { Installation } from "../installation.js";
-import { type Endpoint, endpointOf, fillPath } from "../platform/catalog.js";
+import { type Endpoint, endpointOf, fillPath, type ToolName } from "../platform/catalog.js";
 import { cleanText } from "../text/clean.js";
 
 /** How long a human has to answer before the call ends with nothing sent. */
@@ -23,7 +23,7 @@ export type ConfirmationPlan = "none" | "ask" | "host-approval" | "refuse" | "un
 
 export function confirmationPlan(facts: {
   endpoint: Endpoint;
-  confirm: readonly string[];
+  confirm: readonly ToolName[];
   /** Stateless HTTP: each request has a server of its own that never met the client. */
   sessionless: boolean;
   allowUnconfirmedSends: boolean;

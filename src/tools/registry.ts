@@ -12,7 +12,7 @@ import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import { grantedEndpoints, type ToolFilterOptions } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
-import type { Endpoint } from "../platform/catalog.js";
+import type { Endpoint, ToolName } from "../platform/catalog.js";
 import { cleanText } from "../text/clean.js";
 import { annotationsOf } from "./annotations.js";
 import {
@@ -33,7 +33,7 @@ export interface ToolOptions extends ToolFilterOptions {
   /** One overall deadline for all_pages and a filtered listing's scan (default 30 s). */
   pagingDeadlineMs?: number;
   /** Writes that ask the human first when the client supports elicitation (send_notification always). */
-  confirm?: readonly string[];
+  confirm?: readonly ToolName[];
   /**
    * Stateless HTTP: this server serves one request and never met the client, so nobody can be
    * asked to confirm; sends and `confirm` writes are refused (unless allowUnconfirmedSends).
