@@ -9,10 +9,10 @@ import { collectPages } from "../client/paging.js";
 import type { Endpoint } from "../platform/catalog.js";
 import { sanitize } from "../text/clean.js";
 import { InvalidArgumentsError } from "./errors.js";
-import type { CallArgs, HandlerContext } from "./handlers.js";
 import { advanceScan, type ScanStop, scanSignature } from "./list-scans.js";
 import { capItems, projectFields, toolResult } from "./results.js";
 import { DEFAULT_MAX_ITEMS } from "./schemas.js";
+import type { CallArgs, HandlerContext } from "./specs/spec.js";
 
 /** One all_pages call or one scan step stops here with what it has; well under a 60 s tool timeout. */
 export const DEFAULT_PAGING_DEADLINE_MS = 30_000;

@@ -22,11 +22,12 @@ import {
   writeQuestion,
 } from "./confirmation.js";
 import { fieldErrorsOf, InvalidArgumentsError, messageForError, NotConfirmedError } from "./errors.js";
-import { type CallArgs, type HandlerContext, runEndpoint } from "./handlers.js";
 import { readLeniently } from "./lenient.js";
 import { DEFAULT_PAGING_DEADLINE_MS } from "./lists.js";
 import { DEFAULT_MAX_RESULT_BYTES, errorResult } from "./results.js";
-import { inputSchemaOf, LOCAL_OPTIONS, outputSchemaOf, toToolJsonSchema } from "./schemas.js";
+import { LOCAL_OPTIONS, toToolJsonSchema } from "./schemas.js";
+import { specOf } from "./specs/index.js";
+import type { CallArgs, HandlerContext, ToolSpec } from "./specs/spec.js";
 
 export interface ToolOptions extends ToolFilterOptions {
   maxResultBytes?: number;
@@ -47,6 +48,7 @@ export interface ToolOptions extends ToolFilterOptions {
 
 interface PreparedTool {
   endpoint: Endpoint;
+  spec: ToolSpec;
   input: z.ZodObject;
   definition: Tool;
 }
@@ -57,22 +59,20 @@ const prepared = new Map<string, PreparedTool>();
 export function prepareTool(endpoint: Endpoint): PreparedTool {
   const known = prepared.get(endpoint.tool);
   if (known) return known;
-  const input = inputSchemaOf(endpoint);
-  const inputJson = toToolJsonSchema(input, "input");
-  if (endpoint.tool === "run_report") {
-    // `params` also accepts a JSON string (see schemas.ts); models are shown the object form.
-    const props = inputJson.properties as Record<string, Record<string, unknown>>;
-    props.params = { type: "object", description: props.params?.description };
-  }
+  const spec = specOf(endpoint);
+  const input = spec.input(endpoint);
+  const json = toToolJsonSchema(input, "input");
+  const inputJson = spec.shownInput ? spec.shownInput(json) : json;
   const tool: PreparedTool = {
     endpoint,
+    spec,
     input,
     definition: {
       name: endpoint.tool,
       title: endpoint.title,
       description: endpoint.description,
       inputSchema: inputJson as Tool["inputSchema"],
-      outputSchema: toToolJsonSchema(outputSchemaOf(endpoint), "output") as Tool["outputSchema"],
+      outputSchema: toToolJsonSchema(spec.output(endpoint), "output") as Tool["outputSchema"],
       annotations: annotationsOf(endpoint),
     },
   };
@@ -81,7 +81,11 @@ export function prepareTool(endpoint: Endpoint): PreparedTool {
 }
 
 /** Splits validated arguments into what goes in the path, the query and the body. */
-export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>): CallArgs {
+export function splitArguments(
+  endpoint: Endpoint,
+  args: Record<string, unknown>,
+  ownOptions: readonly string[] = [],
+): CallArgs {
   const path: Record<string, unknown> = {};
   const query: CallArgs["query"] = {};
   const filters: Record<string, unknown> = {};
@@ -91,7 +95,7 @@ export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>
   for (const [name, value] of Object.entries(args)) {
     if (value === undefined) continue;
     given[name] = value;
-    if ((LOCAL_OPTIONS as readonly string[]).includes(name)) continue;
+    if ((LOCAL_OPTIONS as readonly string[]).includes(name) || ownOptions.includes(name)) continue;
     request[name] = value;
     if (endpoint.pathParams?.shape[name]) path[name] = value;
     else if (endpoint.query?.shape[name]) query[name] = value as string | number;
@@ -111,9 +115,6 @@ export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>
     offset: args.offset as number | undefined,
     cursor: args.cursor as string | undefined,
     countOnly: args.count_only as boolean | undefined,
-    runId: args.run_id as string | undefined,
-    rowOffset: args.row_offset as number | undefined,
-    rowLimit: args.row_limit as number | undefined,
     idempotencyKey: args.idempotency_key as string | undefined,
   };
 }
@@ -124,14 +125,14 @@ function validate(tool: PreparedTool, raw: unknown): CallArgs {
   if (!parsed.success) {
     throw new InvalidArgumentsError(fieldErrorsOf(parsed.error, Object.keys(tool.input.shape)));
   }
-  const args = splitArguments(tool.endpoint, parsed.data as Record<string, unknown>);
+  const args = splitArguments(tool.endpoint, parsed.data as Record<string, unknown>, tool.spec.localOptions);
   // A message reaches a person: what the human confirms (cleaned text) is exactly what goes out
   // (and is checked below), so nothing invisible (tag characters, zero-width spaces) reaches a guardian.
   if (tool.endpoint.kind === "send" && typeof args.body?.message === "string") {
     args.body.message = args.request.message = cleanText(args.body.message);
   }
   // The catalog's own body schema carries rules the flat input cannot (e.g. "at least one field").
-  if (tool.endpoint.body && tool.endpoint.tool !== "run_report") {
+  if (tool.endpoint.body && tool.spec.checksBody !== false) {
     const body = tool.endpoint.body.safeParse(args.body, { reportInput: true });
     if (!body.success) throw new InvalidArgumentsError(fieldErrorsOf(body.error));
   }
@@ -209,7 +210,7 @@ export class ToolRegistry {
     try {
       const args = validate(tool, raw);
       await this.#confirmIfNeeded(tool.endpoint, args, io);
-      return await runEndpoint(tool.endpoint, args, ctx);
+      return await tool.spec.run(tool.endpoint, args, ctx);
     } catch (error) {
       if (error instanceof ApiError) {
         status = error.status === 0 ? error.code : String(error.status);
