@@ -49,6 +49,9 @@ export type ResponseShape = "bare" | "record" | "collection" | "list";
 
 export type HttpMethod = "GET" | "POST" | "PATCH";
 
+/** A record the platform returns: always an object, loose (records.ts). */
+export type RecordSchema = z.ZodType<Record<string, unknown>>;
+
 /** What each catalog entry declares; `Endpoint` is one of them, its `tool` narrowed to a ToolName. */
 interface EndpointEntry {
   readonly tool: string;
@@ -72,8 +75,8 @@ interface EndpointEntry {
   readonly filters?: z.ZodObject;
   readonly body?: z.ZodObject;
   readonly response: ResponseShape;
-  /** The record under `data` (or the bare object for `bare`). */
-  readonly record: z.ZodType;
+  /** The record under `data` (or the bare object for `bare`): always an object, loose (records.ts). */
+  readonly record: RecordSchema;
   /** The success status of the contract. */
   readonly status: 200 | 201 | 202;
 }
@@ -99,7 +102,7 @@ const read = <T extends string>(
   title: string,
   path: string,
   scope: Scope,
-  record: z.ZodType,
+  record: RecordSchema,
   description: string,
 ) =>
   ({
@@ -120,7 +123,7 @@ const list = <T extends string>(
   title: string,
   path: string,
   scope: Scope,
-  record: z.ZodType,
+  record: RecordSchema,
   description: string,
   query: z.ZodObject = ListQuery,
   filters?: z.ZodObject,
@@ -136,7 +139,7 @@ const get = <T extends string>(
   title: string,
   path: string,
   scope: Scope,
-  record: z.ZodType,
+  record: RecordSchema,
   description: string,
 ) =>
   ({

@@ -4,9 +4,11 @@
  * (registry.ts).
  */
 import type { CallToolResult } from "@modelcontextprotocol/server";
+import type { z } from "zod";
 import type { ApiResponse } from "../client/client.js";
 import { ApiError } from "../client/errors.js";
 import { type Endpoint, fillPath } from "../platform/catalog.js";
+import { collectionEnvelope, recordEnvelope } from "../platform/envelopes.js";
 import { writeFingerprint } from "../store/write-memory.js";
 import { sanitize } from "../text/clean.js";
 import { capItems, projectFields, toolResult } from "./results.js";
@@ -14,13 +16,14 @@ import type { WriteOutcome } from "./schemas.js";
 import type { CallArgs, HandlerContext } from "./specs/spec.js";
 
 export async function read(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
-  const res = await ctx.installation.client.request<{ data: unknown }>({
+  const res = await ctx.installation.client.request({
     method: "GET",
     path: fillPath(endpoint.path, args.path),
     signal: ctx.signal,
+    expect: dataOf(endpoint),
   });
   ctx.attempts = res.attempts;
-  const data = sanitize(res.body?.data);
+  const data = sanitize(res.body.data);
   if (endpoint.response === "collection") {
     const items = Array.isArray(data) ? data : [];
     const capped = capItems(
@@ -33,6 +36,10 @@ export async function read(endpoint: Endpoint, args: CallArgs, ctx: HandlerConte
   }
   return toolResult({ data: projectFields(data, args.fields) });
 }
+
+/** The contract's answer of a record or collection endpoint, `{ data }`: the client checks it. */
+const dataOf = (endpoint: Endpoint): z.ZodType<{ data: unknown }> =>
+  endpoint.response === "collection" ? collectionEnvelope(endpoint.record) : recordEnvelope(endpoint.record);
 
 /** An identical call in flight elsewhere is waited for this long before this one gives up. */
 const IN_FLIGHT_WAIT_MS = 30_000;
@@ -52,15 +59,16 @@ export async function write(
     path: fillPath(endpoint.path, args.path),
     body: args.body ?? {},
     signal: ctx.signal,
+    expect: dataOf(endpoint),
   };
   if (endpoint.kind === "update") {
     // Never remembered across calls: each update reaches the platform (its key covers its own retries).
-    const res = await installation.client.request<{ data: unknown }>({
+    const res = await installation.client.request({
       ...request,
       ...(args.idempotencyKey ? { idempotencyKey: args.idempotencyKey } : {}),
     });
     ctx.attempts = res.attempts;
-    return writeResult(endpoint, "updated", sanitize(res.body?.data), res.attempts);
+    return writeResult(endpoint, "updated", sanitize(res.body.data), res.attempts);
   }
 
   // The caller's key is part of the fingerprint: a new key is a deliberate second write.
@@ -74,7 +82,7 @@ export async function write(
   );
   let res: ApiResponse<{ data: unknown }>;
   try {
-    res = await installation.client.request<{ data: unknown }>({ ...request, idempotencyKey: claim.key });
+    res = await installation.client.request({ ...request, idempotencyKey: claim.key });
   } catch (error) {
     // A definite refusal (4xx) or a request that never left leaves nothing to replay or complete.
     const unknown =
@@ -86,7 +94,7 @@ export async function write(
   ctx.attempts = res.attempts;
   const outcome = outcomeOf(endpoint, res, claim.earlier);
   const ago = claim.earlier ? Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000)) : 0;
-  return writeResult(endpoint, outcome, sanitize(res.body?.data), res.attempts, ago);
+  return writeResult(endpoint, outcome, sanitize(res.body.data), res.attempts, ago);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { CallToolResult } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { StoredReportRun } from "../../installation.js";
 import { type Endpoint, fillPath } from "../../platform/catalog.js";
+import { recordEnvelope } from "../../platform/envelopes.js";
 import { sanitize } from "../../text/clean.js";
 import { InvalidArgumentsError } from "../errors.js";
 import { validateReportParams } from "../report-params.js";
@@ -159,14 +160,15 @@ async function newReportRun(
   const checked = validateReportParams(report, given);
   if (!checked.ok) throw new InvalidArgumentsError(checked.errors);
   await ctx.progress(1, 3, `Running ${key}`);
-  const res = await installation.client.request<{ data: { columns: string[]; rows: unknown[][] } }>({
+  const res = await installation.client.request({
     method: "POST",
     path: fillPath(endpoint.path, args.path),
     body: { params: checked.params },
     signal: ctx.signal,
+    expect: recordEnvelope(endpoint.record),
   });
   ctx.attempts = res.attempts;
-  const run = installation.storeReportRun(key, checked.params, sanitize(res.body?.data));
+  const run = installation.storeReportRun(key, checked.params, sanitize(res.body.data));
   const rows = (run.result as { rows?: unknown[] } | undefined)?.rows;
   await ctx.progress(3, 3, `Done: ${Array.isArray(rows) ? rows.length : 0} rows`);
   return run;
