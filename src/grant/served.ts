@@ -12,7 +12,7 @@ export interface ToolFilterOptions {
   toolsets?: readonly Toolset[];
 }
 
-export function isReadOnlyEndpoint(endpoint: Endpoint): boolean {
+function isReadOnlyEndpoint(endpoint: Endpoint): boolean {
   return endpoint.kind === "read" || endpoint.kind === "run";
 }
 

@@ -436,11 +436,6 @@ export function endpointOf(tool: ToolName): Endpoint {
   return byTool.get(tool) as Endpoint;
 }
 
-/** The catalog entry of a name from outside (a client's tools/call, a flag), if it is one. */
-export function findEndpoint(name: string): Endpoint | undefined {
-  return byTool.get(name);
-}
-
 export function isToolName(name: string): name is ToolName {
   return byTool.has(name);
 }

@@ -1,11 +1,10 @@
 /**
- * How the platform wraps each answer (CONTRACT.md "Responses"), as schemas the API client checks
- * every success body against. Loose like the records: fields the contract does not name pass
+ * How the platform wraps each answer (CONTRACT.md "Responses", the catalog's `response`), as
+ * schemas the API client checks success bodies against; a `bare` answer is the record itself. Loose like the records: fields the contract does not name pass
  * through. The list envelope's counts are optional (an implementation may omit them, and the
  * pager copes), but a count that is there must be a count.
  */
 import { z } from "zod";
-import type { Endpoint } from "./catalog.js";
 
 const count = z.number().int().min(0).optional();
 
@@ -28,18 +27,4 @@ export function recordEnvelope<R extends z.ZodType>(record: R) {
 /** `{ data: [...] }` without paging (the report catalog). */
 export function collectionEnvelope<R extends z.ZodType>(record: R) {
   return z.looseObject({ data: z.array(record) });
-}
-
-/** The answer an endpoint's success has, by the catalog's `response`. */
-export function responseSchemaOf(endpoint: Endpoint): z.ZodType {
-  switch (endpoint.response) {
-    case "bare":
-      return endpoint.record;
-    case "record":
-      return recordEnvelope(endpoint.record);
-    case "collection":
-      return collectionEnvelope(endpoint.record);
-    case "list":
-      return listEnvelope(endpoint.record);
-  }
 }

@@ -13,9 +13,9 @@ import { quoted } from "./errors.js";
 export const DEFAULT_MAX_ITEMS = 500;
 
 /** What a write did at the platform (see handlers.ts `outcomeOf`): one field, a fact to repeat. */
-export const WRITE_OUTCOMES = ["created", "sent", "updated", "existing", "replayed", "completed"] as const;
+const WRITE_OUTCOMES = ["created", "sent", "updated", "existing", "replayed", "completed"] as const;
 export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
-export const MAX_MAX_ITEMS = 5_000;
+const MAX_MAX_ITEMS = 5_000;
 
 /**
  * `fields` takes the names of the endpoint's record (records.ts): a misspelt one ("nme") is
@@ -169,7 +169,7 @@ const NOISE_BOUND = 5_000;
  * Kept: types, enums, formats, small bounds (per_page <= 100), descriptions, required,
  * additionalProperties: false.
  */
-export function compactJsonSchema(node: unknown): unknown {
+function compactJsonSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(compactJsonSchema);
   if (node === null || typeof node !== "object") return node;
   const out: JsonSchema = {};

@@ -16,8 +16,8 @@ import { capItems, toolResult } from "../results.js";
 import { inputSchemaOf, looseRecordOf, truncatedMarker } from "../schemas.js";
 import type { CallArgs, HandlerContext, ToolSpec } from "./spec.js";
 
-export const DEFAULT_REPORT_ROWS = 20;
-export const MAX_REPORT_ROWS = 500;
+const DEFAULT_REPORT_ROWS = 20;
+const MAX_REPORT_ROWS = 500;
 
 /** run_report reads a stored run page by page; `next` gives the arguments of the following rows. */
 const pagingOptions = {
