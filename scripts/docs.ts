@@ -17,7 +17,7 @@ function access(e: Endpoint): string {
 }
 
 export function toolTable(): string {
-  const rows = (CATALOG as readonly Endpoint[]).map(
+  const rows = CATALOG.map(
     (e) =>
       `| \`${e.tool}\` | ${e.method} \`${e.path}\` | ${e.scope ? `\`${e.scope}\`` : "none"} | ${access(e)} | ${e.description} |`,
   );

@@ -2,7 +2,7 @@
  * Flags and environment -> configuration, as a pure function so it is tested without a process.
  */
 import { parseArgs } from "node:util";
-import { TOOL_NAMES } from "./platform/catalog.js";
+import { isToolName, type ToolName } from "./platform/catalog.js";
 import { parseScopeList, type Scope, TOOLSETS, type Toolset } from "./platform/scopes.js";
 
 export const USAGE = `okta-partners-mcp: MCP server for the Okta Partners school platform API
@@ -69,7 +69,7 @@ export interface Config {
   };
   readOnly: boolean;
   toolsets?: Toolset[];
-  confirm: string[];
+  confirm: ToolName[];
   /** Stateless HTTP only: sends go out unconfirmed instead of being refused. */
   allowUnconfirmedSends: boolean;
   maxResultBytes?: number;
@@ -121,9 +121,10 @@ export function parseCli(argv: string[]): CliRequest {
   const unknownToolset = toolsets?.find((t) => !(TOOLSETS as readonly string[]).includes(t));
   if (unknownToolset)
     throw new ConfigError(`Unknown toolset "${unknownToolset}"; known: ${TOOLSETS.join(", ")}`);
-  const confirm = csv(v.confirm);
-  const unknownTool = confirm.find((t) => !(TOOL_NAMES as readonly string[]).includes(t));
+  const confirmed = csv(v.confirm);
+  const unknownTool = confirmed.find((t) => !isToolName(t));
   if (unknownTool) throw new ConfigError(`--confirm: unknown tool "${unknownTool}"`);
+  const confirm = confirmed.filter(isToolName);
 
   let sandboxScopes: Scope[] | undefined;
   if (v["sandbox-scopes"] !== undefined) {

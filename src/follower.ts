@@ -10,12 +10,12 @@
  * It also answers which URIs a listen stream may name (`refusal`), under the current grant.
  */
 import type { ServerNotifier } from "@modelcontextprotocol/server";
+import { servedScopes } from "./grant/served.js";
 import type { Installation } from "./installation.js";
 import type { Logger } from "./logger.js";
 import { urisUpdatedBy } from "./resources/events.js";
 import { GRANT_URIS } from "./resources/index.js";
 import { createServer, type OktaMcpServer, type ServerOptions } from "./server.js";
-import { servedScopes } from "./tools/filter.js";
 
 /** True for the one caller that should announce the event `id` (atomic across instances). */
 export type EventClaim = (id: string) => Promise<boolean>;

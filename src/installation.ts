@@ -9,11 +9,13 @@ import { TenantMismatchError, type TenantOf } from "./client/errors.js";
 import { EventLog } from "./live/events.js";
 import { DEFAULT_WHOAMI_INTERVAL_MS, type WatchOptions, watchInstallation } from "./live/watch.js";
 import type { Logger } from "./logger.js";
-import { type ReportDefinition, Whoami } from "./platform/records.js";
+import { endpointOf } from "./platform/catalog.js";
+import { collectionEnvelope } from "./platform/envelopes.js";
+import { ReportDefinition, Whoami } from "./platform/records.js";
 import { KEY_PREFIX, type SharedStore } from "./store/shared-store.js";
+import { WriteMemory, type WriteMemoryStore } from "./store/write-memory.js";
 import { SharedWriteStore } from "./store/write-store.js";
 import { ListScans } from "./tools/list-scans.js";
-import { WriteMemory, type WriteMemoryStore } from "./tools/write-memory.js";
 
 export interface InstallationOptions {
   baseUrl: string;
@@ -142,8 +144,14 @@ export class Installation {
   }
 
   async #readWhoami(token: string, print: string): Promise<Whoami> {
-    const res = await this.client.request<unknown>({ method: "GET", path: "/whoami", token });
-    const next = Whoami.parse(res.body);
+    const res = await this.client.request({
+      method: "GET",
+      path: endpointOf("whoami").path,
+      token,
+      // The bare record: an answer off its shape is an UnexpectedResponseError naming the field.
+      expect: Whoami,
+    });
+    const next = res.body;
     const before = this.#whoami;
     if (before && (before.tenant_id !== next.tenant_id || before.module !== next.module)) {
       // The module counts too: another app of the same school has another grant and its own
@@ -228,11 +236,12 @@ export class Installation {
   async reportCatalog(): Promise<ReportDefinition[]> {
     const cached = this.#reportCatalog;
     if (cached && Date.now() - cached.at < REPORT_CATALOG_TTL_MS) return cached.reports;
-    const res = await this.client.request<{ data: ReportDefinition[] }>({
+    const res = await this.client.request({
       method: "GET",
-      path: "/reports/builder",
+      path: endpointOf("list_reports").path,
+      expect: collectionEnvelope(ReportDefinition),
     });
-    const reports = Array.isArray(res.body?.data) ? res.body.data : [];
+    const reports = res.body.data;
     this.#reportCatalog = { at: Date.now(), reports };
     return reports;
   }

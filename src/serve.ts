@@ -9,7 +9,7 @@ import { Installation } from "./installation.js";
 import { type WatchOptions, watchOptionsFromEnv } from "./live/watch.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { ServerOptions } from "./server.js";
-import { createSharedStore } from "./store/index.js";
+import { createSharedStore } from "./store/create.js";
 import type { SharedStore } from "./store/shared-store.js";
 import { REQUEST_STATE_KEY_ENV, type RequestStateKey, requestStateKeyFrom } from "./tools/confirm-state.js";
 

@@ -19,7 +19,9 @@ import type { IncomingHttpHeaders } from "node:http";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
+import type { z } from "zod";
 import type { Logger } from "../logger.js";
+import { checkBody } from "./contract-check.js";
 import {
   type ApiError,
   errorFromResponse,
@@ -73,6 +75,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Send exactly this token, without `admitToken`: the whoami read that checks a token. */
   token?: string;
+}
+
+/** A request whose success body is checked against the contract's shape (contract-check.ts). */
+export interface CheckedRequestOptions<T> extends RequestOptions {
+  expect: z.ZodType<T>;
 }
 
 export interface ApiResponse<T> {
@@ -178,7 +185,13 @@ export class OktaClient {
     await this.pool.close();
   }
 
-  async request<T = unknown>(options: RequestOptions): Promise<ApiResponse<T>> {
+  /**
+   * One call, retried as the policy says. With `expect`, a success body that does not match it is
+   * an UnexpectedResponseError naming the field; without, the body is `unknown`.
+   */
+  async request<T = unknown>(options: CheckedRequestOptions<T>): Promise<ApiResponse<T>>;
+  async request(options: RequestOptions): Promise<ApiResponse<unknown>>;
+  async request<T>(options: RequestOptions & { expect?: z.ZodType<T> }): Promise<ApiResponse<T>> {
     if (this.closed) throw new Error("OktaClient is closed");
     const { method, signal } = options;
     const isWrite = method !== "GET";
@@ -217,10 +230,20 @@ export class OktaClient {
           this.pausedUntil = Math.max(this.pausedUntil, performance.now() + this.rateLimitPauseMs);
         }
         if (status >= 200 && status <= 299) {
-          const body = this.parseSuccessBody(status, text, { attempts, idempotencyKey, isWrite });
+          const parsed = this.parseSuccessBody(status, text, { attempts, idempotencyKey, isWrite });
+          const body = options.expect
+            ? checkBody(options.expect, parsed, {
+                method,
+                path: options.path,
+                status,
+                attempts,
+                idempotencyKey,
+                isWrite,
+              })
+            : (parsed as T);
           const result: ApiResponse<T> = {
             status,
-            body: body as T,
+            body,
             attempts,
             replayed: headerValue(headers, "idempotent-replayed")?.toLowerCase() === "true",
             rateLimit,

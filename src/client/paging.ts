@@ -4,13 +4,14 @@
  * bounded concurrency, always yielded in page order, stopping at maxItems. A listing can start
  * from a record offset, and stop at a deadline with what it has, so a caller can resume it exactly.
  */
-import type { ApiResponse, RequestOptions } from "./client.js";
-import { UnexpectedResponseError } from "./errors.js";
+import { z } from "zod";
+import { listEnvelope } from "../platform/envelopes.js";
+import type { ApiResponse, CheckedRequestOptions } from "./client.js";
 import type { Query } from "./url.js";
 
 /** The part of OktaClient paging needs (lets tests and other layers pass a stand-in). */
 export interface RequestClient {
-  request<T = unknown>(options: RequestOptions): Promise<ApiResponse<T>>;
+  request<T>(options: CheckedRequestOptions<T>): Promise<ApiResponse<T>>;
 }
 
 export interface PaginateOptions {
@@ -27,6 +28,8 @@ export interface PaginateOptions {
   signal?: AbortSignal;
   /** The page to start from (default 1). */
   firstPage?: number;
+  /** The contract's record of this list: every item is checked against it (default: anything). */
+  record?: z.ZodType;
 }
 
 export interface CollectOptions extends Omit<PaginateOptions, "firstPage"> {
@@ -55,37 +58,6 @@ export interface CollectedPages<T> {
   deadlineReached: boolean;
 }
 
-interface Envelope {
-  data: unknown[];
-  total?: number;
-  per_page?: number;
-  last_page?: number;
-}
-
-function positiveInt(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined;
-}
-
-function readEnvelope(body: unknown, path: string, page: number): Envelope {
-  const data = (body as { data?: unknown } | undefined)?.data;
-  if (!Array.isArray(data)) {
-    throw new UnexpectedResponseError({
-      status: 200,
-      code: "invalid_list",
-      message: `The platform's answer for ${path} page ${page} is not a list envelope ({ data: [...] }).`,
-    });
-  }
-  const b = body as Record<string, unknown>;
-  const envelope: Envelope = { data };
-  const total = positiveInt(b.total);
-  const perPage = positiveInt(b.per_page);
-  const lastPage = positiveInt(b.last_page);
-  if (total !== undefined) envelope.total = total;
-  if (perPage !== undefined && perPage > 0) envelope.per_page = perPage;
-  if (lastPage !== undefined) envelope.last_page = lastPage;
-  return envelope;
-}
-
 /** Pages in order, each fetched at most once; the generator form of the pager. */
 export async function* paginatePages<T = unknown>(
   client: RequestClient,
@@ -104,16 +76,20 @@ export async function* paginatePages<T = unknown>(
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
+  // A page that is no list envelope (or holds a record off the contract) is an
+  // UnexpectedResponseError naming the field, from the client.
+  const envelope = listEnvelope(options.record ?? z.unknown());
   const fetchPage = async (page: number): Promise<Page<T> & { perPage: number }> => {
     const res = await client.request({
       method: "GET",
       path: options.path,
       query: { ...options.query, page, per_page: perPage },
       signal: controller.signal,
+      expect: envelope,
     });
-    const env = readEnvelope(res.body, options.path, page);
+    const env = res.body;
     // The server's per_page is authoritative (it may clamp ours) for the page arithmetic.
-    const servedPerPage = env.per_page ?? perPage;
+    const servedPerPage = env.per_page || perPage;
     const lastPage =
       env.last_page ??
       (env.total !== undefined ? Math.max(1, Math.ceil(env.total / servedPerPage)) : undefined);

@@ -49,7 +49,11 @@ export type ResponseShape = "bare" | "record" | "collection" | "list";
 
 export type HttpMethod = "GET" | "POST" | "PATCH";
 
-export interface Endpoint {
+/** A record the platform returns: always an object, loose (records.ts). */
+export type RecordSchema = z.ZodType<Record<string, unknown>>;
+
+/** What each catalog entry declares; `Endpoint` is one of them, its `tool` narrowed to a ToolName. */
+interface EndpointEntry {
   readonly tool: string;
   readonly title: string;
   /** For a model: what it does and when to use it. Shared facts live in the server instructions. */
@@ -71,8 +75,8 @@ export interface Endpoint {
   readonly filters?: z.ZodObject;
   readonly body?: z.ZodObject;
   readonly response: ResponseShape;
-  /** The record under `data` (or the bare object for `bare`). */
-  readonly record: z.ZodType;
+  /** The record under `data` (or the bare object for `bare`): always an object, loose (records.ts). */
+  readonly record: RecordSchema;
   /** The success status of the contract. */
   readonly status: 200 | 201 | 202;
 }
@@ -93,12 +97,12 @@ const listQueryShape = {
 const ListQuery = z.object(listQueryShape).strict();
 
 /** What every plain GET shares: read-only, idempotent, 200. */
-const read = (
-  tool: string,
+const read = <T extends string>(
+  tool: T,
   title: string,
   path: string,
   scope: Scope,
-  record: z.ZodType,
+  record: RecordSchema,
   description: string,
 ) =>
   ({
@@ -114,39 +118,39 @@ const read = (
     status: 200,
   }) as const;
 
-const list = (
-  tool: string,
+const list = <T extends string>(
+  tool: T,
   title: string,
   path: string,
   scope: Scope,
-  record: z.ZodType,
+  record: RecordSchema,
   description: string,
   query: z.ZodObject = ListQuery,
   filters?: z.ZodObject,
-): Endpoint => ({
+): EndpointEntry & { tool: T } => ({
   ...read(tool, title, path, scope, record, description),
   query,
   ...(filters ? { filters } : {}),
   response: "list",
 });
 
-const get = (
-  tool: string,
+const get = <T extends string>(
+  tool: T,
   title: string,
   path: string,
   scope: Scope,
-  record: z.ZodType,
+  record: RecordSchema,
   description: string,
 ) =>
   ({
     ...read(tool, title, path, scope, record, description),
     pathParams: IdParam,
     response: "record",
-  }) satisfies Endpoint;
+  }) satisfies EndpointEntry;
 
 // ---- the catalog ----
 
-export const CATALOG = [
+const ENTRIES = [
   {
     tool: "whoami",
     title: "Who am I",
@@ -412,16 +416,28 @@ export const CATALOG = [
     record: NotificationReceipt,
     status: 202,
   },
-] as const satisfies readonly Endpoint[];
+] as const satisfies readonly EndpointEntry[];
 
-export type ToolName = (typeof CATALOG)[number]["tool"];
+/** The name of a tool of the catalog: a misspelt name fails to compile. */
+export type ToolName = (typeof ENTRIES)[number]["tool"];
+
+export interface Endpoint extends EndpointEntry {
+  readonly tool: ToolName;
+}
+
+export const CATALOG: readonly Endpoint[] = ENTRIES;
 
 export const TOOL_NAMES: readonly ToolName[] = CATALOG.map((e) => e.tool);
 
 const byTool = new Map<string, Endpoint>(CATALOG.map((e) => [e.tool, e]));
 
-export function endpointOf(tool: string): Endpoint | undefined {
-  return byTool.get(tool);
+/** The catalog entry of a tool named in code (the type says it exists). */
+export function endpointOf(tool: ToolName): Endpoint {
+  return byTool.get(tool) as Endpoint;
+}
+
+export function isToolName(name: string): name is ToolName {
+  return byTool.has(name);
 }
 
 export function toolsetOf(endpoint: Endpoint): Toolset {
@@ -442,9 +458,9 @@ export function fillPath(template: string, params: Record<string, unknown>): str
 }
 
 /** The tools each scope unlocks (for the scopes resource and docs). */
-export function toolsByScope(): Map<Scope | null, string[]> {
-  const map = new Map<Scope | null, string[]>();
-  for (const e of CATALOG as readonly Endpoint[]) {
+export function toolsByScope(): Map<Scope | null, ToolName[]> {
+  const map = new Map<Scope | null, ToolName[]>();
+  for (const e of CATALOG) {
     map.set(e.scope, [...(map.get(e.scope) ?? []), e.tool]);
   }
   return map;
@@ -471,18 +487,18 @@ export interface RecordKind {
   readonly eventPrefix: string;
 }
 
-export const RECORD_KINDS: readonly RecordKind[] = (CATALOG as readonly Endpoint[])
-  .filter((e) => e.method === "GET" && e.response === "record" && e.pathParams?.shape.id && e.scope)
-  .map((e) => {
-    const name = e.tool.replace(/^get_/, "");
-    const scope = e.scope as Scope;
-    return {
-      name,
-      tool: e.tool as ToolName,
-      collection: `${name}s`,
-      getPath: e.path,
-      listPath: e.path.replace(/\/\{id\}$/, ""),
-      scope,
-      eventPrefix: scope.split(".").slice(0, 2).join("."),
-    };
-  });
+export const RECORD_KINDS: readonly RecordKind[] = CATALOG.filter(
+  (e) => e.method === "GET" && e.response === "record" && e.pathParams?.shape.id && e.scope,
+).map((e) => {
+  const name = e.tool.replace(/^get_/, "");
+  const scope = e.scope as Scope;
+  return {
+    name,
+    tool: e.tool,
+    collection: `${name}s`,
+    getPath: e.path,
+    listPath: e.path.replace(/\/\{id\}$/, ""),
+    scope,
+    eventPrefix: scope.split(".").slice(0, 2).join("."),
+  };
+});

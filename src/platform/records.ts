@@ -173,4 +173,3 @@ export type Whoami = z.infer<typeof Whoami>;
 
 export type Student = z.infer<typeof StudentRecord>;
 export type Guardian = z.infer<typeof GuardianRecord>;
-export type Employee = z.infer<typeof EmployeeRecord>;

@@ -7,10 +7,11 @@
 import type { GetPromptResult, McpServer } from "@modelcontextprotocol/server";
 import { completable } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { followsServedTools, servedToolNames, type ToolFilterOptions } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import { endpointOf, type ToolName } from "../platform/catalog.js";
+import { listEnvelope } from "../platform/envelopes.js";
 import { cleanText } from "../text/clean.js";
-import { followsServedTools, servedToolNames, type ToolFilterOptions } from "../tools/filter.js";
 
 const MAX_COMPLETIONS = 20;
 
@@ -21,16 +22,17 @@ async function completeNames(
   typed: string,
   field = "full_name",
 ) {
-  const path = endpointOf(listTool)!.path;
+  const endpoint = endpointOf(listTool);
   // Outside the try: a refused installation says so instead of completing nothing.
   await installation.assertServing();
   try {
-    const res = await installation.client.request<{ data: Array<Record<string, unknown>> }>({
+    const res = await installation.client.request({
       method: "GET",
-      path,
+      path: endpoint.path,
       query: { per_page: 100, ...(typed.trim() ? { search: typed.trim() } : {}) },
+      expect: listEnvelope(endpoint.record),
     });
-    const names = (res.body?.data ?? []).map((r) => cleanText(String(r[field] ?? ""))).filter(Boolean);
+    const names = res.body.data.map((r) => cleanText(String(r[field] ?? ""))).filter(Boolean);
     const lower = typed.toLowerCase();
     return [...new Set(names)]
       .sort((a, b) => Number(!a.toLowerCase().startsWith(lower)) - Number(!b.toLowerCase().startsWith(lower)))

@@ -10,16 +10,24 @@
 import type { McpServer, ReadResourceResult, UriTemplate, Variables } from "@modelcontextprotocol/server";
 import { ProtocolError, ResourceTemplate } from "@modelcontextprotocol/server";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
-import type { Installation } from "../installation.js";
-import { endpointOf, fillPath, RECORD_KINDS, type ToolName, toolsByScope } from "../platform/catalog.js";
-import { SCOPES, type Scope } from "../platform/scopes.js";
-import { cleanText, sanitize } from "../text/clean.js";
 import {
   followsServedTools,
   servedScopes,
   servedToolNames,
   type ToolFilterOptions,
-} from "../tools/filter.js";
+} from "../grant/served.js";
+import type { Installation } from "../installation.js";
+import {
+  endpointOf,
+  fillPath,
+  RECORD_KINDS,
+  type RecordKind,
+  type ToolName,
+  toolsByScope,
+} from "../platform/catalog.js";
+import { listEnvelope, recordEnvelope } from "../platform/envelopes.js";
+import { SCOPES, type Scope } from "../platform/scopes.js";
+import { cleanText, sanitize } from "../text/clean.js";
 import { invalidParams, notFound, readErrorOf } from "./errors.js";
 import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
 import { Subscriptions, subscriptionRefusal } from "./subscriptions.js";
@@ -56,14 +64,15 @@ export function readsPlatform(uri: string): boolean {
 const MAX_COMPLETIONS = 20;
 
 /** Completes a record id from a name fragment (or an id prefix) with the list endpoint's search. */
-async function completeIds(installation: Installation, path: string, typed: string): Promise<string[]> {
+async function completeIds(installation: Installation, kind: RecordKind, typed: string): Promise<string[]> {
   const search = typed.trim();
-  const res = await installation.client.request<{ data: Array<{ id: number }> }>({
+  const res = await installation.client.request({
     method: "GET",
-    path,
+    path: kind.listPath,
     query: { per_page: MAX_COMPLETIONS, ...(search && !/^\d+$/.test(search) ? { search } : {}) },
+    expect: listEnvelope(endpointOf(kind.tool).record),
   });
-  const ids = (res.body?.data ?? []).map((r) => String(r.id));
+  const ids = res.body.data.map((r) => String(r.id));
   return /^\d+$/.test(search) ? ids.filter((id) => id.startsWith(search)) : ids;
 }
 
@@ -234,14 +243,15 @@ export class Resources {
             const id = String(variables.id);
             if (!/^[1-9]\d{0,9}$/.test(id))
               throw invalidParams(`Invalid ${t.name} id "${id}" in ${uri}: must be a positive integer`);
-            const res = await installation.client.request<{ data: unknown }>({
+            const res = await installation.client.request({
               method: "GET",
               path: fillPath(t.getPath, { id }),
+              expect: recordEnvelope(endpointOf(t.tool).record),
             });
-            return json(uri, res.body?.data);
+            return json(uri, res.body.data);
           },
         },
-        { id: (typed) => completeIds(installation, t.listPath, typed).catch(() => []) },
+        { id: (typed) => completeIds(installation, t, typed).catch(() => []) },
       );
     }
 
@@ -346,7 +356,7 @@ export class Resources {
       if (!(error instanceof ApiError || error instanceof ProtocolError)) {
         this.installation.options.logger.error({ uri, err: error }, "resource read failed unexpectedly");
       }
-      throw readErrorOf(error, uri, endpointOf(resource.mirrors[0] ?? "whoami")!);
+      throw readErrorOf(error, uri, endpointOf(resource.mirrors[0] ?? "whoami"));
     }
   }
 

@@ -204,7 +204,7 @@ function requireCollection(endpoint: Endpoint): RecordCollection {
 
 /** The handler of an endpoint; throws at start-up (not per request) when one is missing. */
 export function handlerFor(endpoint: Endpoint): Handler {
-  const special = SPECIAL[endpoint.tool as ToolName];
+  const special = SPECIAL[endpoint.tool];
   if (special) return special;
   const hasCollection = collectionOf(endpoint) !== undefined;
   if (hasCollection && endpoint.response === "list") return list;

@@ -138,7 +138,7 @@ function operation(endpoint: Endpoint): Json {
 
 export function buildOpenApiDocument(options: OpenApiOptions = {}): Json {
   const paths: Record<string, Json> = {};
-  for (const endpoint of CATALOG as readonly Endpoint[]) {
+  for (const endpoint of CATALOG) {
     const item = paths[endpoint.path] ?? {};
     item[endpoint.method.toLowerCase()] = operation(endpoint);
     paths[endpoint.path] = item;

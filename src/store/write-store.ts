@@ -1,9 +1,9 @@
 /**
- * The write memory (tools/write-memory.ts) on a SharedStore, so an identical create sent to two
+ * The write memory (write-memory.ts) on a SharedStore, so an identical create sent to two
  * instances is claimed once and carries one idempotency key: the platform makes one record.
  */
-import type { WriteMemoryStore } from "../tools/write-memory.js";
 import type { SharedStore } from "./shared-store.js";
+import type { WriteMemoryStore } from "./write-memory.js";
 
 export class SharedWriteStore implements WriteMemoryStore {
   constructor(

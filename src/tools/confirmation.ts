@@ -4,7 +4,8 @@
  * (pure), with the recipient's name and the default channel looked up at the platform.
  */
 import type { Installation } from "../installation.js";
-import { type Endpoint, endpointOf, fillPath } from "../platform/catalog.js";
+import { type Endpoint, endpointOf, fillPath, type ToolName } from "../platform/catalog.js";
+import { listEnvelope, recordEnvelope } from "../platform/envelopes.js";
 import { cleanText } from "../text/clean.js";
 
 /** How long a human has to answer before the call ends with nothing sent. */
@@ -24,7 +25,7 @@ export type ConfirmationPlan = "none" | "ask" | "host-approval" | "refuse" | "un
 
 export function confirmationPlan(facts: {
   endpoint: Endpoint;
-  confirm: readonly string[];
+  confirm: readonly ToolName[];
   /** Stateless HTTP: each request has a server of its own that never met the client. */
   sessionless: boolean;
   allowUnconfirmedSends: boolean;
@@ -111,24 +112,27 @@ export async function sendQuestionFor(
 /** Guardians this `to` reaches: by id (a user id) or by exact phone. Empty when unknown or unreadable. */
 async function guardianNamesFor(installation: Installation, to: string, signal: AbortSignal) {
   if (!installation.whoami.scopes.includes("education.guardians.read")) return [];
-  type Guardian = { full_name?: unknown; phone?: unknown };
   try {
     if (/^[1-9]\d{0,9}$/.test(to)) {
-      const res = await installation.client.request<{ data?: Guardian }>({
+      const get = endpointOf("get_guardian");
+      const res = await installation.client.request({
         method: "GET",
-        path: fillPath(endpointOf("get_guardian")!.path, { id: to }),
+        path: fillPath(get.path, { id: to }),
         signal,
+        expect: recordEnvelope(get.record),
       });
-      return namesOf([res.body?.data]);
+      return namesOf([res.body.data]);
     }
-    const res = await installation.client.request<{ data?: Guardian[] }>({
+    const list = endpointOf("list_guardians");
+    const res = await installation.client.request({
       method: "GET",
-      path: endpointOf("list_guardians")!.path,
+      path: list.path,
       // The search is free text (it matches names too): only an exact phone counts.
       query: { search: to, per_page: 20 },
       signal,
+      expect: listEnvelope(list.record),
     });
-    return namesOf((res.body?.data ?? []).filter((g) => g.phone === to));
+    return namesOf(res.body.data.filter((g) => g.phone === to));
   } catch {
     return [];
   }
@@ -142,12 +146,14 @@ function namesOf(guardians: readonly ({ full_name?: unknown } | undefined)[]): s
 
 async function defaultChannelOf(installation: Installation, signal: AbortSignal) {
   try {
-    const res = await installation.client.request<{ data?: { default_channel?: unknown } }>({
+    const capabilities = endpointOf("get_notification_capabilities");
+    const res = await installation.client.request({
       method: "GET",
-      path: endpointOf("get_notification_capabilities")!.path,
+      path: capabilities.path,
       signal,
+      expect: recordEnvelope(capabilities.record),
     });
-    const channel = res.body?.data?.default_channel;
+    const channel = res.body.data.default_channel;
     return typeof channel === "string" ? cleanText(channel) : undefined;
   } catch {
     return undefined;

@@ -4,9 +4,9 @@
  * trace, never a token.
  */
 import type { z } from "zod";
-import { ApiError, TenantMismatchError } from "../client/errors.js";
+import { ApiError, TenantMismatchError, UnexpectedResponseError } from "../client/errors.js";
 import type { Endpoint } from "../platform/catalog.js";
-import { WriteInProgressError } from "./write-memory.js";
+import { WriteInProgressError } from "../store/write-memory.js";
 
 /** Arguments refused before any request was sent. */
 export class InvalidArgumentsError extends Error {
@@ -183,6 +183,10 @@ function retryHint(error: ApiError): string {
 export function messageForApiError(error: ApiError, endpoint: Endpoint): string {
   // Written for whoever reads it (model, user, operator) where it is made: the tenant ids only.
   if (error instanceof TenantMismatchError) return error.message;
+  // A success off the contract's shape: its message names the field; a write it answered was made.
+  if (error instanceof UnexpectedResponseError && error.status >= 200 && error.status <= 299) {
+    return error.maybeApplied ? `${error.message} ${retryHint(error)}` : error.message;
+  }
   const tries = error.attempts > 1 ? ` after ${error.attempts} attempts` : "";
   switch (error.status) {
     case 400:

@@ -7,6 +7,7 @@
  * A scan stopped by the deadline (a very large list) keeps its place: the next call continues it.
  */
 import { randomUUID } from "node:crypto";
+import type { z } from "zod";
 import { collectPages, type RequestClient } from "../client/paging.js";
 import type { Query } from "../client/url.js";
 import { sanitize } from "../text/clean.js";
@@ -106,6 +107,8 @@ export class ListScans {
 
 export interface AdvanceOptions {
   path: string;
+  /** The list's record, which every record scanned is checked against. */
+  record: z.ZodType;
   /** What goes to the platform: `search` (and a platform filter) only, never our filters. */
   query: Query;
   filters: Filters;
@@ -127,6 +130,7 @@ export async function advanceScan(
   const run = async () => {
     const collected = await collectPages(client, {
       path: options.path,
+      record: options.record,
       query: options.query,
       perPage: PER_PAGE,
       offset: scan.recordsScanned,

@@ -7,12 +7,13 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { collectPages } from "../client/paging.js";
 import type { Endpoint } from "../platform/catalog.js";
+import { listEnvelope } from "../platform/envelopes.js";
 import { sanitize } from "../text/clean.js";
 import { InvalidArgumentsError } from "./errors.js";
-import type { CallArgs, HandlerContext } from "./handlers.js";
 import { advanceScan, type ScanStop, scanSignature } from "./list-scans.js";
 import { capItems, projectFields, toolResult } from "./results.js";
 import { DEFAULT_MAX_ITEMS } from "./schemas.js";
+import type { CallArgs, HandlerContext } from "./specs/spec.js";
 
 /** One all_pages call or one scan step stops here with what it has; well under a 60 s tool timeout. */
 export const DEFAULT_PAGING_DEADLINE_MS = 30_000;
@@ -23,13 +24,8 @@ const PAGE_SIZE = 100;
 
 type StoppedBy = "max_items" | "result_cap" | ScanStop;
 
-interface ListEnvelope {
-  data: unknown[];
-  total: number;
-  per_page: number;
-  current_page: number;
-  last_page: number;
-}
+/** The contract's list envelope of the endpoint's records, checked by the client. */
+const envelopeOf = (endpoint: Endpoint) => listEnvelope(endpoint.record);
 
 function nounOf(endpoint: Endpoint): string {
   return endpoint.tool.replace(/^list_/, "").replace(/_/g, " ");
@@ -62,20 +58,21 @@ export async function runList(
 }
 
 async function onePage(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
-  const res = await ctx.installation.client.request<ListEnvelope>({
+  const res = await ctx.installation.client.request({
     method: "GET",
     path: endpoint.path,
     query: args.query,
     signal: ctx.signal,
+    expect: envelopeOf(endpoint),
   });
   ctx.attempts = res.attempts;
   const env = res.body;
-  const rows = (Array.isArray(env?.data) ? env.data : []).map((r) => projectFields(sanitize(r), args.fields));
-  const page = Number(env?.current_page ?? args.query.page ?? 1);
-  const lastPage = Number(env?.last_page ?? page);
+  const rows = env.data.map((r) => projectFields(sanitize(r), args.fields));
+  const page = env.current_page ?? Number(args.query.page ?? 1);
+  const lastPage = env.last_page ?? page;
   const meta = {
-    total: Number(env?.total ?? rows.length),
-    per_page: Number(env?.per_page ?? rows.length),
+    total: env.total ?? rows.length,
+    per_page: env.per_page ?? rows.length,
     page,
     last_page: lastPage,
   };
@@ -116,6 +113,7 @@ async function pageAtOffset(
   const perPage = (perPageArg as number | undefined) ?? DEFAULT_PER_PAGE;
   const collected = await collectPages(ctx.installation.client, {
     path: endpoint.path,
+    record: endpoint.record,
     query,
     perPage: PAGE_SIZE,
     offset,
@@ -137,14 +135,15 @@ async function pageAtOffset(
 /** "How many" without filters: the platform's total, from the smallest page. */
 async function countOnly(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
   const { page: _page, per_page: _perPage, ...query } = args.query;
-  const res = await ctx.installation.client.request<ListEnvelope>({
+  const res = await ctx.installation.client.request({
     method: "GET",
     path: endpoint.path,
     query: { ...query, per_page: 1 },
     signal: ctx.signal,
+    expect: envelopeOf(endpoint),
   });
   ctx.attempts = res.attempts;
-  const total = Number(res.body?.total ?? 0);
+  const total = res.body.total ?? 0;
   return toolResult({ data: [], total }, `${nounOf(endpoint)}: ${total}.`);
 }
 
@@ -156,6 +155,7 @@ async function allPages(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext)
   const { page: _page, per_page: _perPage, ...query } = args.query;
   const collected = await collectPages(ctx.installation.client, {
     path: endpoint.path,
+    record: endpoint.record,
     query,
     perPage: PAGE_SIZE,
     offset,
@@ -280,6 +280,7 @@ async function filteredList(
   const scan = kept ?? installation.listScans.start(signature);
   ctx.attempts = await advanceScan(installation.client, scan, {
     path: endpoint.path,
+    record: endpoint.record,
     query,
     filters: args.filters,
     signal: ctx.signal,

@@ -26,9 +26,11 @@ import {
 } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
+import { grantedEndpoints, type ToolFilterOptions } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
-import type { Endpoint } from "../platform/catalog.js";
+import type { Endpoint, ToolName } from "../platform/catalog.js";
+import { writeFingerprint } from "../store/write-memory.js";
 import { cleanText } from "../text/clean.js";
 import { annotationsOf } from "./annotations.js";
 import { CONFIRM_STATE_TTL_SECONDS, type ConfirmStates, type StateCheck } from "./confirm-state.js";
@@ -40,20 +42,19 @@ import {
   writeQuestion,
 } from "./confirmation.js";
 import { fieldErrorsOf, InvalidArgumentsError, messageForError, NotConfirmedError } from "./errors.js";
-import { grantedEndpoints, type ToolFilterOptions } from "./filter.js";
-import { type CallArgs, type HandlerContext, runEndpoint } from "./handlers.js";
 import { readLeniently } from "./lenient.js";
 import { DEFAULT_PAGING_DEADLINE_MS } from "./lists.js";
 import { DEFAULT_MAX_RESULT_BYTES, errorResult } from "./results.js";
-import { inputSchemaOf, LOCAL_OPTIONS, outputSchemaOf, toToolJsonSchema } from "./schemas.js";
-import { writeFingerprint } from "./write-memory.js";
+import { LOCAL_OPTIONS, toToolJsonSchema } from "./schemas.js";
+import { specOf } from "./specs/index.js";
+import type { CallArgs, HandlerContext, ToolSpec } from "./specs/spec.js";
 
 export interface ToolOptions extends ToolFilterOptions {
   maxResultBytes?: number;
   /** One overall deadline for all_pages and a filtered listing's scan (default 30 s). */
   pagingDeadlineMs?: number;
   /** Writes that ask the human first when the client supports elicitation (send_notification always). */
-  confirm?: readonly string[];
+  confirm?: readonly ToolName[];
   /**
    * Stateless HTTP: this server serves one request and never met the client, so nobody can be
    * asked to confirm; sends and `confirm` writes are refused (unless allowUnconfirmedSends).
@@ -92,6 +93,7 @@ function isModernRequest(request: ServerContext): boolean {
 
 interface PreparedTool {
   endpoint: Endpoint;
+  spec: ToolSpec;
   input: z.ZodObject;
   definition: Tool;
 }
@@ -102,22 +104,20 @@ const prepared = new Map<string, PreparedTool>();
 export function prepareTool(endpoint: Endpoint): PreparedTool {
   const known = prepared.get(endpoint.tool);
   if (known) return known;
-  const input = inputSchemaOf(endpoint);
-  const inputJson = toToolJsonSchema(input, "input");
-  if (endpoint.tool === "run_report") {
-    // `params` also accepts a JSON string (see schemas.ts); models are shown the object form.
-    const props = inputJson.properties as Record<string, Record<string, unknown>>;
-    props.params = { type: "object", description: props.params?.description };
-  }
+  const spec = specOf(endpoint);
+  const input = spec.input(endpoint);
+  const json = toToolJsonSchema(input, "input");
+  const inputJson = spec.shownInput ? spec.shownInput(json) : json;
   const tool: PreparedTool = {
     endpoint,
+    spec,
     input,
     definition: {
       name: endpoint.tool,
       title: endpoint.title,
       description: endpoint.description,
       inputSchema: inputJson as Tool["inputSchema"],
-      outputSchema: toToolJsonSchema(outputSchemaOf(endpoint), "output") as Tool["outputSchema"],
+      outputSchema: toToolJsonSchema(spec.output(endpoint), "output") as Tool["outputSchema"],
       annotations: annotationsOf(endpoint),
     },
   };
@@ -126,7 +126,11 @@ export function prepareTool(endpoint: Endpoint): PreparedTool {
 }
 
 /** Splits validated arguments into what goes in the path, the query and the body. */
-export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>): CallArgs {
+export function splitArguments(
+  endpoint: Endpoint,
+  args: Record<string, unknown>,
+  ownOptions: readonly string[] = [],
+): CallArgs {
   const path: Record<string, unknown> = {};
   const query: CallArgs["query"] = {};
   const filters: Record<string, unknown> = {};
@@ -136,7 +140,7 @@ export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>
   for (const [name, value] of Object.entries(args)) {
     if (value === undefined) continue;
     given[name] = value;
-    if ((LOCAL_OPTIONS as readonly string[]).includes(name)) continue;
+    if ((LOCAL_OPTIONS as readonly string[]).includes(name) || ownOptions.includes(name)) continue;
     request[name] = value;
     if (endpoint.pathParams?.shape[name]) path[name] = value;
     else if (endpoint.query?.shape[name]) query[name] = value as string | number;
@@ -156,9 +160,6 @@ export function splitArguments(endpoint: Endpoint, args: Record<string, unknown>
     offset: args.offset as number | undefined,
     cursor: args.cursor as string | undefined,
     countOnly: args.count_only as boolean | undefined,
-    runId: args.run_id as string | undefined,
-    rowOffset: args.row_offset as number | undefined,
-    rowLimit: args.row_limit as number | undefined,
     idempotencyKey: args.idempotency_key as string | undefined,
   };
 }
@@ -169,14 +170,14 @@ function validate(tool: PreparedTool, raw: unknown): CallArgs {
   if (!parsed.success) {
     throw new InvalidArgumentsError(fieldErrorsOf(parsed.error, Object.keys(tool.input.shape)));
   }
-  const args = splitArguments(tool.endpoint, parsed.data as Record<string, unknown>);
+  const args = splitArguments(tool.endpoint, parsed.data as Record<string, unknown>, tool.spec.localOptions);
   // A message reaches a person: what the human confirms (cleaned text) is exactly what goes out
   // (and is checked below), so nothing invisible (tag characters, zero-width spaces) reaches a guardian.
   if (tool.endpoint.kind === "send" && typeof args.body?.message === "string") {
     args.body.message = args.request.message = cleanText(args.body.message);
   }
   // The catalog's own body schema carries rules the flat input cannot (e.g. "at least one field").
-  if (tool.endpoint.body && tool.endpoint.tool !== "run_report") {
+  if (tool.endpoint.body && tool.spec.checksBody !== false) {
     const body = tool.endpoint.body.safeParse(args.body, { reportInput: true });
     if (!body.success) throw new InvalidArgumentsError(fieldErrorsOf(body.error));
   }
@@ -266,7 +267,7 @@ export class ToolRegistry {
         return confirmation;
       }
       confirmed = confirmation === "confirmed";
-      return await runEndpoint(tool.endpoint, args, ctx);
+      return await tool.spec.run(tool.endpoint, args, ctx);
     } catch (error) {
       if (error instanceof ApiError) {
         status = error.status === 0 ? error.code : String(error.status);

@@ -13,9 +13,9 @@ import { quoted } from "./errors.js";
 export const DEFAULT_MAX_ITEMS = 500;
 
 /** What a write did at the platform (see handlers.ts `outcomeOf`): one field, a fact to repeat. */
-export const WRITE_OUTCOMES = ["created", "sent", "updated", "existing", "replayed", "completed"] as const;
+const WRITE_OUTCOMES = ["created", "sent", "updated", "existing", "replayed", "completed"] as const;
 export type WriteOutcome = (typeof WRITE_OUTCOMES)[number];
-export const MAX_MAX_ITEMS = 5_000;
+const MAX_MAX_ITEMS = 5_000;
 
 /**
  * `fields` takes the names of the endpoint's record (records.ts): a misspelt one ("nme") is
@@ -60,16 +60,6 @@ const scanOptions = {
   count_only: z.boolean().optional(),
 };
 
-export const DEFAULT_REPORT_ROWS = 20;
-export const MAX_REPORT_ROWS = 500;
-
-/** run_report reads a stored run page by page; `next` gives the arguments of the following rows. */
-const reportPagingOptions = {
-  run_id: z.uuid("Must be the run_id of an earlier run_report").optional(),
-  row_offset: z.number().int().min(0).max(10_000_000).optional(),
-  row_limit: z.number().int().min(1).max(MAX_REPORT_ROWS).optional(),
-};
-
 export const IdempotencyKey = z
   .string()
   .regex(/^[A-Za-z0-9_-]{8,128}$/, "Must be 8-128 letters, digits, - or _ (a UUID works)");
@@ -79,23 +69,7 @@ const idempotencyOption = IdempotencyKey.optional().describe(
   "A new key repeats an identical write on purpose",
 );
 
-/**
- * Some clients send nested objects as JSON strings; run_report's `params` accepts both.
- * The JSON Schema shows only the object form.
- */
-const objectOrJsonString = z.preprocess(
-  (value) => {
-    if (typeof value !== "string") return value;
-    try {
-      return JSON.parse(value);
-    } catch {
-      return value;
-    }
-  },
-  z.record(z.string(), z.unknown()),
-);
-
-/** The options of ours that are not sent to the API. */
+/** The options of ours that are not sent to the API (a tool spec may add its own). */
 export const LOCAL_OPTIONS = [
   "fields",
   "all_pages",
@@ -104,9 +78,6 @@ export const LOCAL_OPTIONS = [
   "cursor",
   "count_only",
   "idempotency_key",
-  "run_id",
-  "row_offset",
-  "row_limit",
 ] as const;
 
 export function inputSchemaOf(endpoint: Endpoint): z.ZodObject {
@@ -115,10 +86,6 @@ export function inputSchemaOf(endpoint: Endpoint): z.ZodObject {
     ...endpoint.query?.shape,
     ...endpoint.body?.shape,
   };
-  if (endpoint.tool === "run_report") {
-    shape.params = objectOrJsonString.optional().describe("Parameters by name, as list_reports defines");
-    Object.assign(shape, reportPagingOptions);
-  }
   if (endpoint.response === "list") Object.assign(shape, allPagesOptions);
   if (endpoint.filters) Object.assign(shape, endpoint.filters.shape, scanOptions);
   if (endpoint.response === "list" || endpoint.response === "record") {
@@ -128,29 +95,23 @@ export function inputSchemaOf(endpoint: Endpoint): z.ZodObject {
   return z.object(shape).strict();
 }
 
-const truncatedMarker = z
+export const truncatedMarker = z
   .object({ shown: z.number().int(), omitted: z.number().int(), hint: z.string() })
   .optional();
+
+/** The endpoint's record with every field optional: what a `fields` projection may leave of it. */
+export function looseRecordOf(endpoint: Endpoint): z.ZodType {
+  return endpoint.record instanceof z.ZodObject ? endpoint.record.partial() : endpoint.record;
+}
 
 /** Output schemas are permissive on purpose: they describe the shape without failing a call on
  * extra or missing fields from another implementation of the contract, or a `fields` projection. */
 export function outputSchemaOf(endpoint: Endpoint): z.ZodObject {
-  const record = endpoint.record instanceof z.ZodObject ? endpoint.record.partial() : endpoint.record;
+  const record = looseRecordOf(endpoint);
   switch (endpoint.response) {
     case "bare":
-      return (record as z.ZodObject).extend({ sandbox: z.boolean().optional() });
+      return record as z.ZodObject;
     case "record":
-      if (endpoint.tool === "run_report") {
-        return z.object({
-          data: record,
-          run_id: z.string().optional(),
-          row_offset: z.number().int().optional(),
-          total_rows: z.number().int().optional(),
-          next: z.record(z.string(), z.unknown()).optional(),
-          truncated: truncatedMarker,
-          resource_uri: z.string().optional(),
-        });
-      }
       if (endpoint.method === "GET") return z.object({ data: record });
       return z.object({
         data: record,
@@ -185,7 +146,7 @@ export function outputSchemaOf(endpoint: Endpoint): z.ZodObject {
   }
 }
 
-type JsonSchema = Record<string, unknown>;
+export type JsonSchema = Record<string, unknown>;
 
 /**
  * Keywords models gain little from: the server enforces them anyway (every argument is validated
@@ -208,7 +169,7 @@ const NOISE_BOUND = 5_000;
  * Kept: types, enums, formats, small bounds (per_page <= 100), descriptions, required,
  * additionalProperties: false.
  */
-export function compactJsonSchema(node: unknown): unknown {
+function compactJsonSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(compactJsonSchema);
   if (node === null || typeof node !== "object") return node;
   const out: JsonSchema = {};

@@ -18,13 +18,19 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "../config.js";
+import { grantedEndpoints } from "../grant/served.js";
 import type { Installation } from "../installation.js";
+import {
+  InstallationsFileError,
+  type LoadedTenant,
+  loadInstallationsFile,
+  reloadInstallationsFile,
+} from "../installations-file.js";
 import type { WatchOptions } from "../live/watch.js";
 import type { Logger } from "../logger.js";
 import type { ServerOptions } from "../server.js";
 import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
-import { grantedEndpoints } from "../tools/filter.js";
 import { VERSION } from "../version.js";
 import {
   ApiKeyRing,
@@ -47,12 +53,6 @@ import {
   sendRpcError,
   splitHost,
 } from "./guards.js";
-import {
-  InstallationsFileError,
-  type LoadedTenant,
-  loadInstallationsFile,
-  reloadInstallationsFile,
-} from "./installations-file.js";
 import { ModernEndpoint } from "./modern.js";
 import { RateLimiter, type RequestMeter } from "./rate-limit.js";
 import { SessionTable } from "./sessions.js";

@@ -14,11 +14,11 @@ import {
   isJSONRPCResultResponse,
 } from "@modelcontextprotocol/server";
 import { StdioServerTransport, serveStdio as serveStdioEntry } from "@modelcontextprotocol/server/stdio";
+import { servedToolNames } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import { listenRefusalResponse } from "../resources/listen.js";
 import { createServer, type ServerOptions } from "../server.js";
-import { servedToolNames } from "../tools/filter.js";
 
 /** How long calls in flight may finish after the client hangs up or a signal arrives. */
 const SHUTDOWN_GRACE_MS = 10_000;

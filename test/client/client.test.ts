@@ -1,6 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { OktaClient, type OktaClientOptions } from "../../src/client/client.js";
+import { mismatchOf } from "../../src/client/contract-check.js";
 import {
   ApiError,
   BadRequestError,
@@ -13,6 +15,7 @@ import {
   ScopeNotGrantedError,
   ServerError,
   UnauthenticatedError,
+  UnexpectedResponseError,
   ValidationFailedError,
 } from "../../src/client/errors.js";
 import { destroy, hang, json, ok, type ScriptedServer, startServer, text } from "./scripted-server.js";
@@ -60,7 +63,7 @@ describe("OktaClient requests", () => {
   it("sends auth, accept, JSON body and an idempotency key on writes only", async () => {
     const server = await serve(json(201, { data: { id: 7 } }));
     const c = client(server.url);
-    const created = await c.request<{ data: { id: number } }>({
+    const created = await c.request({
       method: "POST",
       path: "/education/students",
       body: { full_name: "Lina Haddad" },
@@ -448,5 +451,52 @@ describe("OktaClient cancellation and rate limits", () => {
     expect(b!.at - a!.at).toBeGreaterThanOrEqual(290);
     // Remaining was 5 on the second answer: no pause before the third request.
     expect(cc!.at - b!.at).toBeLessThan(150);
+  });
+});
+
+describe("OktaClient success bodies checked against the contract", () => {
+  const Envelope = z.looseObject({ data: z.looseObject({ id: z.number().int(), full_name: z.string() }) });
+
+  it("returns a body that matches as it came, extra fields kept", async () => {
+    const server = await serve(json(200, { data: { id: 7, full_name: "Lina", extra: true }, meta: 1 }));
+    const res = await client(server.url).request({ method: "GET", path: "/x/7", expect: Envelope });
+    expect(res.body).toEqual({ data: { id: 7, full_name: "Lina", extra: true }, meta: 1 });
+  });
+
+  it("turns a body off the shape into an UnexpectedResponseError naming the field, once, without retrying", async () => {
+    const server = await serve(json(200, { data: [{ id: 7 }] }));
+    const error = await failure(
+      client(server.url).request({ method: "GET", path: "/x/7", expect: Envelope }),
+    );
+    expect(error).toBeInstanceOf(UnexpectedResponseError);
+    expect(error.code).toBe("unexpected_shape");
+    expect(error.message).toContain("GET /x/7 (HTTP 200)");
+    expect(error.message).toContain("data: ");
+    expect(error.maybeApplied).toBe(false);
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("says a write it answered off the shape may have been applied, and keeps its key", async () => {
+    const server = await serve(json(201, { data: { id: "7", full_name: "Lina" } }));
+    const error = await failure(
+      client(server.url).request({
+        method: "POST",
+        path: "/x",
+        body: {},
+        idempotencyKey: "key-12345678",
+        expect: Envelope,
+      }),
+    );
+    expect(error.message).toContain("data.id: ");
+    expect(error.maybeApplied).toBe(true);
+    expect(error.idempotencyKey).toBe("key-12345678");
+  });
+
+  it("names array items by index and at most three mismatches", () => {
+    const schema = z.object({ data: z.array(z.object({ a: z.string() })) });
+    const parsed = schema.safeParse({ data: [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }, { a: 5 }] });
+    expect(parsed.success).toBe(false);
+    const text = mismatchOf((parsed as { error: z.ZodError }).error);
+    expect(text).toMatch(/^data\[0\]\.a: .*; data\[1\]\.a: .*; data\[2\]\.a: .* \(and 2 more\)$/);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { OktaClient } from "../../src/client/client.js";
+import { type CheckedRequestOptions, OktaClient } from "../../src/client/client.js";
 import { UnexpectedResponseError } from "../../src/client/errors.js";
 import { collectPages, paginate } from "../../src/client/paging.js";
 import { type Handler, json, type ScriptedServer, startServer } from "./scripted-server.js";
@@ -131,10 +131,10 @@ describe("collectPages", () => {
     const deadline = new AbortController();
     let seen = 0;
     const slowClient = {
-      request: async <T>(options: Parameters<OktaClient["request"]>[0]) => {
+      request: async <T>(options: CheckedRequestOptions<T>) => {
         // The third page is asked for after the deadline fired.
         if (++seen === 3) deadline.abort();
-        return client.request<T>(options);
+        return client.request(options);
       },
     };
     const cut = await collectPages<Item>(slowClient, {

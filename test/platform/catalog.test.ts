@@ -1,7 +1,7 @@
 /** What is derived from the catalog, checked against the contract. */
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { CATALOG, type Endpoint, fillPath, RECORD_KINDS } from "../../src/platform/catalog.js";
+import { CATALOG, fillPath, isToolName, RECORD_KINDS, type ToolName } from "../../src/platform/catalog.js";
 import { recordsTouched } from "../../src/platform/webhook-event.js";
 
 describe("catalog derivations", () => {
@@ -20,6 +20,14 @@ describe("catalog derivations", () => {
     expect(recordsTouched({ event: "education.subjects.created", data: { subject: { id: 7 } } })).toEqual([]);
   });
 
+  it("types tool names from the catalog: a misspelt one fails to compile (npm run typecheck)", () => {
+    // @ts-expect-error: "lst_students" is no tool of the catalog, so this line must not compile.
+    const typo: ToolName = "lst_students";
+    const known: ToolName = "list_students";
+    expect(isToolName(typo)).toBe(false);
+    expect(isToolName(known)).toBe(true);
+  });
+
   it("fills path templates with every segment encoded", () => {
     expect(fillPath("/reports/builder/{key}/run", { key: "../whoami" })).toBe(
       "/reports/builder/..%2Fwhoami/run",
@@ -35,7 +43,7 @@ describe("catalog derivations", () => {
       email: ["email"],
       phone: ["phone"],
     };
-    const lists = (CATALOG as readonly Endpoint[]).filter((e) => e.response === "list");
+    const lists = CATALOG.filter((e) => e.response === "list");
     expect(lists.length).toBeGreaterThan(0);
     for (const endpoint of lists) {
       const fields = Object.keys((endpoint.record as z.ZodObject).shape);

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger.js";
 import { InMemorySharedStore } from "../../src/store/memory.js";
 import { storeKey } from "../../src/store/shared-store.js";
+import { WriteMemory } from "../../src/store/write-memory.js";
 import { SharedWriteStore } from "../../src/store/write-store.js";
-import { WriteMemory } from "../../src/tools/write-memory.js";
 import { RetryQueue } from "../../src/transport/retry-queue.js";
 
 describe("InMemorySharedStore", () => {

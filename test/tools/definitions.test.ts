@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { budgetedPart } from "../../bench/lib/context.js";
+import { grantedEndpoints } from "../../src/grant/served.js";
 import { CATALOG, TOOL_NAMES } from "../../src/platform/catalog.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
-import { grantedEndpoints } from "../../src/tools/filter.js";
 import { prepareTool } from "../../src/tools/registry.js";
 
 const CONTRACT_TOOL_NAMES = [

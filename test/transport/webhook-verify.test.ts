@@ -1,9 +1,9 @@
 /** The receiver's pure decisions: authenticity, envelope, dedupe keys, and what an event touches. */
 import { describe, expect, it } from "vitest";
+import { planReload } from "../../src/installations-file.js";
 import { eventVisibleWith, readScopeOfEvent, recordsTouched } from "../../src/platform/webhook-event.js";
 import { signWebhook } from "../../src/platform/webhook-signature.js";
 import { urisUpdatedBy } from "../../src/resources/events.js";
-import { planReload } from "../../src/transport/installations-file.js";
 import {
   dedupeKeys,
   parseEnvelope,

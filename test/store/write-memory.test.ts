@@ -1,8 +1,8 @@
 /** The write memory's states, as one server or several sharing a store see them. */
 import { describe, expect, it } from "vitest";
 import { InMemorySharedStore } from "../../src/store/memory.js";
+import { WriteInProgressError, WriteMemory } from "../../src/store/write-memory.js";
 import { SharedWriteStore } from "../../src/store/write-store.js";
-import { WriteInProgressError, WriteMemory } from "../../src/tools/write-memory.js";
 
 const shared = () => {
   const store = new InMemorySharedStore();

@@ -3,10 +3,6 @@ import type { Logger } from "../logger.js";
 import { InMemorySharedStore } from "./memory.js";
 import type { SharedStore } from "./shared-store.js";
 
-export { InMemorySharedStore } from "./memory.js";
-export { KEY_PREFIX, type SharedStore, storeKey } from "./shared-store.js";
-export { SharedWriteStore } from "./write-store.js";
-
 export async function createSharedStore(
   env: Record<string, string | undefined>,
   logger: Logger,

@@ -19,16 +19,16 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { resolveBaseUrl } from "../client/config.js";
-import { followTokenFile } from "../client/token-file.js";
-import { parseBaseUrl } from "../client/url.js";
-import { Installation } from "../installation.js";
-import type { WatchOptions } from "../live/watch.js";
-import type { Logger } from "../logger.js";
-import type { SharedStore } from "../store/shared-store.js";
-import { canonicalJson } from "../tools/write-memory.js";
-import type { Tenant } from "./client-auth.js";
-import { parseJson } from "./guards.js";
+import { resolveBaseUrl } from "./client/config.js";
+import { followTokenFile } from "./client/token-file.js";
+import { parseBaseUrl } from "./client/url.js";
+import { Installation } from "./installation.js";
+import type { WatchOptions } from "./live/watch.js";
+import type { Logger } from "./logger.js";
+import type { SharedStore } from "./store/shared-store.js";
+import { canonicalJson } from "./text/canonical-json.js";
+import type { Tenant } from "./transport/client-auth.js";
+import { parseJson } from "./transport/guards.js";
 
 export class InstallationsFileError extends Error {
   override name = "InstallationsFileError";

@@ -2,7 +2,7 @@
  * Which tools an installation gets: a pure function of the catalog, the granted scopes and the
  * operator's options. The order is fixed here and only here: scope, then read-only, then toolsets.
  */
-import { CATALOG, type Endpoint } from "../platform/catalog.js";
+import { CATALOG, type Endpoint, type ToolName } from "../platform/catalog.js";
 import { type Scope, type Toolset, toolsetOfScope } from "../platform/scopes.js";
 
 export interface ToolFilterOptions {
@@ -12,7 +12,7 @@ export interface ToolFilterOptions {
   toolsets?: readonly Toolset[];
 }
 
-export function isReadOnlyEndpoint(endpoint: Endpoint): boolean {
+function isReadOnlyEndpoint(endpoint: Endpoint): boolean {
   return endpoint.kind === "read" || endpoint.kind === "run";
 }
 
@@ -35,7 +35,7 @@ export function grantedEndpoints(
 export function servedToolNames(
   grantedScopes: readonly string[],
   options: ToolFilterOptions = {},
-): ReadonlySet<string> {
+): ReadonlySet<ToolName> {
   return new Set(grantedEndpoints(grantedScopes, options).map((e) => e.tool));
 }
 
@@ -52,6 +52,6 @@ export function servedScopes(grantedScopes: readonly string[], options: ToolFilt
  * tools whose data it shows (or whose steps it describes) and is served exactly when every one of
  * them is. One that names none (okta://whoami, okta://scopes) is always served.
  */
-export function followsServedTools(tools: readonly string[], served: ReadonlySet<string>): boolean {
+export function followsServedTools(tools: readonly ToolName[], served: ReadonlySet<ToolName>): boolean {
   return tools.every((tool) => served.has(tool));
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/transport/client-auth.js";
-import { InstallationsFileError, parseInstallationsFile } from "../../src/transport/installations-file.js";
+import { InstallationsFileError, parseInstallationsFile } from "../src/installations-file.js";
+import { sha256Hex } from "../src/transport/client-auth.js";
 
 const dir = mkdtempSync(join(tmpdir(), "okta-installations-"));
 const H1 = sha256Hex("key-one-0123456789abcdef");

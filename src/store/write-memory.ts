@@ -16,23 +16,12 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { canonicalJson } from "../text/canonical-json.js";
 
 export const DEFAULT_REPLAY_WINDOW_MS = 10 * 60 * 1000;
 /** Longer than one call's whole retry budget (the client's 25 s deadline) plus a margin. */
 export const DEFAULT_IN_FLIGHT_LEASE_MS = 35_000;
 const POLL_MS = 50;
-
-/** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 export function writeFingerprint(installation: string, tool: string, args: unknown): string {
   return createHash("sha256")

@@ -1,3 +1,0 @@
-export * from "./catalog.js";
-export * from "./records.js";
-export * from "./scopes.js";
