@@ -12,7 +12,14 @@ import type { Installation } from "../../src/installation.js";
 import type { Sandbox, StoredRecord } from "../../src/sandbox/index.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
 import { CLI, sandboxWith, structured, textOf } from "../helpers.js";
-import { connectSse, connectStreamable, installationFor, KEY_A, startServer } from "./http-harness.js";
+import {
+  connectModern,
+  connectSse,
+  connectStreamable,
+  installationFor,
+  KEY_A,
+  startServer,
+} from "./http-harness.js";
 
 const MODERN = "2026-07-28";
 
@@ -24,7 +31,22 @@ interface Connection {
 interface TransportCase {
   name: string;
   era: "modern" | "legacy";
+  /** How a send is confirmed: asked (an elicitation, or an input_required round), or refused (nobody to ask). */
+  sends: "asked" | "refused";
   connect: () => Promise<Connection>;
+}
+
+/** Every client here can show a form, and answers each confirmation with the current answer. */
+const ELICITING = { elicitation: { form: {} } };
+let answer: "accept" | "decline" = "accept";
+const asked: string[] = [];
+
+function answering(client: Client): Client {
+  client.setRequestHandler("elicitation/create", async (request) => {
+    asked.push(request.params.message);
+    return answer === "accept" ? { action: "accept", content: { confirm: true } } : { action: "decline" };
+  });
+  return client;
 }
 
 let sandbox: Sandbox;
@@ -57,9 +79,14 @@ function stdio(era: "modern" | "legacy"): () => Promise<Connection> {
       },
       stderr: "ignore",
     });
-    const client = new Client(
-      { name: "contract", version: "1.0.0" },
-      era === "modern" ? { versionNegotiation: { mode: "auto" } } : {},
+    const client = answering(
+      new Client(
+        { name: "contract", version: "1.0.0" },
+        {
+          capabilities: ELICITING,
+          ...(era === "modern" ? { versionNegotiation: { mode: "auto" as const } } : {}),
+        },
+      ),
     );
     await client.connect(transport);
     return { client, close: () => client.close() };
@@ -68,28 +95,51 @@ function stdio(era: "modern" | "legacy"): () => Promise<Connection> {
 
 function over(connect: () => Promise<Client>): () => Promise<Connection> {
   return async () => {
-    const client = await connect();
+    const client = answering(await connect());
     return { client, close: () => client.close() };
   };
 }
 
 const TRANSPORTS: TransportCase[] = [
-  { name: "stdio, 2026-07-28", era: "modern", connect: stdio("modern") },
-  { name: "stdio, 2025", era: "legacy", connect: stdio("legacy") },
+  { name: "stdio, 2026-07-28", era: "modern", sends: "asked", connect: stdio("modern") },
+  { name: "stdio, 2025", era: "legacy", sends: "asked", connect: stdio("legacy") },
+  {
+    name: "Streamable HTTP, 2026-07-28",
+    era: "modern",
+    sends: "asked",
+    connect: over(() => connectModern(sessionful, KEY_A, { capabilities: ELICITING })),
+  },
+  {
+    name: "Streamable HTTP --stateless, 2026-07-28",
+    era: "modern",
+    sends: "asked",
+    connect: over(() => connectModern(stateless, KEY_A, { capabilities: ELICITING })),
+  },
   {
     name: "sessionful Streamable HTTP, 2025",
     era: "legacy",
-    connect: over(() => connectStreamable(sessionful, KEY_A)),
+    sends: "asked",
+    connect: over(() => connectStreamable(sessionful, KEY_A, { capabilities: ELICITING })),
   },
   {
     name: "stateless Streamable HTTP, 2025",
     era: "legacy",
-    connect: over(() => connectStreamable(stateless, KEY_A)),
+    sends: "refused",
+    connect: over(() => connectStreamable(stateless, KEY_A, { capabilities: ELICITING })),
   },
-  { name: "HTTP+SSE, 2025", era: "legacy", connect: over(() => connectSse(sessionful, KEY_A)) },
+  {
+    name: "HTTP+SSE, 2025",
+    era: "legacy",
+    sends: "asked",
+    connect: over(() => connectSseAsking(sessionful)),
+  },
 ];
 
-describe.each(TRANSPORTS)("over $name", ({ era, connect }) => {
+async function connectSseAsking(server: HttpServerHandle): Promise<Client> {
+  return connectSse(server, KEY_A, { capabilities: ELICITING });
+}
+
+describe.each(TRANSPORTS)("over $name", ({ era, sends, connect }) => {
   let c: Connection;
   beforeAll(async () => {
     c = await connect();
@@ -170,5 +220,34 @@ describe.each(TRANSPORTS)("over $name", ({ era, connect }) => {
       arguments: { student: known.full_name },
     });
     expect(JSON.stringify(prompt.messages)).toContain(known.full_name);
+  });
+
+  it("confirms a send with the human: yes sends once, no sends nothing (or refuses where nobody can be asked)", async () => {
+    const guardian = sandbox.records<{ phone: string; full_name: string }>(42, "guardians")[5]!;
+    const texts = (message: string) =>
+      sandbox.records(42, "notifications").filter((n) => n.message === message);
+    const yes = `Contract yes ${randomUUID().slice(0, 8)}`;
+    const no = `Contract no ${randomUUID().slice(0, 8)}`;
+    asked.length = 0;
+    answer = "accept";
+    const sent = await call("send_notification", { to: guardian.phone, message: yes });
+    answer = "decline";
+    const declined = await call("send_notification", { to: guardian.phone, message: no });
+    answer = "accept";
+    if (sends === "asked") {
+      expect(sent.isError, textOf(sent)).toBeFalsy();
+      expect(structured<{ outcome: string }>(sent).outcome).toBe("sent");
+      expect(texts(yes)).toHaveLength(1);
+      expect(asked[0]).toContain(guardian.full_name);
+      expect(declined.isError).toBe(true);
+      expect(textOf(declined)).toMatch(/declined/);
+      expect(asked).toHaveLength(2);
+    } else {
+      expect(sent.isError).toBe(true);
+      expect(textOf(sent)).toMatch(/without sessions/);
+      expect(texts(yes)).toHaveLength(0);
+      expect(asked).toHaveLength(0);
+    }
+    expect(texts(no)).toHaveLength(0);
   });
 });

@@ -162,10 +162,17 @@ export async function connectModern(
   return client;
 }
 
-export async function connectSse(handle: HttpServerHandle, key: string): Promise<Client> {
+export async function connectSse(
+  handle: HttpServerHandle,
+  key: string,
+  opts: { capabilities?: ClientCapabilities } = {},
+): Promise<Client> {
   // requestInit headers go on both the stream request and every POST (the SDK merges them).
   const transport = new SSEClientTransport(new URL(handle.sseUrl), { requestInit: { headers: auth(key) } });
-  const client = new Client({ name: "http-test-sse", version: "1.0.0" });
+  const client = new Client(
+    { name: "http-test-sse", version: "1.0.0" },
+    { capabilities: opts.capabilities ?? {} },
+  );
   await client.connect(transport);
   return client;
 }
