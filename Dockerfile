@@ -4,7 +4,7 @@
 # reviewed starting point, and see docs/deploy.md before exposing it.
 
 # ---- build: compile TypeScript, then drop dev dependencies ----
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would run the build before the sources are here.
@@ -14,7 +14,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: only dist/, production node_modules and package.json (read for --version) ----
-FROM node:20-slim AS runtime
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json

@@ -13,10 +13,14 @@ import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/cli
 
 export async function connectOktaMcp(url: string, apiKey: string): Promise<Client> {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
-    // Sent on every request of the session (POST, the GET stream, DELETE).
+    // Sent on every request.
     requestInit: { headers: { Authorization: `Bearer ${apiKey}` } },
   });
-  const client = new Client({ name: "school-chatbot", version: "1.0.0" });
+  // 2026-07-28: no session to keep or end, so any instance behind a load balancer can answer.
+  const client = new Client(
+    { name: "school-chatbot", version: "1.0.0" },
+    { versionNegotiation: { mode: "auto" } },
+  );
   await client.connect(transport);
   return client;
 }

@@ -17,10 +17,10 @@ const named = (op: string) => instructions.filter((l) => l.toUpperCase().startsW
 const SECRET_NAME = /(TOKEN|KEY|SECRET|PASSWORD)/i;
 
 describe("Dockerfile", () => {
-  it("builds in one stage and runs from another, both on node:20-slim", () => {
+  it("builds in one stage and runs from another, both on node:24-slim (the current LTS; Node 20 is past its end of life)", () => {
     const froms = named("FROM");
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from).toMatch(/^FROM node:20-slim\b/);
+    for (const from of froms) expect(from).toMatch(/^FROM node:24-slim\b/);
     expect(named("COPY").some((c) => c.includes("--from=build"))).toBe(true);
   });
 

@@ -49,9 +49,10 @@ describe("examples/http-client.ts over Streamable HTTP", () => {
     server?.kill("SIGTERM");
   });
 
-  it("connects with the API key and lists every tool", async () => {
+  it("connects with the API key on 2026-07-28 (no session to end) and lists every tool", async () => {
     const client = await connectOktaMcp(`${base}/mcp`, apiKey);
     try {
+      expect(client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
     } finally {
