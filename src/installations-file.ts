@@ -26,9 +26,9 @@ import { Installation } from "./installation.js";
 import type { WatchOptions } from "./live/watch.js";
 import type { Logger } from "./logger.js";
 import type { SharedStore } from "./store/shared-store.js";
+import type { Tenant } from "./tenant.js";
 import { canonicalJson } from "./text/canonical-json.js";
-import type { Tenant } from "./transport/client-auth.js";
-import { parseJson } from "./transport/guards.js";
+import { parseJson } from "./text/json.js";
 
 export class InstallationsFileError extends Error {
   override name = "InstallationsFileError";

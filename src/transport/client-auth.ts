@@ -6,17 +6,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Installation } from "../installation.js";
-import { RpcCode, sendRpcError } from "./guards.js";
-
-/** One installation as the HTTP transport serves it, and the hashes of the keys that select it. */
-export interface Tenant {
-  name: string;
-  installation: Installation;
-  apiKeySha256: readonly string[];
-  /** This installation's own webhook secrets (current, then previous), valid for its tenant only. */
-  webhookSecrets?: readonly string[];
-}
+import type { Tenant } from "../tenant.js";
+import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
 /** An authenticated caller: which key (by a short, non-secret id) and which installation. */
 export interface Caller {

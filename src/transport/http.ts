@@ -31,6 +31,7 @@ import type { Logger } from "../logger.js";
 import type { ServerOptions } from "../server.js";
 import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
+import type { Tenant } from "../tenant.js";
 import { VERSION } from "../version.js";
 import {
   ApiKeyRing,
@@ -40,19 +41,10 @@ import {
   sendUnauthorized,
   sha256Hex,
   stripCredential,
-  type Tenant,
 } from "./client-auth.js";
 import { DEFAULT_HTTP_LIMITS, type EndpointContext, type HttpLimits, serverFactory } from "./context.js";
-import {
-  corsHeaders,
-  isHostAllowed,
-  isOriginAllowed,
-  preflightHeaders,
-  RpcCode,
-  sendJson,
-  sendRpcError,
-  splitHost,
-} from "./guards.js";
+import { corsHeaders, isHostAllowed, isOriginAllowed, preflightHeaders, splitHost } from "./guards/origin.js";
+import { RpcCode, sendJson, sendRpcError } from "./guards/rpc.js";
 import { ModernEndpoint } from "./modern.js";
 import { RateLimiter, type RequestMeter } from "./rate-limit.js";
 import { SessionTable } from "./sessions.js";
@@ -67,7 +59,7 @@ import {
   webhookSecretsFromEnv,
 } from "./webhooks.js";
 
-export type { Tenant } from "./client-auth.js";
+export type { Tenant } from "../tenant.js";
 export { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./context.js";
 
 export type HttpConfig = Pick<Config, "host" | "port" | "stateless" | "allowedHosts" | "allowedOrigins"> &

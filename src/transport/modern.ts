@@ -24,9 +24,10 @@ import { type EventClaim, InstallationFollower } from "../follower.js";
 import { isListenRequest, listenRefusal } from "../resources/listen.js";
 import { SharedStoreEventBus } from "../store/event-bus.js";
 import { KEY_PREFIX, type SharedStore, storeKey } from "../store/shared-store.js";
-import { type Caller, sha256Hex, type Tenant } from "./client-auth.js";
+import type { Tenant } from "../tenant.js";
+import { type Caller, sha256Hex } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
-import { RpcCode, sendRpcError } from "./guards.js";
+import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
 /** How long an announced event id is remembered, so no other instance announces it again. */
 const CLAIM_TTL_MS = 10 * 60_000;

@@ -16,7 +16,7 @@
 import type { ServerResponse } from "node:http";
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { readsPlatform } from "../resources/index.js";
-import { RpcCode, sendRpcError } from "./guards.js";
+import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
 export interface RateLimitOptions {
   /** Steady rate: requests per minute per key. */

@@ -12,7 +12,7 @@ import {
   isJSONRPCResultResponse,
 } from "@modelcontextprotocol/server";
 import type { Caller } from "./client-auth.js";
-import { RpcCode, sendRpcError } from "./guards.js";
+import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
 export interface SessionLimits {
   maxPerKey: number;

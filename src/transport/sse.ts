@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { SSEServerTransport } from "@modelcontextprotocol/server-legacy/sse";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
-import { RpcCode, readRpcBody, sendRpcError } from "./guards.js";
+import { RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import { admitMetered } from "./rate-limit.js";
 import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
 

@@ -13,7 +13,7 @@ import { NodeStreamableHTTPServerTransport, toWebRequest } from "@modelcontextpr
 import { isInitializeRequest, isLegacyRequest } from "@modelcontextprotocol/server";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
-import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards.js";
+import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import type { ModernEndpoint } from "./modern.js";
 import { admitMetered } from "./rate-limit.js";
 import { followRequests, refuseSessionCap, type Session } from "./sessions.js";

@@ -10,7 +10,7 @@ import {
   verifyWebhookSignature,
   WEBHOOK_HEADERS,
 } from "../platform/webhook-signature.js";
-import { parseJson } from "./guards.js";
+import { parseJson } from "../text/json.js";
 
 /** A secret the platform may sign with; `tenantIds` binds an installation's own secret to its tenant. */
 export interface WebhookSecret {

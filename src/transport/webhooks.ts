@@ -15,7 +15,9 @@ import type { Logger } from "../logger.js";
 import { WebhookEnvelope } from "../platform/webhook-event.js";
 import { DEFAULT_TOLERANCE_SECONDS } from "../platform/webhook-signature.js";
 import { KEY_PREFIX, type SharedStore } from "../store/shared-store.js";
-import { lingerAfter, parseJson, readBodyBytes, sendJson } from "./guards.js";
+import { parseJson } from "../text/json.js";
+import { lingerAfter, readBodyBytes } from "./guards/body.js";
+import { sendJson } from "./guards/rpc.js";
 import { RetryQueue, type RetryQueueOptions } from "./retry-queue.js";
 import {
   dedupeKeys,

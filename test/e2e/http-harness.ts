@@ -17,7 +17,8 @@ import { pino } from "pino";
 import { Installation } from "../../src/installation.js";
 import { type Logger, REDACT_PATHS, silentLogger } from "../../src/logger.js";
 import type { ServerOptions } from "../../src/server.js";
-import { sha256Hex, type Tenant } from "../../src/transport/client-auth.js";
+import type { Tenant } from "../../src/tenant.js";
+import { sha256Hex } from "../../src/transport/client-auth.js";
 import { type HttpLimits, type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
 import type { WebhookSecret } from "../../src/transport/webhook-verify.js";
 
