@@ -233,11 +233,12 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     ],
     servesTenant: (id) => tenants.some((t) => t.installation.whoami.tenant_id === id),
     limits: args.webhooks?.limits,
-    queue: args.webhooks?.retryDelaysMs ? { retryDelaysMs: args.webhooks.retryDelaysMs } : undefined,
+    retryDelaysMs: args.webhooks?.retryDelaysMs,
     now: args.webhooks?.now,
   });
   const fanout = new EventFanout(store, logger.child({ component: "events" }));
   await fanout.follow(tenants.map((t) => t.installation));
+  await webhooks.start();
 
   let closing: Promise<void> | undefined;
   /** POST and DELETE requests being handled (a stateless call lives only here). */
@@ -367,6 +368,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
   }).catch(async (error: NodeJS.ErrnoException) => {
     if (resolved.owned)
       await Promise.all(resolved.tenants.map((t) => t.installation.close().catch(() => {})));
+    await webhooks.stop(0);
     await fanout.close();
     if (ownStore) await store.close();
     if (error.code === "EADDRINUSE")
