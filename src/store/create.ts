@@ -18,12 +18,20 @@ export async function createSharedStore(
   if (testProcessDelayMs) {
     logger.warn(
       { ms: testProcessDelayMs },
-      `${QUEUE_ENV.testProcessDelayMs} is set (a test knob): every webhook waits before it is processed`,
+      `${QUEUE_ENV.testProcessDelayMs} is set (a test knob): every webhook taken fresh waits before it is processed`,
     );
   }
   const webhookQueue = {
     ...settings,
-    ...(testProcessDelayMs ? { beforeProcess: () => sleep(testProcessDelayMs) } : {}),
+    // Fresh deliveries only: one taken over from a dead instance is processed at once, so a test
+    // that kills the slow instance sees the delivery arrive after the visibility timeout.
+    ...(testProcessDelayMs
+      ? {
+          beforeProcess: async ({ reclaimed }: { reclaimed: boolean }) => {
+            if (!reclaimed) await sleep(testProcessDelayMs);
+          },
+        }
+      : {}),
   };
   const store = new RedisSharedStore({ url, logger: logger.child({ component: "redis" }), webhookQueue });
   try {

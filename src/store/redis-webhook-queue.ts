@@ -231,7 +231,7 @@ export class RedisWebhookQueue implements WebhookQueue {
     const where = { delivery, tenant: Number(tenant), event, reclaimed };
     this.#inHand.add(entry.id);
     try {
-      await this.options.beforeProcess?.();
+      await this.options.beforeProcess?.({ reclaimed });
       // Stopped meanwhile: leave it pending, another instance takes it after the timeout.
       if (this.#stopped) return;
       if (channel === undefined || message === undefined) {

@@ -104,7 +104,7 @@ export interface RedisQueueSettings {
   /** The stream's key (its consumer group is "processors"); tests give each its own. */
   stream: string;
   /** Test knob: runs after a delivery is taken and before it is processed (slow processing). */
-  beforeProcess?: () => Promise<void>;
+  beforeProcess?: (taken: { reclaimed: boolean }) => Promise<void>;
 }
 
 export const DEFAULT_VISIBILITY_MS = 30_000;

@@ -13,6 +13,7 @@ import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
+import { createSharedStore } from "../../src/store/create.js";
 import { RedisSharedStore } from "../../src/store/redis.js";
 import { type RedisQueueSettings, redisQueueSettingsFromEnv } from "../../src/store/webhook-queue.js";
 import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
@@ -318,3 +319,12 @@ async function proxy(
     up: listen,
   };
 }
+
+describe("createSharedStore and the queue knobs", () => {
+  it("refuses to start with an unreadable knob, naming it, before connecting anywhere", async () => {
+    const env = { REDIS_URL: "redis://127.0.0.1:1", OKTA_MCP_TEST_WEBHOOK_PROCESS_DELAY_MS: "-5" };
+    await expect(createSharedStore(env, silentLogger())).rejects.toThrow(
+      /^OKTA_MCP_TEST_WEBHOOK_PROCESS_DELAY_MS must be a whole number >= 0, got "-5"$/,
+    );
+  });
+});
