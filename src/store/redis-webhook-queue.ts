@@ -87,7 +87,8 @@ export class RedisWebhookQueue implements WebhookQueue {
   readonly #maxLength: number;
   readonly #reclaimEveryMs: number;
   readonly #blockMs: number;
-  readonly #inHand = new Set<string>();
+  /** Deliveries taken and not finished here (a count: one entry may be in hand twice, see #reclaim). */
+  #inHand = 0;
   #reader?: Redis;
   #loop?: Promise<void>;
   #stopping = false;
@@ -136,7 +137,7 @@ export class RedisWebhookQueue implements WebhookQueue {
   async idle(): Promise<void> {
     for (;;) {
       const waiting = await this.options.client.xlen(this.#stream).catch(() => 1);
-      if (waiting === 0 && this.#inHand.size === 0) return;
+      if (waiting === 0 && this.#inHand === 0) return;
       await sleep(25);
     }
   }
@@ -146,9 +147,9 @@ export class RedisWebhookQueue implements WebhookQueue {
     // No new reads. A read answered in transit leaves its entries pending here: taken over later.
     this.#reader?.disconnect();
     const deadline = Date.now() + graceMs;
-    while (this.#inHand.size > 0 && Date.now() < deadline) await sleep(10);
+    while (this.#inHand > 0 && Date.now() < deadline) await sleep(10);
     this.#stopped = true;
-    const left = this.#inHand.size;
+    const left = this.#inHand;
     if (left > 0) {
       this.options.logger.warn(
         { left, visibilityMs: this.#visibilityMs },
@@ -204,7 +205,11 @@ export class RedisWebhookQueue implements WebhookQueue {
     }
   }
 
-  /** Takes over what any consumer left unacknowledged past the visibility timeout. */
+  /**
+   * Takes over what any consumer left unacknowledged past the visibility timeout, this one's own
+   * included (an attempt that failed, or one still running past the timeout: whichever runs its
+   * PROCESS script first publishes, the other finds the entry gone and publishes nothing).
+   */
   async #reclaim(): Promise<void> {
     let cursor = "0-0";
     // Bounded work per sweep; the next sweep carries on.
@@ -229,7 +234,7 @@ export class RedisWebhookQueue implements WebhookQueue {
     const { logger } = this.options;
     const { channel, message, delivery, tenant, event } = entry.fields;
     const where = { delivery, tenant: Number(tenant), event, reclaimed };
-    this.#inHand.add(entry.id);
+    this.#inHand++;
     try {
       await this.options.beforeProcess?.({ reclaimed });
       // Stopped meanwhile: leave it pending, another instance takes it after the timeout.
@@ -254,7 +259,10 @@ export class RedisWebhookQueue implements WebhookQueue {
           logger.info(where, "webhook delivery taken over from a consumer that did not finish it; processed");
         else logger.debug(where, "webhook delivery processed");
       } else {
-        logger.info(where, "webhook delivery was taken over by another instance; not processed here");
+        logger.info(
+          where,
+          "webhook delivery no longer held here (taken over after the visibility timeout); not published again",
+        );
       }
     } catch (error) {
       logger.warn(
@@ -262,7 +270,7 @@ export class RedisWebhookQueue implements WebhookQueue {
         "webhook delivery not processed; taken up again after the visibility timeout",
       );
     } finally {
-      this.#inHand.delete(entry.id);
+      this.#inHand--;
     }
   }
 

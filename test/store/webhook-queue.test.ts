@@ -9,18 +9,15 @@ import { randomUUID } from "node:crypto";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { createSharedStore } from "../../src/store/create.js";
-import { RedisSharedStore } from "../../src/store/redis.js";
 import { type RedisQueueSettings, redisQueueSettingsFromEnv } from "../../src/store/webhook-queue.js";
-import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
 import { connectStreamable, KEY_A, waitFor } from "../e2e/http-harness.js";
 import { deliver, envelope, freePort, recordNotifications, signed } from "../e2e/webhook-harness.js";
 import { sandboxWith } from "../helpers.js";
-import { redisForTests } from "./redis-server.js";
+import { type RedisInstance, redisForTests, redisInstance } from "./redis-server.js";
 
 const redis = await redisForTests();
 const SECRET = "whsec_durable_queue_0123456789";
@@ -73,7 +70,7 @@ describe.skipIf(!redis)("accepted webhooks in a Redis Stream", () => {
   let listener: Redis;
   /** Event ids as published on the tenant's events channel, every time one is. */
   const published: string[] = [];
-  const open: { server: HttpServerHandle; installation: Installation; store: RedisSharedStore }[] = [];
+  const open: RedisInstance[] = [];
 
   beforeAll(async () => {
     sandbox = await sandboxWith({
@@ -95,31 +92,15 @@ describe.skipIf(!redis)("accepted webhooks in a Redis Stream", () => {
     await sandbox?.stop();
   });
 
-  /** An instance of one deployment: its own store connection, the same Redis and installation. */
-  async function instance(
-    queue: Partial<RedisQueueSettings>,
-    url = redis!.url,
-  ): Promise<{ server: HttpServerHandle; installation: Installation; store: RedisSharedStore }> {
-    const store = new RedisSharedStore({ url, logger: silentLogger(), webhookQueue: queue });
-    const installation = new Installation({
+  async function instance(queue: Partial<RedisQueueSettings>, url = redis!.url): Promise<RedisInstance> {
+    const made = await redisInstance({
+      url,
       baseUrl: sandbox.baseUrl,
       token: "sbx_durable_queue_0001",
-      name: "north",
-      logger: silentLogger(),
-      sharedStore: store,
-    });
-    await installation.refreshWhoami();
-    const server = await startHttpServer({
-      config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
-      installations: [installation],
+      webhookSecret: SECRET,
       apiKey: KEY_A,
-      options: {},
-      logger: silentLogger(),
-      env: {},
-      store,
-      webhooks: { secrets: [{ secret: SECRET }] },
+      queue,
     });
-    const made = { server, installation, store };
     open.push(made);
     return made;
   }
