@@ -47,6 +47,8 @@ Environment:
   OKTA_MCP_WEBHOOK_VISIBILITY_MS  with REDIS_URL: a webhook taken but unfinished this long (its
                             instance died) is taken over by another (default 30000)
   OKTA_MCP_WEBHOOK_QUEUE_MAX  with REDIS_URL: webhooks waiting at most, then 503 (default 10000)
+  OKTA_MCP_TEST_WEBHOOK_PROCESS_DELAY_MS  tests only: hold each webhook this long before
+                            processing it, so a test can kill the instance holding it
   OKTA_MCP_REQUEST_STATE_KEY  HTTP: signs 2026-07-28 confirmations, the same on every instance
                             (hex or base64, >= 32 bytes; required with REDIS_URL)
   LOG_LEVEL                 pino level, default info (logs go to stderr)
