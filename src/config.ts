@@ -42,7 +42,13 @@ Environment:
   OKTA_MCP_API_KEY          HTTP: the key MCP clients must send (made and printed once if unset)
   OKTA_WEBHOOK_SECRET       HTTP: verifies POST /webhooks/okta (and OKTA_WEBHOOK_SECRET_PREVIOUS)
   OKTA_WHOAMI_REFRESH_SECONDS  re-read the grant this often (default 300; 0: never)
-  REDIS_URL                 shared state for several instances (default: in memory)
+  REDIS_URL                 shared state for several instances (default: in memory); accepted
+                            webhooks then wait in a Redis Stream until one instance processes them
+  OKTA_MCP_WEBHOOK_VISIBILITY_MS  with REDIS_URL: a webhook taken but unfinished this long (its
+                            instance died) is taken over by another (default 30000)
+  OKTA_MCP_WEBHOOK_QUEUE_MAX  with REDIS_URL: webhooks waiting at most, then 503 (default 10000)
+  OKTA_MCP_TEST_WEBHOOK_PROCESS_DELAY_MS  tests only: hold each webhook this long before
+                            processing it, so a test can kill the instance holding it
   OKTA_MCP_REQUEST_STATE_KEY  HTTP: signs 2026-07-28 confirmations, the same on every instance
                             (hex or base64, >= 32 bytes; required with REDIS_URL)
   LOG_LEVEL                 pino level, default info (logs go to stderr)

@@ -3,6 +3,7 @@
  * process against one store object). Expired keys are swept lazily, with bounded work per write.
  */
 import type { SharedStore } from "./shared-store.js";
+import { MemoryWebhookQueue, type WebhookQueue, type WebhookQueueOptions } from "./webhook-queue.js";
 
 const SWEEP_ABOVE = 10_000;
 
@@ -59,6 +60,10 @@ export class InMemorySharedStore implements SharedStore {
       set.delete(listener);
       if (set.size === 0) this.#channels.delete(channel);
     };
+  }
+
+  webhookQueue(options: WebhookQueueOptions): WebhookQueue {
+    return new MemoryWebhookQueue(this, options);
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,14 @@
 /**
  * The SharedStore on Redis, for several instances behind a load balancer. `remember` is
  * `SET key 1 NX PX ttl` (atomic: exactly one instance wins), values are `SET ... PX ttl`, fan-out
- * is Redis pub/sub on a second connection (a subscribed connection can issue no other command).
+ * is Redis pub/sub on a second connection (a subscribed connection can issue no other command),
+ * and accepted webhooks wait in a Redis Stream (redis-webhook-queue.ts).
  */
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import { RedisWebhookQueue } from "./redis-webhook-queue.js";
 import type { SharedStore } from "./shared-store.js";
+import type { RedisQueueSettings, WebhookQueue, WebhookQueueOptions } from "./webhook-queue.js";
 
 /** Compare-and-set in one server-side step, so two instances can't both take over one write. */
 const REPLACE_IF = `if redis.call("GET", KEYS[1]) == ARGV[1] then
@@ -17,11 +20,14 @@ export interface RedisStoreOptions {
   logger: Logger;
   /** Fail a command after this long instead of queueing it forever while Redis is away. */
   commandTimeoutMs?: number;
+  /** The webhook queue's knobs (visibility timeout, cap, a test's slow processing). */
+  webhookQueue?: Partial<RedisQueueSettings>;
 }
 
 export class RedisSharedStore implements SharedStore {
   readonly #client: Redis;
   #subscriber?: Redis;
+  readonly #queueConnections = new Set<Redis>();
   readonly #channels = new Map<string, Set<(message: string) => void>>();
 
   constructor(private readonly options: RedisStoreOptions) {
@@ -83,7 +89,22 @@ export class RedisSharedStore implements SharedStore {
     };
   }
 
+  webhookQueue(options: WebhookQueueOptions): WebhookQueue {
+    return new RedisWebhookQueue({
+      ...this.options.webhookQueue,
+      client: this.#client,
+      connect: (role, commandTimeoutMs) => {
+        const connection = this.#connect(role, commandTimeoutMs);
+        this.#queueConnections.add(connection);
+        return connection;
+      },
+      logger: options.logger,
+    });
+  }
+
   async close(): Promise<void> {
+    // A queue's blocking reader has nothing to flush: cut it, or a read in progress holds close.
+    for (const c of this.#queueConnections) c.disconnect();
     await Promise.all([this.#client, this.#subscriber].map((c) => c?.quit().catch(() => c.disconnect())));
   }
 
@@ -103,9 +124,9 @@ export class RedisSharedStore implements SharedStore {
     return this.#subscriber;
   }
 
-  #connect(role: string): Redis {
+  #connect(role: string, commandTimeoutMs = this.options.commandTimeoutMs ?? 2_000): Redis {
     const client = new Redis(this.options.url, {
-      commandTimeout: this.options.commandTimeoutMs ?? 2_000,
+      commandTimeout: commandTimeoutMs,
       // Give up on a command after a few reconnect attempts rather than holding it: callers retry.
       maxRetriesPerRequest: 3,
       lazyConnect: false,

@@ -8,6 +8,7 @@
  * installation (`okmcp:<tenant>:<module>:...`) and every value carries a TTL: nothing needs a
  * cleanup job.
  */
+import type { WebhookQueue, WebhookQueueOptions } from "./webhook-queue.js";
 
 export interface SharedStore {
   /** Records `key` for `ttlMs`; true only for the first caller (atomic across instances). */
@@ -26,6 +27,8 @@ export interface SharedStore {
   publish(channel: string, message: string): Promise<void>;
   /** Returns the unsubscribe function. */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
+  /** Where accepted webhooks wait to be processed: in this process, or durable in Redis. */
+  webhookQueue(options: WebhookQueueOptions): WebhookQueue;
   close(): Promise<void>;
 }
 

@@ -175,11 +175,12 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     ],
     servesTenant: (id) => tenants.all.some((t) => t.installation.whoami.tenant_id === id),
     limits: args.webhooks?.limits,
-    queue: args.webhooks?.retryDelaysMs ? { retryDelaysMs: args.webhooks.retryDelaysMs } : undefined,
+    retryDelaysMs: args.webhooks?.retryDelaysMs,
     now: args.webhooks?.now,
   });
   const fanout = new EventFanout(store, logger.child({ component: "events" }));
   await fanout.follow(tenants.all.map((t) => t.installation));
+  await webhooks.start();
 
   let closing: Promise<void> | undefined;
   const active = new ActiveRequests();
@@ -198,6 +199,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
   );
   const { port, url } = await listen(server, config.host, config.port).catch(async (error: unknown) => {
     await tenants.close();
+    await webhooks.stop(0);
     await fanout.close();
     if (ownStore) await store.close();
     throw error;

@@ -4,10 +4,12 @@
  * The signature is the authentication (the platform has no API key of ours), so this route skips
  * the API key and the Host allow-list, and refuses any request carrying an Origin (the platform
  * never sends one; a browser page always does). Order of checks: size (413), signature and
- * timestamp (401), JSON (400), envelope (422), tenant served here (404), seen before (200,
- * nothing done again), then 202 at once; the event is published to the shared store
- * asynchronously, retried until it goes through. Every instance follows the store's event channel
- * of the tenants it serves and hands each event to its installations' sessions.
+ * timestamp (401), JSON (400), envelope (422), tenant served here (404), then the store's webhook
+ * queue takes it: seen before (200, nothing done again), full or unreachable (503, nothing kept,
+ * the platform retries), else 202 once it is stored (src/store/webhook-queue.ts: with Redis, in a
+ * stream, so it outlives this instance). Processing publishes the event on the tenant's events
+ * channel; every instance follows the channels of the tenants it serves and hands each event to
+ * its installations' sessions.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Installation } from "../installation.js";
@@ -15,10 +17,10 @@ import type { Logger } from "../logger.js";
 import { WebhookEnvelope } from "../platform/webhook-event.js";
 import { DEFAULT_TOLERANCE_SECONDS } from "../platform/webhook-signature.js";
 import { KEY_PREFIX, type SharedStore } from "../store/shared-store.js";
+import type { Acceptance, WebhookQueue } from "../store/webhook-queue.js";
 import { parseJson } from "../text/json.js";
 import { lingerAfter, readBodyBytes } from "./guards/body.js";
 import { sendJson } from "./guards/rpc.js";
-import { RetryQueue, type RetryQueueOptions } from "./retry-queue.js";
 import {
   dedupeKeys,
   eventsChannel,
@@ -61,13 +63,14 @@ export interface WebhookReceiverOptions {
   secrets: () => readonly WebhookSecret[];
   servesTenant: (tenantId: number) => boolean;
   limits?: Partial<WebhookLimits>;
-  queue?: RetryQueueOptions;
+  /** In memory only: delays between attempts to publish an accepted event. */
+  retryDelaysMs?: readonly number[];
   prefix?: string;
   now?: () => number;
 }
 
 export class WebhookReceiver {
-  readonly #queue: RetryQueue<WebhookEnvelope>;
+  readonly #queue: WebhookQueue;
   readonly #limits: WebhookLimits;
   readonly #prefix: string;
   readonly #now: () => number;
@@ -76,13 +79,15 @@ export class WebhookReceiver {
     this.#limits = { ...DEFAULT_WEBHOOK_LIMITS, ...options.limits };
     this.#prefix = options.prefix ?? KEY_PREFIX;
     this.#now = options.now ?? Date.now;
-    this.#queue = new RetryQueue(
-      (envelope) =>
-        options.store.publish(eventsChannel(this.#prefix, envelope.tenant_id), JSON.stringify(envelope)),
-      options.logger,
-      (e) => ({ event: e.event, eventId: e.id, tenant: e.tenant_id }),
-      options.queue,
-    );
+    this.#queue = options.store.webhookQueue({
+      logger: options.logger,
+      retryDelaysMs: options.retryDelaysMs,
+    });
+  }
+
+  /** Starts processing accepted deliveries (with Redis: joins the instances that process them). */
+  start(): Promise<void> {
+    return this.#queue.start();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, closing: boolean): Promise<void> {
@@ -131,25 +136,35 @@ export class WebhookReceiver {
       return answer(res, 404, "unknown_tenant", `no installation of tenant ${envelope.tenant_id} here`);
     }
 
-    const keys = dedupeKeys(this.#prefix, envelope.tenant_id, verified);
-    let firstTime: boolean[];
+    const seenKeys = dedupeKeys(this.#prefix, envelope.tenant_id, verified);
+    let accepted: Acceptance;
     try {
-      firstTime = await Promise.all(
-        keys.map((k) => this.options.store.remember(k, this.#limits.dedupeTtlMs)),
-      );
+      accepted = await this.#queue.accept({
+        tenant: envelope.tenant_id,
+        deliveryId: verified.deliveryId,
+        event: envelope.event,
+        eventId: envelope.id,
+        seenKeys,
+        seenTtlMs: this.#limits.dedupeTtlMs,
+        channel: eventsChannel(this.#prefix, envelope.tenant_id),
+        message: JSON.stringify(envelope),
+      });
     } catch (error) {
-      // Give back any half-made claim, or the platform's retry would be taken for a duplicate.
-      await Promise.all(keys.map((k) => this.options.store.forget(k).catch(() => {})));
-      logger.error({ ...where, err: { message: (error as Error).message } }, "webhook dedupe store failed");
+      // Never a 2xx for a delivery not stored: the platform retries a 503.
+      logger.error(
+        { ...where, err: { message: (error as Error).message } },
+        "webhook store unreachable; refused with 503 for a later retry",
+      );
       return answer(res, 503, "store_unavailable", "retry later", { "Retry-After": "30" });
     }
-    if (!firstTime.every(Boolean)) {
-      logger.info({ ...where, by: firstTime[0] ? "signature" : "delivery id" }, "duplicate webhook ignored");
+    if (accepted.status === "duplicate") {
+      logger.info(
+        { ...where, by: accepted.by === 0 ? "delivery id" : "signature" },
+        "duplicate webhook ignored",
+      );
       return sendJson(res, 200, { status: "duplicate" });
     }
-    if (!this.#queue.push(envelope)) {
-      // Full: give the claim back so the platform's retry is processed, not mistaken for a duplicate.
-      await Promise.all(keys.map((k) => this.options.store.forget(k).catch(() => {})));
+    if (accepted.status === "full") {
       logger.error(where, "webhook queue full; refused for a later retry");
       return answer(res, 503, "busy", "retry later", { "Retry-After": "30" });
     }
@@ -157,13 +172,9 @@ export class WebhookReceiver {
     sendJson(res, 202, { status: "accepted" });
   }
 
-  /** Resolves when every accepted event has been published. */
+  /** Resolves when every accepted event has been published (with Redis: the shared queue is empty). */
   idle(): Promise<void> {
     return this.#queue.idle();
-  }
-
-  get pending(): number {
-    return this.#queue.pending;
   }
 
   stop(graceMs: number): Promise<number> {

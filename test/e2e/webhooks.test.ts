@@ -11,6 +11,7 @@ import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { InMemorySharedStore } from "../../src/store/memory.js";
 import type { SharedStore } from "../../src/store/shared-store.js";
+import { MemoryWebhookQueue } from "../../src/store/webhook-queue.js";
 import { type HttpServerHandle, startHttpServer, type Tenant } from "../../src/transport/http.js";
 import { READ_ONLY_SCOPES, readJson, sandboxWith, structured, textOf } from "../helpers.js";
 import { connectStreamable, installationFor, KEY_A, KEY_B, raw, tenant, waitFor } from "./http-harness.js";
@@ -81,6 +82,10 @@ function withPublish(
     subscribe: (c, l) => store.subscribe(c, l),
     close: () => store.close(),
     publish: (c, m) => publish((cc, mm) => store.publish(cc, mm), c, m),
+    // The queue publishes through this wrapper, so the wrapped publish is the processing step.
+    webhookQueue(options) {
+      return new MemoryWebhookQueue(this, options);
+    },
   };
 }
 

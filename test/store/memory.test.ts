@@ -2,10 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger.js";
 import { InMemorySharedStore } from "../../src/store/memory.js";
+import { RetryQueue } from "../../src/store/retry-queue.js";
 import { storeKey } from "../../src/store/shared-store.js";
 import { WriteMemory } from "../../src/store/write-memory.js";
 import { SharedWriteStore } from "../../src/store/write-store.js";
-import { RetryQueue } from "../../src/transport/retry-queue.js";
 
 describe("InMemorySharedStore", () => {
   it("remembers a key once until it expires", async () => {

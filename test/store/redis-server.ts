@@ -7,6 +7,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { createConnection } from "node:net";
 import { delimiter, join } from "node:path";
+import { Installation } from "../../src/installation.js";
+import { silentLogger } from "../../src/logger.js";
+import { RedisSharedStore } from "../../src/store/redis.js";
+import type { RedisQueueSettings } from "../../src/store/webhook-queue.js";
+import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
 import { freePort } from "../e2e/webhook-harness.js";
 
 export interface TestRedis {
@@ -69,4 +74,44 @@ export async function redisForTests(): Promise<TestRedis | undefined> {
       await exited;
     },
   };
+}
+
+export interface RedisInstance {
+  server: HttpServerHandle;
+  installation: Installation;
+  store: RedisSharedStore;
+}
+
+/**
+ * One instance of a deployment on a shared Redis: its own store connection, the installation
+ * under the name every instance gives it ("north"), and the HTTP server with a webhook secret.
+ */
+export async function redisInstance(opts: {
+  url: string;
+  baseUrl: string;
+  token: string;
+  webhookSecret: string;
+  apiKey: string;
+  queue?: Partial<RedisQueueSettings>;
+}): Promise<RedisInstance> {
+  const store = new RedisSharedStore({ url: opts.url, logger: silentLogger(), webhookQueue: opts.queue });
+  const installation = new Installation({
+    baseUrl: opts.baseUrl,
+    token: opts.token,
+    name: "north",
+    logger: silentLogger(),
+    sharedStore: store,
+  });
+  await installation.refreshWhoami();
+  const server = await startHttpServer({
+    config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
+    installations: [installation],
+    apiKey: opts.apiKey,
+    options: {},
+    logger: silentLogger(),
+    env: {},
+    store,
+    webhooks: { secrets: [{ secret: opts.webhookSecret }] },
+  });
+  return { server, installation, store };
 }

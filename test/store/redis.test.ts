@@ -7,12 +7,10 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { RedisSharedStore } from "../../src/store/redis.js";
-import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
 import {
   connectModern,
   connectStreamable,
@@ -22,7 +20,7 @@ import {
 } from "../e2e/http-harness.js";
 import { deliver, envelope, recordNotifications, signed } from "../e2e/webhook-harness.js";
 import { readJson, sandboxWith, structured, textOf } from "../helpers.js";
-import { redisForTests } from "./redis-server.js";
+import { type RedisInstance, redisForTests, redisInstance } from "./redis-server.js";
 
 const redis = await redisForTests();
 const SECRET = "whsec_shared_redis_0123456789";
@@ -80,7 +78,7 @@ describe.skipIf(!redis)("RedisSharedStore", () => {
 
 describe.skipIf(!redis)("two instances sharing one Redis", () => {
   let sandbox: Sandbox;
-  const instances: { server: HttpServerHandle; installation: Installation; store: RedisSharedStore }[] = [];
+  const instances: RedisInstance[] = [];
 
   beforeAll(async () => {
     sandbox = await sandboxWith({
@@ -88,26 +86,15 @@ describe.skipIf(!redis)("two instances sharing one Redis", () => {
     });
     // Two instances of one deployment: the same installation, under the same name.
     for (const _ of ["a", "b"]) {
-      const store = new RedisSharedStore({ url: redis!.url, logger: silentLogger() });
-      const installation = new Installation({
-        baseUrl: sandbox.baseUrl,
-        token: "sbx_redis_shared_0001",
-        name: "north",
-        logger: silentLogger(),
-        sharedStore: store,
-      });
-      await installation.refreshWhoami();
-      const server = await startHttpServer({
-        config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
-        installations: [installation],
-        apiKey: KEY_A,
-        options: {},
-        logger: silentLogger(),
-        env: {},
-        store,
-        webhooks: { secrets: [{ secret: SECRET }] },
-      });
-      instances.push({ server, installation, store });
+      instances.push(
+        await redisInstance({
+          url: redis!.url,
+          baseUrl: sandbox.baseUrl,
+          token: "sbx_redis_shared_0001",
+          webhookSecret: SECRET,
+          apiKey: KEY_A,
+        }),
+      );
     }
   });
   afterAll(async () => {
