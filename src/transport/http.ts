@@ -42,7 +42,7 @@ import {
   stripCredential,
   type Tenant,
 } from "./client-auth.js";
-import { DEFAULT_HTTP_LIMITS, type EndpointContext, type HttpLimits, serverFactory } from "./context.js";
+import { type EndpointContext, type HttpLimits, httpLimitsWith, serverFactory } from "./context.js";
 import {
   corsHeaders,
   isHostAllowed,
@@ -55,7 +55,7 @@ import {
 } from "./guards.js";
 import { ModernEndpoint } from "./modern.js";
 import { RateLimiter, type RequestMeter } from "./rate-limit.js";
-import { SessionTable } from "./sessions.js";
+import { closeAndLog, SessionTable } from "./sessions.js";
 import { LegacySseEndpoint, MESSAGES_PATH } from "./sse.js";
 import { StreamableEndpoint } from "./streamable.js";
 import type { WebhookSecret } from "./webhook-verify.js";
@@ -184,7 +184,7 @@ async function resolveTenants(
 
 export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerHandle> {
   const { config, logger } = args;
-  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...args.limits };
+  const limits: HttpLimits = httpLimitsWith(args.limits);
   const ownStore = args.store === undefined;
   const store = args.store ?? new InMemorySharedStore();
   const resolved = await resolveTenants(args, store).catch(async (error: unknown) => {
@@ -196,10 +196,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
   let keys = new ApiKeyRing(tenants);
   const sessions = new SessionTable(
     { maxPerKey: limits.maxSessionsPerKey, maxTotal: limits.maxSessionsTotal, idleMs: limits.sessionIdleMs },
-    (session) => {
-      logger.info({ session: session.id, keyId: session.caller.keyId }, "idle session closed");
-      void session.close().catch(() => {});
-    },
+    closeAndLog(logger),
   );
   const meter: RequestMeter = {
     requests: new RateLimiter({ perMinute: limits.requestsPerMinute, burst: limits.requestBurst }),
