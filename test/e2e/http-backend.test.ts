@@ -11,6 +11,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1StreamableTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectOktaMcp, disconnectOktaMcp } from "../../examples/http-client.js";
 import type { Installation } from "../../src/installation.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
@@ -297,6 +298,26 @@ describe("the default limits fit a chatbot backend on one key", () => {
       expect(server.sessionCount()).toBe(0);
     } finally {
       await Promise.all(conversations.map((c) => c.close()));
+    }
+  });
+});
+
+describe("examples/http-client.ts ends what it opens", () => {
+  it("no session on 2026-07-28, and a 2025 session ended by DELETE, not left to the idle timeout", async () => {
+    const server = await startServer({ installation: north, apiKey: KEY_A });
+    try {
+      const modern = await connectOktaMcp(server.mcpUrl, KEY_A);
+      expect(modern.getNegotiatedProtocolVersion()).toBe(MODERN_PROTOCOL_VERSION);
+      expect((await modern.callTool({ name: "whoami", arguments: {} })).isError).toBeFalsy();
+      await disconnectOktaMcp(modern);
+      expect(server.sessionCount()).toBe(0);
+
+      const legacy = await connectStreamable(server, KEY_A);
+      expect(server.sessionCount()).toBe(1);
+      await disconnectOktaMcp(legacy);
+      await waitFor(() => server.sessionCount() === 0, 15_000, "the 2025 session to end");
+    } finally {
+      await server.close();
     }
   });
 });
