@@ -16,9 +16,12 @@ export interface HttpLimits {
   maxBodyBytes: number;
   /** Time a client has to send a request body (408 past it): slow clients do not hold a handler. */
   bodyTimeoutMs: number;
-  /** Live sessions one API key may hold (503 + Retry-After past it). */
+  /**
+   * Live sessions one API key may hold. Past it the key's least recently used idle session is
+   * closed to make room; 503 + Retry-After only when all of them are busy.
+   */
   maxSessionsPerKey: number;
-  /** Live sessions in total (503 + Retry-After past it). */
+  /** Live sessions in total; past it likewise, over every key's sessions. */
   maxSessionsTotal: number;
   /** A session with nothing in flight and no request for this long is closed. */
   sessionIdleMs: number;
@@ -50,7 +53,7 @@ export interface HttpLimits {
 export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
   maxBodyBytes: 1024 * 1024,
   bodyTimeoutMs: 15_000,
-  // ~80 KiB each: 1,024 sessions are ~80 MiB. At a cap the least recently used idle one makes room.
+  // 80-95 KiB each: 1,024 sessions stay under 100 MiB. At a cap the least recently used idle one makes room.
   maxSessionsPerKey: 256,
   maxSessionsTotal: 1024,
   sessionIdleMs: 30 * 60_000,
