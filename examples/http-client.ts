@@ -25,6 +25,16 @@ export async function connectOktaMcp(url: string, apiKey: string): Promise<Clien
   return client;
 }
 
+/**
+ * Ends the conversation. On 2026-07-28 there is no session and this only closes the client; if
+ * the server offered only the 2025 era, it first ends the session (DELETE), which frees it now
+ * rather than at the server's idle timeout.
+ */
+export async function disconnectOktaMcp(client: Client): Promise<void> {
+  await (client.transport as StreamableHTTPClientTransport | undefined)?.terminateSession();
+  await client.close();
+}
+
 async function main(): Promise<void> {
   const apiKey = process.env.OKTA_MCP_API_KEY;
   if (!apiKey) throw new Error("Set OKTA_MCP_API_KEY to the key the server was started with");
@@ -36,7 +46,7 @@ async function main(): Promise<void> {
     const result = await client.callTool({ name: "list_students", arguments: { per_page: 3 } });
     console.log(JSON.stringify(result.structuredContent ?? result.content, null, 2));
   } finally {
-    await client.close();
+    await disconnectOktaMcp(client);
   }
 }
 

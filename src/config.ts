@@ -20,13 +20,14 @@ Options:
   --installations FILE      HTTP: serve several installations (JSON file)
   --allowed-hosts a,b       HTTP: Host names accepted besides loopback
   --allowed-origins a,b     HTTP: Origins accepted besides loopback
-  --max-sessions N          HTTP: open sessions in total (default 512)
-  --max-sessions-per-key N  HTTP: open sessions per API key (default 32)
+  --max-sessions N          HTTP: open sessions in total (default 1024); at a cap the least
+                            recently used idle session is closed to make room
+  --max-sessions-per-key N  HTTP: open sessions per API key (default 256)
   --session-idle-minutes N  HTTP: close a session idle this long (default 30)
-  --requests-per-minute N   HTTP: tool calls and resource reads per API key (default 120, bursts
-                            of 30); --tool-calls-per-minute is the old name
+  --requests-per-minute N   HTTP: tool calls and resource reads per API key (default 12000,
+                            bursts of 3 s at the rate); --tool-calls-per-minute is the old name
   --completions-per-minute N
-                            HTTP: completions per API key, a budget of their own (default 120)
+                            HTTP: completions per API key, a budget of their own (default 3000)
   --read-only               serve only tools that change nothing
   --toolsets a,b            serve only these groups: ${TOOLSETS.filter((t) => t !== "identity").join(", ")}
   --confirm tool,tool       ask the human before these writes (send_notification always asks)

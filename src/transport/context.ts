@@ -8,14 +8,20 @@ import type { Caller } from "./client-auth.js";
 import type { RequestMeter } from "./rate-limit.js";
 import type { SessionTable } from "./sessions.js";
 
+/** A burst is 3 seconds at the steady rate: a minute's worth divided by 20. */
+const BURST_PER_MINUTE = 20;
+
 export interface HttpLimits {
   /** Largest request body accepted (413 past it). */
   maxBodyBytes: number;
   /** Time a client has to send a request body (408 past it): slow clients do not hold a handler. */
   bodyTimeoutMs: number;
-  /** Live sessions one API key may hold (503 + Retry-After past it). */
+  /**
+   * Live sessions one API key may hold. Past it the key's least recently used idle session is
+   * closed to make room; 503 + Retry-After only when all of them are busy.
+   */
   maxSessionsPerKey: number;
-  /** Live sessions in total (503 + Retry-After past it). */
+  /** Live sessions in total; past it likewise, over every key's sessions. */
   maxSessionsTotal: number;
   /** A session with nothing in flight and no request for this long is closed. */
   sessionIdleMs: number;
@@ -38,20 +44,43 @@ export interface HttpLimits {
   maxListenStreamsPerKey: number;
 }
 
+/**
+ * Sized for a chatbot backend: one API key with 50 conversations at once, each making a few calls
+ * a second, passes without a 503 or a 429 from this server (README "Sizing"). What protects the
+ * platform is its own rate limit per installation (its 429s, honoured by the API client); these
+ * bound what one key may take of this server, and the total bounds its memory.
+ */
 export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
   maxBodyBytes: 1024 * 1024,
   bodyTimeoutMs: 15_000,
-  maxSessionsPerKey: 32,
-  maxSessionsTotal: 512,
+  // 80-95 KiB each: 1,024 sessions stay under 100 MiB. At a cap the least recently used idle one makes room.
+  maxSessionsPerKey: 256,
+  maxSessionsTotal: 1024,
   sessionIdleMs: 30 * 60_000,
-  requestsPerMinute: 120,
-  requestBurst: 30,
-  completionsPerMinute: 120,
-  completionBurst: 30,
+  // 200 a second: 50 conversations at 3 calls a second, with a third to spare.
+  requestsPerMinute: 12_000,
+  requestBurst: 12_000 / BURST_PER_MINUTE,
+  completionsPerMinute: 3_000,
+  completionBurst: 3_000 / BURST_PER_MINUTE,
   shutdownGraceMs: 10_000,
   sseKeepAliveMs: 25_000,
-  maxListenStreamsPerKey: 16,
+  // One listen stream per conversation, as many as a key's sessions.
+  maxListenStreamsPerKey: 256,
 };
+
+/**
+ * The limits in force: the defaults under what was given. A rate given without its burst gets a
+ * burst of 3 seconds at that rate (the defaults' own proportion), so lowering a rate with its
+ * flag lowers what a key may send at once too.
+ */
+export function httpLimitsWith(given: Partial<HttpLimits> = {}): HttpLimits {
+  const derived: Partial<HttpLimits> = {};
+  if (given.requestsPerMinute !== undefined) derived.requestBurst = burstAt(given.requestsPerMinute);
+  if (given.completionsPerMinute !== undefined) derived.completionBurst = burstAt(given.completionsPerMinute);
+  return { ...DEFAULT_HTTP_LIMITS, ...derived, ...given };
+}
+
+const burstAt = (perMinute: number) => Math.max(1, Math.ceil(perMinute / BURST_PER_MINUTE));
 
 export interface EndpointContext {
   limits: HttpLimits;

@@ -20,7 +20,7 @@ import type { ServerOptions } from "../server.js";
 import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
 import type { Tenant } from "../tenant.js";
-import { DEFAULT_HTTP_LIMITS, type EndpointContext, type HttpLimits, serverFactory } from "./context.js";
+import { type EndpointContext, type HttpLimits, httpLimitsWith, serverFactory } from "./context.js";
 import {
   createNodeServer,
   listen,
@@ -34,7 +34,7 @@ import { ActiveRequests, MCP_PATH, requestListener, SSE_PATH } from "./http/rout
 import { resolveTenants, ServedTenants, type TenantSources } from "./http/tenants.js";
 import { ModernEndpoint } from "./modern.js";
 import { RateLimiter, type RequestMeter } from "./rate-limit.js";
-import { SessionTable } from "./sessions.js";
+import { closeAndLog, SessionTable } from "./sessions.js";
 import { LegacySseEndpoint } from "./sse.js";
 import { StreamableEndpoint } from "./streamable.js";
 import type { WebhookSecret } from "./webhook-verify.js";
@@ -118,7 +118,7 @@ export interface HttpServerHandle {
 
 export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerHandle> {
   const { config, logger } = args;
-  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...args.limits };
+  const limits: HttpLimits = httpLimitsWith(args.limits);
   const ownStore = args.store === undefined;
   const store = args.store ?? new InMemorySharedStore();
   const env = args.env ?? process.env;
@@ -139,10 +139,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
   const tenants = new ServedTenants(resolved, sources);
   const sessions = new SessionTable(
     { maxPerKey: limits.maxSessionsPerKey, maxTotal: limits.maxSessionsTotal, idleMs: limits.sessionIdleMs },
-    (session) => {
-      logger.info({ session: session.id, keyId: session.caller.keyId }, "idle session closed");
-      void session.close().catch(() => {});
-    },
+    closeAndLog(logger),
   );
   const meter: RequestMeter = {
     requests: new RateLimiter({ perMinute: limits.requestsPerMinute, burst: limits.requestBurst }),

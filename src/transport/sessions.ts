@@ -3,6 +3,12 @@
  * opened it, the requests it has in flight, and when it was last used. It enforces the caps (per
  * key and in total, with a reservation so concurrent initializes cannot overshoot) and closes
  * sessions left idle.
+ *
+ * At a cap a new session is not refused while an idle one can make room: the least recently used
+ * session with nothing in flight is closed instead (clients that never end their sessions would
+ * otherwise lock their key out until the idle timeout). Only when every session at the cap is
+ * busy is the new one refused. A session is never closed under a call: closing it would lose an
+ * answer its client is waiting for, possibly of a write that happened.
  */
 import type { ServerResponse } from "node:http";
 import type { Transport } from "@modelcontextprotocol/server";
@@ -11,6 +17,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
 } from "@modelcontextprotocol/server";
+import type { Logger } from "../logger.js";
 import type { Caller } from "./client-auth.js";
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
@@ -29,13 +36,34 @@ export interface Session {
   lastActive: number;
   /** JSON-RPC requests from the client not yet answered. */
   readonly pending: Set<string | number>;
+  /**
+   * POSTs to this session being handled: counted from the moment the session is looked up, since
+   * their requests reach `pending` only once the transport has read them.
+   */
+  handling: number;
   /** Closes the MCP server and its transport; the table forgets the session through `remove`. */
   close(): Promise<void>;
 }
 
+export type CapScope = "key" | "total";
+
+/** Why the table closed a session: left idle, or to make room for a new one at a cap. */
+export type CloseReason = "idle" | "key cap" | "total cap";
+
 export type Admission =
   | { ok: true; release: () => void }
-  | { ok: false; scope: "key" | "total"; retryAfterSeconds: number };
+  | { ok: false; scope: CapScope; limit: number; retryAfterSeconds: number };
+
+/**
+ * Retry-After when every session at a cap is busy: a busy session makes room the moment its call
+ * is answered, and calls take about a second, so the soonest useful retry is that far off.
+ */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/** Whether the session has work under way (never closed then, by the sweep or to make room). */
+export function isBusy(session: Pick<Session, "pending" | "handling">): boolean {
+  return session.pending.size > 0 || session.handling > 0;
+}
 
 export class SessionTable {
   readonly #sessions = new Map<string, Session>();
@@ -46,7 +74,8 @@ export class SessionTable {
 
   constructor(
     private readonly limits: SessionLimits,
-    private readonly onIdle: (session: Session) => void = () => {},
+    /** Told of each session the table has closed (already forgotten): it closes the server. */
+    private readonly onClosed: (session: Session, reason: CloseReason) => void = () => {},
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -67,18 +96,16 @@ export class SessionTable {
     return n;
   }
 
-  /** Reserves a place for a new session of `keyId`, or says which cap is full and when to retry. */
+  /**
+   * Reserves a place for a new session of `keyId`. At a cap, first closes the least recently used
+   * idle session under it (the key's own at the per-key cap, any key's at the total cap); when
+   * every one is busy, says which cap is full.
+   */
   admit(keyId: string): Admission {
-    if (this.countFor(keyId) >= this.limits.maxPerKey) {
-      return {
-        ok: false,
-        scope: "key",
-        retryAfterSeconds: this.#retryAfter((s) => s.caller.keyId === keyId),
-      };
-    }
-    if (this.#sessions.size + this.#reservedTotal >= this.limits.maxTotal) {
-      return { ok: false, scope: "total", retryAfterSeconds: this.#retryAfter(() => true) };
-    }
+    if (this.countFor(keyId) >= this.limits.maxPerKey && !this.#makeRoom("key cap", keyId))
+      return this.#refused("key", this.limits.maxPerKey);
+    if (this.#sessions.size + this.#reservedTotal >= this.limits.maxTotal && !this.#makeRoom("total cap"))
+      return this.#refused("total", this.limits.maxTotal);
     this.#reserved.set(keyId, (this.#reserved.get(keyId) ?? 0) + 1);
     this.#reservedTotal++;
     let released = false;
@@ -111,6 +138,22 @@ export class SessionTable {
     session.lastActive = this.now();
   }
 
+  /**
+   * Marks a POST to the session as under way (it is busy until `done()`), so the session is not
+   * closed between being looked up and its request reaching the transport.
+   */
+  begin(session: Session): () => void {
+    this.touch(session);
+    session.handling++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      session.handling--;
+      this.touch(session);
+    };
+  }
+
   all(): Session[] {
     return [...this.#sessions.values()];
   }
@@ -119,10 +162,7 @@ export class SessionTable {
   sweep(): void {
     const now = this.now();
     for (const session of this.#sessions.values()) {
-      if (session.pending.size === 0 && now - session.lastActive >= this.limits.idleMs) {
-        this.#sessions.delete(session.id);
-        this.onIdle(session);
-      }
+      if (!isBusy(session) && now - session.lastActive >= this.limits.idleMs) this.#close(session, "idle");
     }
   }
 
@@ -136,16 +176,43 @@ export class SessionTable {
     clearInterval(this.#sweeper);
   }
 
-  /** Seconds until the soonest matching idle session may be closed (at least 1). */
-  #retryAfter(match: (s: Session) => boolean): number {
-    const now = this.now();
-    let soonest = this.limits.idleMs;
+  /** Closes the least recently used idle session (of `keyId`, if given); false when all are busy. */
+  #makeRoom(reason: Exclude<CloseReason, "idle">, keyId?: string): boolean {
+    let oldest: Session | undefined;
     for (const s of this.#sessions.values()) {
-      if (match(s) && s.pending.size === 0)
-        soonest = Math.min(soonest, Math.max(0, s.lastActive + this.limits.idleMs - now));
+      if (keyId !== undefined && s.caller.keyId !== keyId) continue;
+      if (!isBusy(s) && (oldest === undefined || s.lastActive < oldest.lastActive)) oldest = s;
     }
-    return Math.max(1, Math.ceil(soonest / 1000));
+    if (oldest) this.#close(oldest, reason);
+    return oldest !== undefined;
   }
+
+  #close(session: Session, reason: CloseReason): void {
+    this.#sessions.delete(session.id);
+    this.onClosed(session, reason);
+  }
+
+  #refused(scope: CapScope, limit: number): Admission {
+    return { ok: false, scope, limit, retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS };
+  }
+}
+
+const CLOSED_BECAUSE: Record<CloseReason, string> = {
+  idle: "idle session closed",
+  "key cap": "session closed to make room: the least recently used idle one at the per-key cap",
+  "total cap": "session closed to make room: the least recently used idle one at the total cap",
+};
+
+/**
+ * What the table does with a session it closed: log it (the key id, never the key) and close its
+ * server, which ends its streams; its client's next request is answered 404, the spec's signal
+ * to initialize a new session.
+ */
+export function closeAndLog(logger: Logger): (session: Session, reason: CloseReason) => void {
+  return (session, reason) => {
+    logger.info({ session: session.id, keyId: session.caller.keyId, reason }, CLOSED_BECAUSE[reason]);
+    void session.close().catch(() => {});
+  };
 }
 
 /**
@@ -177,7 +244,7 @@ export function followRequests(
   };
 }
 
-/** The one answer to a refused admission: 503 with how long until a session likely frees up. */
+/** The one answer to a refused admission: 503, every session at the cap busy, and when to retry. */
 export function refuseSessionCap(
   res: ServerResponse,
   admission: Extract<Admission, { ok: false }>,
@@ -188,7 +255,7 @@ export function refuseSessionCap(
     res,
     503,
     RpcCode.ServerError,
-    `Service Unavailable: too many sessions ${which}; retry later`,
+    `Service Unavailable: all ${admission.limit} sessions ${which} are busy with calls in flight; retry after ${admission.retryAfterSeconds} s`,
     {
       ...headers,
       "Retry-After": String(admission.retryAfterSeconds),

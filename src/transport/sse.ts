@@ -12,6 +12,8 @@ import { admitMetered } from "./rate-limit.js";
 import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
 
 export const MESSAGES_PATH = "/messages";
+/** A day: long enough that a session closed here is not reopened behind its client's back. */
+const HOLD_OFF_RECONNECT_MS = 86_400_000;
 
 export class LegacySseEndpoint {
   constructor(private readonly ctx: EndpointContext) {}
@@ -38,7 +40,14 @@ export class LegacySseEndpoint {
       transport,
       lastActive: performance.now(),
       pending: new Set(),
-      close: () => server.mcp.close(),
+      handling: 0,
+      close: async () => {
+        // An EventSource reconnects to a closed stream by itself, which here would open a new,
+        // uninitialized session (and at a cap push out another idle one, and so on): its `retry`
+        // field holds that off. The client's next POST is answered 404; it starts over itself.
+        if (!res.writableEnded) res.write(`retry: ${HOLD_OFF_RECONNECT_MS}\n\n`);
+        await server.mcp.close();
+      },
     };
     let open = true;
     const keepAlive = setInterval(() => {
@@ -96,13 +105,18 @@ export class LegacySseEndpoint {
       }
       return sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
     }
-    const body = await readRpcBody(req, res, this.ctx.limits, headers);
-    if (!body.ok) return;
-    if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
-    this.ctx.sessions.touch(session);
-    const transport = session.transport as SSEServerTransport;
-    const raw = Array.isArray(body.raw) ? (body.raw as unknown[]) : [body.raw];
-    for (const message of raw) await transport.handleMessage(message);
-    res.writeHead(202, { ...headers, "Content-Type": "text/plain" }).end("Accepted");
+    // Busy from here: the session must not be closed while its body is still being read.
+    const done = this.ctx.sessions.begin(session);
+    try {
+      const body = await readRpcBody(req, res, this.ctx.limits, headers);
+      if (!body.ok) return;
+      if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
+      const transport = session.transport as SSEServerTransport;
+      const raw = Array.isArray(body.raw) ? (body.raw as unknown[]) : [body.raw];
+      for (const message of raw) await transport.handleMessage(message);
+      res.writeHead(202, { ...headers, "Content-Type": "text/plain" }).end("Accepted");
+    } finally {
+      done();
+    }
   }
 }

@@ -93,8 +93,12 @@ export class StreamableEndpoint {
     const session = this.#sessionOf(req, res, caller, headers);
     if (!session) return;
     if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
-    this.ctx.sessions.touch(session);
-    await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body.raw);
+    const done = this.ctx.sessions.begin(session);
+    try {
+      await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body.raw);
+    } finally {
+      done();
+    }
   }
 
   /** The caller's own session named by Mcp-Session-Id, or an answer (400/404) and undefined. */
@@ -157,6 +161,7 @@ export class StreamableEndpoint {
       transport,
       lastActive: performance.now(),
       pending: new Set(),
+      handling: 0,
       close: () => server.mcp.close(),
     };
     transport.onclose = () => {

@@ -80,7 +80,7 @@ describe("the bin over HTTP", () => {
     expect(bin.stderr()).toContain("HTTP server closed");
   });
 
-  it("limit flags reach the server: --max-sessions 1 refuses a second session with 503", async () => {
+  it("limit flags reach the server: under --max-sessions 1 a second session closes the idle first", async () => {
     const bin = await startBin(["--max-sessions", "1", "--tool-calls-per-minute", "600"], {
       OKTA_PARTNER_TOKEN: "sbx_cli_north_0001",
       OKTA_API_BASE_URL: sandbox.baseUrl,
@@ -88,8 +88,10 @@ describe("the bin over HTTP", () => {
     });
     try {
       const first = await connectStreamable(bin.handle, KEY_A);
-      await expect(connectStreamable(bin.handle, KEY_A)).rejects.toThrow(/503|too many sessions/i);
-      await first.close();
+      const second = await connectStreamable(bin.handle, KEY_A);
+      await expect(first.listTools()).rejects.toThrow(/Session not found/);
+      expect((await second.listTools()).tools).toHaveLength(22);
+      await Promise.all([first.close(), second.close()]);
     } finally {
       bin.child.kill("SIGTERM");
     }

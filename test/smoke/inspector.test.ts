@@ -1,7 +1,7 @@
 /**
  * Smoke test with the official MCP Inspector's CLI (a devDependency, so it runs offline after
  * `npm ci`): list tools, call one, read a resource, over stdio (the built bin with --sandbox) and
- * over Streamable HTTP (the server in-process with an API key).
+ * over Streamable HTTP (the server in-process with an API key), in both protocol eras.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -77,17 +77,34 @@ describe("MCP Inspector CLI over Streamable HTTP", () => {
   beforeAll(async () => {
     sandbox = await sandboxWith();
     installation = await installationFor(sandbox.baseUrl, sandbox.token, "inspector");
-    handle = await startServer({ installation, apiKey: KEY_A });
+    // One session per key: the Inspector's 2025 runs below must not lock the key out.
+    handle = await startServer({ installation, apiKey: KEY_A }, { limits: { maxSessionsPerKey: 1 } });
   });
   afterAll(async () => {
     await handle?.close();
     await installation?.close();
     await sandbox?.stop();
   });
+  const target = (era: string) => [
+    handle.mcpUrl,
+    "--transport",
+    "http",
+    "--protocol-era",
+    era,
+    "--header",
+    `Authorization: Bearer ${KEY_A}`,
+  ];
   for (const [name, args, check] of CALLS) {
-    it(name, async () => {
-      const target = [handle.mcpUrl, "--transport", "http", "--header", `Authorization: Bearer ${KEY_A}`];
-      check(await inspector(target, args));
+    it(`${name} (2026-07-28: no session left behind)`, async () => {
+      check(await inspector(target("modern"), args));
+      expect(handle.sessionCount()).toBe(0);
+    }, 40_000);
+  }
+  for (const [name, args, check] of CALLS) {
+    // The Inspector's CLI never ends a 2025 session; each run's leftover makes room for the next.
+    it(`${name} (2025, run after run under a cap of one session)`, async () => {
+      check(await inspector(target("legacy"), args));
+      expect(handle.sessionCount()).toBe(1);
     }, 40_000);
   }
   it("is refused without the API key", async () => {

@@ -2,6 +2,7 @@
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../src/transport/client-auth.js";
+import { DEFAULT_HTTP_LIMITS, httpLimitsWith } from "../../src/transport/context.js";
 import { meteredIn, RateLimiter } from "../../src/transport/rate-limit.js";
 import { type Session, SessionTable } from "../../src/transport/sessions.js";
 
@@ -64,28 +65,78 @@ describe("SessionTable", () => {
     transport: {} as Session["transport"],
     lastActive,
     pending: new Set(),
+    handling: 0,
     close: async () => {},
   });
 
-  it("caps per key and in total, counting reservations, with a Retry-After from the soonest idle expiry", () => {
-    let now = 0;
-    const table = new SessionTable({ maxPerKey: 2, maxTotal: 3, idleMs: 60_000 }, undefined, () => now);
+  it("caps per key and in total, counting reservations; refuses only when nothing can make room", () => {
+    const table = new SessionTable({ maxPerKey: 2, maxTotal: 3, idleMs: 60_000 }, undefined, () => 0);
     const first = table.admit("k1");
     const second = table.admit("k1");
     expect(first.ok && second.ok).toBe(true);
-    // Two reservations in flight already fill k1's share.
+    // Two reservations in flight already fill k1's share, and no session can make room.
+    expect(table.admit("k1")).toEqual({ ok: false, scope: "key", limit: 2, retryAfterSeconds: 1 });
+    // Both sessions opened, and busy.
+    for (const [admission, id] of [
+      [first, "s1"],
+      [second, "s2"],
+    ] as const) {
+      if (admission.ok) admission.release();
+      const s = session(id, "k1", 0);
+      s.pending.add(1);
+      table.add(s);
+    }
     expect(table.admit("k1")).toMatchObject({ ok: false, scope: "key" });
-    if (first.ok) first.release();
-    table.add(session("s1", "k1", now));
-    if (second.ok) second.release();
-    table.add(session("s2", "k1", now));
-    now = 20_000;
-    expect(table.admit("k1")).toEqual({ ok: false, scope: "key", retryAfterSeconds: 40 });
     const third = table.admit("k2");
     expect(third.ok).toBe(true);
-    expect(table.admit("k3")).toMatchObject({ ok: false, scope: "total" });
+    expect(table.admit("k3")).toMatchObject({ ok: false, scope: "total", limit: 3 });
     if (third.ok) third.release();
     expect(table.admit("k3").ok).toBe(true);
+  });
+
+  it("at a cap, closes the least recently used idle session under it (the key's own, then any key's)", () => {
+    const closed: [string, string][] = [];
+    const table = new SessionTable(
+      { maxPerKey: 2, maxTotal: 3, idleMs: 60_000 },
+      (s, reason) => closed.push([s.id, reason]),
+      () => 0,
+    );
+    const busy = session("busy", "k1", 0);
+    busy.pending.add(1);
+    const posting = session("posting", "k2", 0);
+    posting.handling = 1;
+    table.add(busy);
+    table.add(session("k1-old", "k1", 5));
+    table.add(posting);
+    // k1 is full: its idle session goes, never the busy one (even though it is older).
+    expect(table.admit("k1").ok).toBe(true);
+    expect(closed).toEqual([["k1-old", "key cap"]]);
+    expect(table.get("k1-old")).toBeUndefined();
+    // Full in total (2 sessions and the reservation), every session busy: refused.
+    table.add(session("k1-new", "k1", 9));
+    busy.pending.clear();
+    expect(table.admit("k3").ok).toBe(true);
+    expect(closed.at(-1)).toEqual(["busy", "total cap"]);
+  });
+
+  it("a POST under way keeps its session from being closed until it is done", () => {
+    let now = 0;
+    const closed: string[] = [];
+    const table = new SessionTable(
+      { maxPerKey: 1, maxTotal: 5, idleMs: 1_000 },
+      (s) => closed.push(s.id),
+      () => now,
+    );
+    const s = session("s", "k", 0);
+    table.add(s);
+    const done = table.begin(s);
+    now = 5_000;
+    table.sweep();
+    expect(table.admit("k").ok).toBe(false);
+    done();
+    now = 5_500;
+    expect(table.admit("k").ok).toBe(true);
+    expect(closed).toEqual(["s"]);
   });
 
   it("closes idle sessions but never one with a request in flight", () => {
@@ -109,5 +160,18 @@ describe("SessionTable", () => {
     expect(closed).toEqual(["idle"]);
     expect(table.size).toBe(1);
     expect(table.inFlight).toBe(1);
+  });
+});
+
+describe("httpLimitsWith", () => {
+  it("keeps the defaults, and gives a rate set alone a burst of 3 s at that rate", () => {
+    expect(httpLimitsWith()).toEqual(DEFAULT_HTTP_LIMITS);
+    expect(DEFAULT_HTTP_LIMITS.requestBurst).toBe(DEFAULT_HTTP_LIMITS.requestsPerMinute / 20);
+    expect(httpLimitsWith({ requestsPerMinute: 600 })).toMatchObject({
+      requestsPerMinute: 600,
+      requestBurst: 30,
+    });
+    expect(httpLimitsWith({ completionsPerMinute: 10 })).toMatchObject({ completionBurst: 1 });
+    expect(httpLimitsWith({ requestsPerMinute: 6, requestBurst: 4 })).toMatchObject({ requestBurst: 4 });
   });
 });
