@@ -84,7 +84,11 @@ describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
       "ui/resourceUri": VIEWS.report.uri,
     });
     const { contents } = await client.readResource({ uri: VIEWS.report.uri });
-    const content = contents[0] as { mimeType: string; text: string; _meta: { ui: { csp: object } } };
+    const content = contents[0] as unknown as {
+      mimeType: string;
+      text: string;
+      _meta: { ui: { csp: object } };
+    };
     expect(content.mimeType).toBe("text/html;profile=mcp-app");
     expect(content._meta.ui.csp).toEqual({
       connectDomains: [],
