@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { showsViews, UI_EXTENSION_ID, VIEW_MIME_TYPE, VIEWS } from "../../src/apps/views.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { connectInProcess, connectStdio, type InProcessHarness, sandboxWith } from "../helpers.js";
+import { UI_HOST } from "./fixtures.js";
 
-const UI_HOST = { extensions: { [UI_EXTENSION_ID]: { mimeTypes: [VIEW_MIME_TYPE] } } };
 const VIEW_URIS = Object.values(VIEWS).map((v) => v.uri);
 
 const withoutRunIds = (value: unknown) =>

@@ -5,14 +5,12 @@
 import type { CallToolResult } from "@modelcontextprotocol/client";
 import type { Frame } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VIEW_MIME_TYPE, VIEWS } from "../../src/apps/views.js";
+import { VIEWS } from "../../src/apps/views.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { connectInProcess, type InProcessHarness, sandboxWith, structured } from "../helpers.js";
 import { type BrowserHarness, browserAvailable, mountView, screenshot, startBrowser } from "./browser.js";
-
-const UI_HOST = { extensions: { "io.modelcontextprotocol/ui": { mimeTypes: [VIEW_MIME_TYPE] } } };
-const HOSTILE = "<img src=x onerror=alert(1)>";
+import { enrolHostileStudent, finish, HOSTILE, UI_HOST } from "./fixtures.js";
 
 const field = (frame: Frame, name: string) =>
   frame.$eval(`[data-field="${name}"] dd`, (dd) => dd.textContent ?? "");
@@ -27,33 +25,11 @@ describe.skipIf(!browserAvailable())("student card in Chromium", () => {
   beforeAll(async () => {
     sandbox = await sandboxWith();
     harness = await connectInProcess(sandbox, {}, UI_HOST);
-    const client = harness.client;
-    const grades = structured<{ data: { id: number; name: string }[] }>(
-      await client.callTool({ name: "list_grades", arguments: { per_page: 100 } }),
-    ).data;
-    const grade = grades.find((g) => g.name === "Grade 5")!;
-    section = structured<{ data: { id: number; name: string }[] }>(
-      await client.callTool({ name: "list_sections", arguments: { grade_id: grade.id } }),
-    ).data[1]!;
-    const guardian = structured<{ data: { id: number } }>(
-      await client.callTool({
-        name: "create_guardian",
-        arguments: { full_name: `Guardian ${HOSTILE}`, phone: "+966501112244", relation: "father" },
-      }),
-    ).data;
-    student = structured<{ data: { id: number; guardian_id: number } }>(
-      await client.callTool({
-        name: "create_student",
-        arguments: {
-          full_name: HOSTILE,
-          gender: "female",
-          birth_date: "2015-04-09",
-          grade_id: grade.id,
-          section_id: section.id,
-          guardian_id: guardian.id,
-        },
-      }),
-    ).data;
+    ({ section, student } = await enrolHostileStudent(
+      harness.client,
+      { full_name: `Guardian ${HOSTILE}`, phone: "+966501112244", relation: "father" },
+      1,
+    ));
     browser = await startBrowser();
   }, 60_000);
 
@@ -90,11 +66,7 @@ describe.skipIf(!browserAvailable())("student card in Chromium", () => {
     expect([...host.calls].sort()).toEqual(["get_guardian", "list_grades", "list_sections"]);
     // The names are text: no element was made of them, no script of theirs ran.
     expect(await frame.$("img")).toBeNull();
-    expect(host.dialogs).toEqual([]);
-    console.info(`screenshot: ${await screenshot(host, "student-card")}`);
-    expect(host.errors).toEqual([]);
-    expect(host.requests).toEqual([]);
-    await host.page.close();
+    await finish(host, "student-card");
   });
 
   it("says in place what it could not fetch: no guardian scope, no guardian", async () => {
