@@ -11,6 +11,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The MCP Apps views are bundled at build time (vite, a dev dependency) into dist/views/.
+COPY scripts/build-views.ts ./scripts/build-views.ts
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: only dist/, production node_modules and package.json (read for --version) ----

@@ -9,7 +9,16 @@
 
 import type { McpServer, ReadResourceResult, UriTemplate, Variables } from "@modelcontextprotocol/server";
 import { ProtocolError, ResourceTemplate } from "@modelcontextprotocol/server";
+import {
+  showsViews,
+  VIEW_MIME_TYPE,
+  VIEW_UI_META,
+  VIEWS,
+  viewContents,
+  viewDocument,
+} from "../apps/views.js";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
+import { clientCapabilitiesOf } from "../client-capabilities.js";
 import {
   followsServedTools,
   servedScopes,
@@ -58,7 +67,11 @@ export function scopeTable(granted: readonly string[]) {
  * the resources listed here are served from memory; any other, a new one included, counts.
  */
 export function readsPlatform(uri: string): boolean {
-  return !["okta://scopes", EVENTS_URI].includes(uri) && !uri.startsWith("okta://reports/runs/");
+  return (
+    !["okta://scopes", EVENTS_URI].includes(uri) &&
+    !uri.startsWith("okta://reports/runs/") &&
+    !uri.startsWith("ui://")
+  );
 }
 
 const MAX_COMPLETIONS = 20;
@@ -83,7 +96,9 @@ interface ServedResource {
   template?: UriTemplate;
   /** The tools whose data it shows: it is served exactly when every one of them is. */
   mirrors: readonly ToolName[];
-  metadata: { title: string; description: string; mimeType: string };
+  metadata: { title: string; description: string; mimeType: string; _meta?: Record<string, unknown> };
+  /** An MCP Apps view: listed only to hosts that render views (read by any). */
+  view?: boolean;
   read(uri: string, variables: Variables): Promise<ReadResourceResult>;
 }
 
@@ -255,6 +270,30 @@ export class Resources {
       );
     }
 
+    for (const view of Object.values(VIEWS)) {
+      this.#add({
+        name: `view-${view.file.replace(/\.html$/, "")}`,
+        uri: view.uri,
+        mirrors: [view.tool],
+        view: true,
+        metadata: {
+          title: view.title,
+          description: view.description,
+          mimeType: VIEW_MIME_TYPE,
+          _meta: { ui: VIEW_UI_META },
+        },
+        read: async (uri) => {
+          const html = await viewDocument(view);
+          if (html === undefined)
+            throw notFound(
+              uri,
+              `The view ${uri} is not built here: run npm run build (it writes dist/views/).`,
+            );
+          return viewContents(view, html);
+        },
+      });
+    }
+
     this.#served = this.#servedUnder(installation.whoami.scopes);
     this.#handleRequests();
   }
@@ -301,11 +340,15 @@ export class Resources {
   #handleRequests() {
     const server = this.mcp.server;
     const served = () => this.#all.filter((r) => this.#served.has(r.name));
-    server.setRequestHandler("resources/list", () => ({
-      resources: served()
-        .filter((r) => !r.template)
-        .map((r) => ({ uri: r.uri, name: r.name, ...r.metadata })),
-    }));
+    // Views are listed only to hosts that render them: any other host's list is as without views.
+    server.setRequestHandler("resources/list", (_request, ctx) => {
+      const views = showsViews(clientCapabilitiesOf(server, ctx));
+      return {
+        resources: served()
+          .filter((r) => !r.template && (views || !r.view))
+          .map((r) => ({ uri: r.uri, name: r.name, ...r.metadata })),
+      };
+    });
     server.setRequestHandler("resources/templates/list", () => ({
       resourceTemplates: served()
         .filter((r) => r.template)

@@ -7,7 +7,6 @@
 
 import type {
   CallToolResult,
-  ClientCapabilities,
   InputRequiredResult,
   McpServer,
   RequestId,
@@ -15,7 +14,6 @@ import type {
   Tool,
 } from "@modelcontextprotocol/server";
 import {
-  CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
   inputResponse,
   PROTOCOL_VERSION_META_KEY,
@@ -25,7 +23,9 @@ import {
   SdkErrorCode,
 } from "@modelcontextprotocol/server";
 import type { z } from "zod";
+import { showsViews, viewMetaOf } from "../apps/views.js";
 import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
+import { clientCapabilitiesOf } from "../client-capabilities.js";
 import { grantedEndpoints, type ToolFilterOptions } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
@@ -96,6 +96,8 @@ interface PreparedTool {
   spec: ToolSpec;
   input: z.ZodObject;
   definition: Tool;
+  /** The definition naming the tool's MCP Apps view, for hosts that render views (when it has one). */
+  withView?: Tool;
 }
 
 /** Tool definitions depend only on the catalog: computed once per process, shared by every session. */
@@ -121,6 +123,7 @@ export function prepareTool(endpoint: Endpoint): PreparedTool {
       annotations: annotationsOf(endpoint),
     },
   };
+  if (spec.view) tool.withView = { ...tool.definition, _meta: viewMetaOf(spec.view) };
   prepared.set(endpoint.tool, tool);
   return tool;
 }
@@ -199,9 +202,11 @@ export class ToolRegistry {
     const server = mcp.server;
     // Catalog order (#select rebuilds the map from grantedEndpoints): the same in every process, and
     // a narrower grant only drops tools, so a client's cached or prompt-cached prefix stays valid.
-    server.setRequestHandler("tools/list", () => ({
-      tools: [...this.#tools.values()].map((t) => t.definition),
-    }));
+    // A host without MCP Apps gets the definitions alone: its list is exactly as without views.
+    server.setRequestHandler("tools/list", (_request, ctx) => {
+      const views = showsViews(clientCapabilitiesOf(server, ctx));
+      return { tools: [...this.#tools.values()].map((t) => (views && t.withView) || t.definition) };
+    });
     server.setRequestHandler("tools/call", (request, ctx) => {
       const tool = this.#tools.get(request.params.name);
       if (!tool) {
@@ -313,11 +318,9 @@ export class ToolRegistry {
     io: { requestId: RequestId; signal: AbortSignal },
   ): Promise<InputRequiredResult | "confirmed" | undefined> {
     const modern = isModernRequest(request);
-    // Per request first: a 2026-07-28 connection over stdio never runs `initialize`, so the
-    // connection-wide capabilities are unset there (a send would go out unasked).
-    const capabilities =
-      (envelopeOf(request)?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ??
-      this.mcp.server.getClientCapabilities();
+    // Per request first: a 2026-07-28 stdio connection has no connection-wide capabilities (a send
+    // would go out unasked).
+    const capabilities = clientCapabilitiesOf(this.mcp.server, request);
     const plan = confirmationPlan({
       endpoint,
       confirm: this.options.confirm ?? [],

@@ -5,9 +5,16 @@ import { genericSpecOf } from "../../src/tools/specs/generic.js";
 import { specOf } from "../../src/tools/specs/index.js";
 
 describe("tool specs", () => {
-  it("only whoami and run_report carry a spec of their own; every other tool is uniform", () => {
+  it("only whoami, get_student and run_report carry a spec of their own; every other tool is uniform", () => {
     const own = CATALOG.filter((e) => specOf(e) !== genericSpecOf(e)).map((e) => e.tool);
-    expect(own).toEqual(["whoami", "run_report"]);
+    expect(own).toEqual(["whoami", "get_student", "run_report"]);
+  });
+
+  it("get_student is the uniform read with a view: it runs exactly as every other read", () => {
+    const getStudent = CATALOG.find((e) => e.tool === "get_student")!;
+    const { view, ...rest } = specOf(getStudent);
+    expect(view?.uri).toBe("ui://okta-partners/student.html");
+    expect(rest).toEqual(genericSpecOf(getStudent));
   });
 
   it("a uniform tool's spec follows what its endpoint does: lists, reads and writes each share one", () => {

@@ -6,6 +6,7 @@
  */
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { VIEWS } from "../../apps/views.js";
 import type { StoredReportRun } from "../../installation.js";
 import { type Endpoint, fillPath } from "../../platform/catalog.js";
 import { recordEnvelope } from "../../platform/envelopes.js";
@@ -66,6 +67,7 @@ export const runReportSpec: ToolSpec = {
   localOptions: Object.keys(pagingOptions),
   // `params` is checked against the report's own definition (report-params.ts), not the catalog body.
   checksBody: false,
+  view: VIEWS.report,
   run: runReport,
 };
 

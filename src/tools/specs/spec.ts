@@ -9,6 +9,7 @@
  */
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { z } from "zod";
+import type { View } from "../../apps/views.js";
 import type { Installation } from "../../installation.js";
 import type { Endpoint } from "../../platform/catalog.js";
 import type { JsonSchema } from "../schemas.js";
@@ -23,6 +24,8 @@ export interface ToolSpec {
   localOptions?: readonly string[];
   /** Also check the catalog's body schema, for rules the flat input cannot say (default true). */
   checksBody?: boolean;
+  /** The MCP Apps view that shows this tool's result, named on the tool for hosts that render views. */
+  view?: View;
   run(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult>;
 }
 
