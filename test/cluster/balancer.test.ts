@@ -119,6 +119,7 @@ describe.skipIf(!binaries)("three instances behind HAProxy (deploy/haproxy.cfg a
     );
     const ids = streamable.map((c) => sessionIdOf(c) as string);
     const holderOf = (id: string) => instances.filter((i) => sessionsOpenedBy(i).includes(id));
+    await waitFor(() => ids.every((id) => holderOf(id).length > 0), 15_000, "every session in a log");
     for (const id of ids) expect(holderOf(id)).toHaveLength(1);
     // The sessions were spread (each initialize is balanced), so stickiness was needed.
     const holders = new Set(ids.map((id) => holderOf(id)[0]?.name));

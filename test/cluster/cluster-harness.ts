@@ -203,9 +203,9 @@ async function startBalancer(
   return { handle, stop: () => endProcess(child, exit) };
 }
 
-/** Tool calls an instance has logged (the server logs one line per call, served or refused). */
-export function toolCallsOf(instance: Instance): LogLine[] {
-  return instance.logs().filter((l) => l.msg === "tool call");
+/** Tool calls (of one tool, if named) an instance has logged: one line per call, served or refused. */
+export function toolCallsOf(instance: Instance, tool?: string): LogLine[] {
+  return instance.logs().filter((l) => l.msg === "tool call" && (tool === undefined || l.tool === tool));
 }
 
 /** Ids of the sessions an instance opened (streamable and legacy SSE). */
@@ -228,8 +228,9 @@ export async function waitForToolCalls(
   instances: readonly Instance[],
   before: readonly number[],
   n: number,
+  tool?: string,
 ): Promise<number[]> {
-  const served = () => instances.map((inst, i) => toolCallsOf(inst).length - (before[i] ?? 0));
+  const served = () => instances.map((inst, i) => toolCallsOf(inst, tool).length - (before[i] ?? 0));
   await waitFor(
     () => served().reduce((a, b) => a + b, 0) >= n,
     15_000,
