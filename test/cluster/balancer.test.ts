@@ -20,7 +20,7 @@ import {
   terminate,
   waitFor,
 } from "../e2e/http-harness.js";
-import { deliver, envelope, recordNotifications, signed } from "../e2e/webhook-harness.js";
+import { deliver } from "../e2e/webhook-harness.js";
 import { structured, textOf } from "../helpers.js";
 import {
   type Cluster,
@@ -30,9 +30,9 @@ import {
   startCluster,
   TENANT,
   toolCallsOf,
-  WEBHOOK_SECRET,
   waitForToolCalls,
 } from "./cluster-harness.js";
+import { firstEvent, listenersOn } from "./listeners.js";
 
 // One key per test: each has its own session cap and rate budget, so tests do not share them.
 const KEY_BUSY = "cluster-key-busy-0123456789abcdef";
@@ -171,37 +171,20 @@ describe.skipIf(!binaries)("three instances behind HAProxy (deploy/haproxy.cfg a
 
   it("a webhook posted to A reaches a 2026 listener on B and a 2025 subscriber on C, once; retries are duplicates", async () => {
     const [a, b, c] = cluster.instances;
-    const listener = await connectModern(b.handle, KEY_EVENTS);
-    const subscriber = await connectStreamable(c.handle, KEY_EVENTS);
-    const [heardByB, heardByC] = [recordNotifications(listener), recordNotifications(subscriber)];
+    const listeners = await listenersOn(b, c, KEY_EVENTS);
     try {
-      const uris = ["okta://students/5", "okta://students/6"];
-      const stream = await listener.listen({ resourceSubscriptions: uris });
-      for (const uri of uris) await subscriber.subscribeResource({ uri });
-
-      const delivery = signed(WEBHOOK_SECRET, envelope({ tenant_id: TENANT }));
+      const delivery = firstEvent();
       expect((await deliver(a.handle, delivery)).status).toBe(202);
-      for (const heard of [heardByB, heardByC]) {
-        await waitFor(() => heard.updated.includes("okta://students/5"), 15_000, "the event on B and C");
-      }
+      await listeners.bothHear("okta://students/5");
       // The platform retrying the same delivery, to B and through the balancer: taken once.
       for (const target of [b.handle, cluster.balancer]) {
         const again = await deliver(target, delivery);
         expect(again.status).toBe(200);
         expect(JSON.parse(again.body)).toEqual({ status: "duplicate" });
       }
-      // A second event: once both have heard it, the first was not announced again.
-      const second = envelope({ tenant_id: TENANT, data: { student: { id: 6, full_name: "Six" } } });
-      expect((await deliver(c.handle, signed(WEBHOOK_SECRET, second))).status).toBe(202);
-      for (const heard of [heardByB, heardByC]) {
-        await waitFor(() => heard.updated.includes("okta://students/6"), 15_000, "the second event");
-        expect(heard.updated.filter((u) => u === "okta://students/5")).toHaveLength(1);
-      }
-      await stream.close();
+      await listeners.expectFirstHeardOnce(c.handle);
     } finally {
-      await listener.close();
-      await terminate(subscriber).catch(() => {});
-      await subscriber.close();
+      await listeners.close();
     }
   });
 

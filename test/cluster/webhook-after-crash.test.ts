@@ -12,9 +12,9 @@
  *   took, given to the doomed instance only, so it is surely killed before processing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectModern, connectStreamable, terminate, waitFor } from "../e2e/http-harness.js";
-import { deliver, envelope, recordNotifications, signed } from "../e2e/webhook-harness.js";
-import { type Cluster, clusterBinaries, startCluster, TENANT, WEBHOOK_SECRET } from "./cluster-harness.js";
+import { deliver } from "../e2e/webhook-harness.js";
+import { type Cluster, clusterBinaries, startCluster } from "./cluster-harness.js";
+import { firstEvent, listenersOn } from "./listeners.js";
 
 const KEY = "cluster-key-queue-0123456789abcdef";
 const VISIBILITY_ENV = "OKTA_WEBHOOK_VISIBILITY_MS";
@@ -36,36 +36,18 @@ describe.skipIf(!binaries)("a webhook accepted by an instance killed before proc
 
   it("is reclaimed by a survivor and reaches a 2026 listener on B and a 2025 subscriber on C, once", async () => {
     const [doomed, b, c] = cluster.instances;
-    const listener = await connectModern(b.handle, KEY);
-    const subscriber = await connectStreamable(c.handle, KEY);
-    const [heardByB, heardByC] = [recordNotifications(listener), recordNotifications(subscriber)];
+    const listeners = await listenersOn(b, c, KEY);
     try {
-      const uris = ["okta://students/5", "okta://students/6"];
-      const stream = await listener.listen({ resourceSubscriptions: uris });
-      for (const uri of uris) await subscriber.subscribeResource({ uri });
-
-      const accepted = await deliver(doomed.handle, signed(WEBHOOK_SECRET, envelope({ tenant_id: TENANT })));
-      expect(accepted.status).toBe(202);
+      expect((await deliver(doomed.handle, firstEvent())).status).toBe(202);
       // The doomed instance holds it (the delay): nobody has heard it when the instance dies.
       await new Promise((r) => setTimeout(r, 500));
-      expect([...heardByB.updated, ...heardByC.updated]).toEqual([]);
+      expect(listeners.heard().flat()).toEqual([]);
       await doomed.kill9();
 
-      for (const heard of [heardByB, heardByC]) {
-        await waitFor(() => heard.updated.includes("okta://students/5"), 20_000, "the reclaimed event");
-      }
-      // A second event: once both have heard it, the reclaimed one was processed only once.
-      const second = envelope({ tenant_id: TENANT, data: { student: { id: 6, full_name: "Six" } } });
-      expect((await deliver(b.handle, signed(WEBHOOK_SECRET, second))).status).toBe(202);
-      for (const heard of [heardByB, heardByC]) {
-        await waitFor(() => heard.updated.includes("okta://students/6"), 20_000, "the second event");
-        expect(heard.updated.filter((u) => u === "okta://students/5")).toHaveLength(1);
-      }
-      await stream.close();
+      await listeners.bothHear("okta://students/5");
+      await listeners.expectFirstHeardOnce(b.handle);
     } finally {
-      await listener.close();
-      await terminate(subscriber).catch(() => {});
-      await subscriber.close();
+      await listeners.close();
     }
   }, 60_000);
 });
