@@ -33,6 +33,9 @@ export class LegacySseEndpoint {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     const server = this.ctx.serverFor(caller);
     const transport = new SSEServerTransport(MESSAGES_PATH, res);
+    // The id also travels in the stream's endpoint event, which a load balancer cannot read: in a
+    // header it can learn it, and send every /messages?sessionId= post to this instance.
+    res.setHeader("Mcp-Session-Id", transport.sessionId);
     const session: Session = {
       id: transport.sessionId,
       kind: "sse",

@@ -2,7 +2,7 @@
  * The built bin over HTTP, as an operator runs it: one installation with a generated key shown
  * once, many installations from a file, clear start-up errors, and a clean exit on SIGTERM.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,39 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
-import type { HttpServerHandle } from "../../src/transport/http.js";
-import { CLI, freePort, READ_ONLY_SCOPES, sandboxWith, structured } from "../helpers.js";
+import { CLI, READ_ONLY_SCOPES, sandboxWith, structured } from "../helpers.js";
+import { startHttpBin as startBin } from "./http-bin.js";
 import { connectSse, connectStreamable, KEY_A, KEY_B, waitFor } from "./http-harness.js";
-
-interface Running {
-  child: ChildProcess;
-  stderr: () => string;
-  handle: HttpServerHandle;
-  exit: Promise<number | null>;
-}
-
-async function startBin(args: string[], env: Record<string, string>): Promise<Running> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI, "--transport", "http", "--port", String(port), ...args], {
-    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let exited = false;
-  void exit.then(() => {
-    exited = true;
-  });
-  await waitFor(() => stderr.includes("serving MCP over HTTP") || exited, 10_000, "the bin to listen");
-  if (exited) throw new Error(`the bin exited at start:\n${stderr}`);
-  const url = `http://127.0.0.1:${port}`;
-  // Just what the test helpers read from a handle.
-  const handle = { url, mcpUrl: `${url}/mcp`, sseUrl: `${url}/sse`, port } as HttpServerHandle;
-  return { child, stderr: () => stderr, handle, exit };
-}
 
 describe("the bin over HTTP", () => {
   let sandbox: Sandbox;

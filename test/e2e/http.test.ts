@@ -116,6 +116,29 @@ describe("one installation, stateful", () => {
     }
   });
 
+  it("names a legacy SSE session in an Mcp-Session-Id header, as its endpoint event does (a balancer sticks on it)", async () => {
+    const stream = new AbortController();
+    const res = await fetch(server.sseUrl, {
+      headers: { Accept: "text/event-stream", Authorization: `Bearer ${KEY_A}` },
+      signal: stream.signal,
+    });
+    try {
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let text = "";
+      // Until the endpoint event, or the end of the stream (then the expectations below fail).
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        text += new TextDecoder().decode(chunk.value);
+        if (text.includes("sessionId=")) break;
+      }
+      const fromEvent = /sessionId=([0-9a-f-]+)/.exec(text)?.[1];
+      expect(fromEvent).toBeTruthy();
+      expect(res.headers.get("mcp-session-id")).toBe(fromEvent);
+    } finally {
+      stream.abort();
+    }
+  });
+
   it("ends a session on DELETE; its id is then unknown (404)", async () => {
     const client = await connectStreamable(server, KEY_A);
     const id = sessionIdOf(client)!;

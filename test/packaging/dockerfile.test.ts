@@ -1,10 +1,17 @@
 /**
  * Docker is not available where this project is built, so the image is never built here. This
  * lints the text of Dockerfile, .dockerignore and compose.yaml for the properties that matter:
- * multi-stage, non-root, a HEALTHCHECK on /healthz without curl, HTTP by default, no secrets.
+ * multi-stage, non-root, a HEALTHCHECK on /healthz without curl, HTTP by default, no secrets;
+ * and compose.yaml's three instances, balancer and Redis against deploy/ (haproxy.cfg itself is
+ * run by test/cluster/).
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readText } from "./helpers.js";
+import { parseInstallationsFile } from "../../src/installations-file.js";
+import { sha256Hex } from "../../src/transport/client-auth.js";
+import { ROOT, readText } from "./helpers.js";
 
 const dockerfile = readText("Dockerfile");
 /** Instructions with line continuations joined, comments dropped. */
@@ -59,19 +66,54 @@ describe("Dockerfile", () => {
   });
 });
 
-describe("compose.yaml", () => {
+describe("compose.yaml and deploy/", () => {
   const compose = readText("compose.yaml");
+  const haproxy = readText("deploy/haproxy.cfg");
 
-  it("runs the server over HTTP next to Redis, and names REDIS_URL", () => {
-    expect(compose).toMatch(/^\s{2}redis:/m);
+  it("runs three instances over HTTP behind HAProxy with deploy/haproxy.cfg, next to Redis", () => {
+    for (const n of [1, 2, 3]) {
+      expect(compose).toMatch(new RegExp(`^ {2}okta-mcp-${n}: \\*okta-mcp$`, "m"));
+      // The balancer's defaults name exactly these services, on the port they listen on.
+      expect(haproxy).toContain(`"\${MCP_SERVER_${n}-okta-mcp-${n}:3333}"`);
+    }
+    expect(compose).toMatch(/"--transport", "http", "--host", "0\.0\.0\.0"/);
+    expect(compose).not.toContain("--port"); // the default, 3333, is the port haproxy.cfg names
+    expect(compose).toContain("./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro");
+    expect(haproxy).toContain(`bind "\${MCP_BIND-:3333}"`);
+    expect(compose).toMatch(/^ {2}redis:/m);
     expect(compose).toMatch(/REDIS_URL: redis:\/\/redis:6379/);
-    expect(compose).toMatch(/"--transport", "http"/);
-    expect(compose).toContain("--allowed-hosts");
   });
 
-  it("takes the token from a secret file and the API key from the environment", () => {
-    expect(compose).toMatch(/OKTA_PARTNER_TOKEN_FILE: \/run\/secrets\//);
-    expect(compose).toMatch(/OKTA_MCP_API_KEY: \$\{OKTA_MCP_API_KEY:\?/);
+  it("publishes only the balancer, on the host's loopback", () => {
+    const published = compose.match(/^\s+ports:\n(\s+- .*\n)+/gm) ?? [];
+    expect(published).toHaveLength(1);
+    expect(published[0]).toContain('"127.0.0.1:3333:3333"');
+    const balancer = compose.slice(compose.search(/^ {2}balancer:/m), compose.search(/^ {2}redis:/m));
+    expect(balancer).toContain(published[0]);
+  });
+
+  it("gives every instance the one installations file, request-state key and webhook secret, all required", () => {
+    expect(compose).toContain('"--installations", "/config/installations.json"');
+    expect(compose).toContain("./deploy/installations.json:/config/installations.json:ro");
+    expect(compose).toMatch(/OKTA_MCP_REQUEST_STATE_KEY: \$\{OKTA_MCP_REQUEST_STATE_KEY:\?/);
+    expect(compose).toMatch(/OKTA_WEBHOOK_SECRET: \$\{OKTA_WEBHOOK_SECRET:\?/);
     expect(compose).not.toMatch(/OKTA_PARTNER_TOKEN:/);
+  });
+
+  it("the installations example reads the token from the compose secret, and is refused until its key hash is filled in", () => {
+    const example = join(ROOT, "deploy/installations.example.json");
+    expect(() => parseInstallationsFile(example, {})).toThrow(
+      /installations\[0\] \("my-school"\)\.api_key_sha256\[0\]/,
+    );
+    const filled = join(mkdtempSync(join(tmpdir(), "okta-mcp-compose-")), "installations.json");
+    writeFileSync(
+      filled,
+      readText("deploy/installations.example.json").replace(/"<sha256[^>]*>"/, `"${sha256Hex("a key")}"`),
+    );
+    // Filled in, all that is left is the token, which only the container has: the compose secret.
+    expect(() => parseInstallationsFile(filled, {})).toThrow(
+      /^[^\n]*installations\[0\] \("my-school"\)\.token_file: "\/run\/secrets\/okta_partner_token" cannot be read/,
+    );
+    expect(compose).toMatch(/^ {2}okta_partner_token:\n\s+file: \.\/secrets\//m);
   });
 });

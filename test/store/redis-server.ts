@@ -19,8 +19,9 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-function onPath(binary: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+/** The binary's path on PATH (or in `extraDirs`), or undefined. */
+export function onPath(binary: string, extraDirs: string[] = []): string | undefined {
+  for (const dir of [...(process.env.PATH ?? "").split(delimiter), ...extraDirs]) {
     const candidate = join(dir, binary);
     try {
       accessSync(candidate, constants.X_OK);
@@ -52,6 +53,11 @@ export async function redisForTests(): Promise<TestRedis | undefined> {
     }
     return undefined;
   }
+  return startRedisServer(binary);
+}
+
+/** A private redis-server (no persistence) on a free loopback port; stop() ends it. */
+export async function startRedisServer(binary: string): Promise<TestRedis> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     binary,
