@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only overhead,load,cold,memory,paging,context]`
+ * `npm run bench [-- --quick] [-- --only overhead,load,cold,memory,paging,context] [-- --baseline DIR]`
  *
  * Every figure is a median over repeated runs with its spread, measured side by side in one run on
  * this machine: a shared, noisy 2-core box, so ratios and medians mean more than any single time.
@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type ColdStartResult, coldStart } from "./lib/cold-start.js";
 import { type ContextCost, contextCost, contextCostTable } from "./lib/context.js";
 import { directLoad, type LoadRun, mcpLoad, whyNotModern } from "./lib/http-load.js";
@@ -19,18 +19,21 @@ import { type BenchServer, CLI, ROOT, startBenchHttpServer, startSandboxProcess 
 import { fmt, fmtSpread, type Spread, spread } from "./lib/stats.js";
 
 const PARTS = ["overhead", "load", "cold", "memory", "paging", "context"];
-const USAGE = `Usage: npm run bench [-- --quick] [-- --only PART,...]
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only PART,...] [-- --baseline DIR]
 
-  --quick       fewer rounds and shorter loads
-  --only PARTS  run only these, comma-separated: ${PARTS.join(", ")}
+  --quick         fewer rounds and shorter loads
+  --only PARTS    run only these, comma-separated: ${PARTS.join(", ")}
+  --baseline DIR  the HTTP load also runs ours as built in another checkout (DIR/dist, e.g. a
+                  worktree of the previous commit), side by side: before and after in one run
   --help        print this and exit
 
 Needs \`npm run build\` first; writes bench/results/latest.json.`;
 
 /** The flags, checked before anything starts: a typo must not cost a two-minute run. */
-function parseArgs(argv: readonly string[]): { quick: boolean; only?: Set<string> } {
+function parseArgs(argv: readonly string[]): { quick: boolean; only?: Set<string>; baseline?: string } {
   let quick = false;
   let only: Set<string> | undefined;
+  let baseline: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--help" || arg === "-h") {
@@ -44,9 +47,14 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only?: Set<string
       if (parts.length === 0 || unknown.length > 0)
         fail(`--only takes ${PARTS.join(", ")}; got "${value ?? ""}"`);
       only = new Set(parts);
+    } else if (arg === "--baseline" || arg.startsWith("--baseline=")) {
+      const dir = arg.includes("=") ? arg.slice("--baseline=".length) : argv[++i];
+      if (!dir || !existsSync(join(dir, "dist", "transport", "http.js")))
+        fail(`--baseline takes a checkout with a built dist/; got "${dir ?? ""}"`);
+      baseline = resolve(dir);
     } else fail(`unknown argument "${arg}"`);
   }
-  return only ? { quick, only } : { quick };
+  return { quick, ...(only ? { only } : {}), ...(baseline ? { baseline } : {}) };
 }
 
 function fail(message: string): never {
@@ -54,7 +62,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { quick, only } = parseArgs(process.argv.slice(2));
+const { quick, only, baseline } = parseArgs(process.argv.slice(2));
 const wants = (part: string) => !only || only.has(part);
 
 const plan = quick
@@ -100,6 +108,9 @@ const LOAD_MODES = [
   "stateless",
   "floor-modern",
   "modern",
+  "baseline-stateful",
+  "baseline-stateless",
+  "baseline-modern",
 ] as const;
 type LoadMode = (typeof LOAD_MODES)[number];
 /** The server each mode runs: ours, or an SDK floor that makes the same upstream read. */
@@ -112,12 +123,18 @@ const SERVER_OF: Record<Exclude<LoadMode, "direct">, BenchServer> = {
   stateless: { kind: "ours", stateless: true },
   "floor-modern": { kind: "floor", sdk: "v2", era: "modern" },
   modern: { kind: "ours", stateless: false },
+  "baseline-stateful": { kind: "ours", stateless: false, checkout: baseline },
+  "baseline-stateless": { kind: "ours", stateless: true, checkout: baseline },
+  "baseline-modern": { kind: "ours", stateless: false, checkout: baseline },
 };
 /** Ours compared with the SDK's floors for the same path, v2 then v1 (v1 has no 2026 path). */
 const VS_FLOOR = {
   stateful: { v2: "floor-stateful", v1: "floor-v1-stateful" },
   stateless: { v2: "floor-stateless", v1: "floor-v1-stateless" },
   modern: { v2: "floor-modern" },
+  "baseline-stateful": { v2: "floor-stateful", v1: "floor-v1-stateful" },
+  "baseline-stateless": { v2: "floor-stateless", v1: "floor-v1-stateless" },
+  "baseline-modern": { v2: "floor-modern" },
 } as const satisfies Partial<Record<LoadMode, { v2: LoadMode; v1?: LoadMode }>>;
 
 interface LoadFigure {
@@ -169,7 +186,11 @@ async function loadRuns(api: { baseUrl: string; token: string }) {
   const probe = await startBenchHttpServer(api, SERVER_OF.modern);
   const modernSkipped = await whyNotModern(probe).finally(() => probe.stop());
   if (modernSkipped) log(`HTTP load: our 2026-07-28 path is skipped: ${modernSkipped}`);
-  const modes = LOAD_MODES.filter((m) => m !== "modern" || !modernSkipped);
+  const modes = LOAD_MODES.filter(
+    (m) =>
+      (m !== "modern" || !modernSkipped) &&
+      (!m.startsWith("baseline") || (baseline !== undefined && (m !== "baseline-modern" || !modernSkipped))),
+  );
   const addRatio = (key: string, value: number) => {
     ratios[key] = [...(ratios[key] ?? []), value];
   };
@@ -320,6 +341,9 @@ if (l) {
     stateless: "**ours**, 2025, stateless",
     "floor-modern": "v2 SDK floor, 2026-07-28 (`createMcpHandler`, the same GET upstream)",
     modern: "**ours**, 2026-07-28 (no session)",
+    "baseline-stateful": "ours before (--baseline), 2025, stateful",
+    "baseline-stateless": "ours before (--baseline), 2025, stateless",
+    "baseline-modern": "ours before (--baseline), 2026-07-28",
   };
   for (const r of l.runs) {
     const ratio = r.mode === "direct" ? "" : fmt(l.ratios[`${r.mode}/${r.clients}`]!.median, "x");

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
@@ -155,7 +156,8 @@ export async function startHttpServerProcess(
 
 /** Which HTTP server a load run measures: ours, or an SDK floor making the same upstream read. */
 export type BenchServer =
-  | { kind: "ours"; stateless: boolean }
+  /** `checkout`: ours as built in another checkout (its own bench/http-server.mjs and dist/). */
+  | { kind: "ours"; stateless: boolean; checkout?: string | undefined }
   | { kind: "floor"; sdk: "v1" | "v2"; era: "legacy"; stateless: boolean }
   | { kind: "floor"; sdk: "v2"; era: "modern" };
 
@@ -170,7 +172,13 @@ export async function startBenchHttpServer(
 ): Promise<HttpServerProcess> {
   const apiKey = `bench-api-key-${process.pid}-${Date.now()}-0123456789`;
   const script =
-    server.kind === "ours" ? BENCH_HTTP : server.era === "modern" ? FLOOR_MODERN_HTTP : FLOOR_HTTP;
+    server.kind === "floor"
+      ? server.era === "modern"
+        ? FLOOR_MODERN_HTTP
+        : FLOOR_HTTP
+      : server.checkout
+        ? join(server.checkout, "bench", "http-server.mjs")
+        : BENCH_HTTP;
   const child = spawn(NODE, [script], {
     stdio: ["ignore", "pipe", "pipe"],
     env: {
