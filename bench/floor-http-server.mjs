@@ -1,36 +1,38 @@
 #!/usr/bin/env node
 /**
- * The SDK's floor over Streamable HTTP: plain node:http, one McpServer + transport per session
- * (or per request when BENCH_STATELESS=1), a `get_student` tool returning a constant of the size
- * ours returns, no auth, no API call. What any server on this SDK pays per call over HTTP.
- * Prints one JSON line `{ "url": ... }` on stdout once listening.
+ * The SDK's floor for the 2025 era over Streamable HTTP: plain node:http, one McpServer +
+ * transport per session (or per request when BENCH_STATELESS=1), and a `get_student` tool that
+ * makes the same upstream read ours does (floor-upstream.mjs). No auth, no validation beyond the
+ * SDK's, no logging: what any server on this SDK pays per 2025 call that reads one record.
+ *
+ * BENCH_SDK=v1 runs it on the v1 SDK (`@modelcontextprotocol/sdk` 1.x, a devDependency), else on
+ * the v2 packages ours ships with. Env as floor-upstream.mjs. Prints `{ "url": ... }` once listening.
  */
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
-import { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { announce, getStudentResult } from "./floor-upstream.mjs";
 
 const stateless = process.env.BENCH_STATELESS === "1";
-const student = {
-  id: 1,
-  full_name: "Constant Student",
-  gender: "female",
-  birth_date: "2015-03-02",
-  national_id: "1000000001",
-  grade_id: 5,
-  section_id: 9,
-  guardian_id: 3,
-  created_at: "2025-09-01T08:00:00+03:00",
-  updated_at: "2025-09-01T08:00:00+03:00",
-};
-const result = {
-  content: [{ type: "text", text: `Student 1.\n${JSON.stringify({ data: student })}` }],
-  structuredContent: { data: student },
-};
+const v1 = process.env.BENCH_SDK === "v1";
+const { McpServer, Transport } = v1
+  ? {
+      McpServer: (await import("@modelcontextprotocol/sdk/server/mcp.js")).McpServer,
+      Transport: (await import("@modelcontextprotocol/sdk/server/streamableHttp.js"))
+        .StreamableHTTPServerTransport,
+    }
+  : {
+      McpServer: (await import("@modelcontextprotocol/server")).McpServer,
+      Transport: (await import("@modelcontextprotocol/node")).NodeStreamableHTTPServerTransport,
+    };
 
 function newServer() {
   const server = new McpServer({ name: "floor-http", version: "1.0.0" });
-  server.registerTool("get_student", { description: "Returns a constant" }, () => result);
+  server.registerTool(
+    "get_student",
+    { description: "One student by id", inputSchema: z.object({ id: z.number().int() }) },
+    ({ id }) => getStudentResult(id),
+  );
   return server;
 }
 
@@ -47,7 +49,7 @@ const http = createServer(async (req, res) => {
     const body = req.method === "POST" ? await readJson(req) : undefined;
     if (stateless) {
       const server = newServer();
-      const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      const transport = new Transport({ sessionIdGenerator: undefined });
       res.once("close", () => void server.close());
       await server.connect(transport);
       return await transport.handleRequest(req, res, body);
@@ -56,7 +58,7 @@ const http = createServer(async (req, res) => {
     let transport = typeof id === "string" ? sessions.get(id) : undefined;
     if (!transport) {
       const server = newServer();
-      transport = new NodeStreamableHTTPServerTransport({
+      transport = new Transport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => sessions.set(sid, transport),
       });
@@ -67,7 +69,5 @@ const http = createServer(async (req, res) => {
     if (!res.headersSent) res.writeHead(500).end(String(error));
   }
 });
-http.listen(0, "127.0.0.1", () => {
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${http.address().port}/mcp` })}\n`);
-});
+http.listen(0, "127.0.0.1", () => announce(http));
 process.on("SIGTERM", () => process.exit(0));

@@ -12,7 +12,8 @@ import { Installation } from "../dist/installation.js";
 import { createLogger } from "../dist/logger.js";
 import { startHttpServer } from "../dist/transport/http.js";
 
-const logger = createLogger();
+// As the CLI does over HTTP: log lines are written without blocking requests.
+const logger = createLogger({ sync: false });
 const installation = new Installation({
   baseUrl: process.env.OKTA_API_BASE_URL,
   token: process.env.OKTA_PARTNER_TOKEN,

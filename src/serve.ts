@@ -7,7 +7,7 @@ import type { Config } from "./config.js";
 import { fail } from "./fail.js";
 import { Installation } from "./installation.js";
 import { type WatchOptions, watchOptionsFromEnv } from "./live/watch.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, flushLogger, type Logger } from "./logger.js";
 import type { ServerOptions } from "./server.js";
 import { createSharedStore } from "./store/create.js";
 import type { SharedStore } from "./store/shared-store.js";
@@ -102,6 +102,7 @@ async function serveOne(
     await installation.close();
     await store.close();
     await stopSandbox();
+    flushLogger(logger);
     process.exit(0);
   };
   if (config.transport === "http") {
@@ -122,7 +123,8 @@ async function serveOne(
 }
 
 export async function serve(request: Config): Promise<void> {
-  const logger = createLogger();
+  // Over HTTP the log is written without blocking requests; stdio keeps synchronous lines.
+  const logger = createLogger({ sync: request.transport !== "http" });
   let store: SharedStore;
   let watch: WatchOptions;
   let stateKey: RequestStateKey;
@@ -145,6 +147,7 @@ export async function serve(request: Config): Promise<void> {
       watch,
       onClose: async () => {
         await store.close();
+        flushLogger(logger);
         process.exit(0);
       },
     });

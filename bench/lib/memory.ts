@@ -54,7 +54,7 @@ export async function memory(
   const loaded: number[] = [];
   const perSession: number[] = [];
   for (let i = 0; i < options.rounds; i++) {
-    const server = await startBenchHttpServer(sandbox, { stateless: false });
+    const server = await startBenchHttpServer(sandbox, { kind: "ours", stateless: false });
     const pool = new Pool(new URL(server.url).origin, { connections: 32 });
     try {
       // One session and call first, so lazy start-up costs are not charged to the sessions.

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
@@ -153,25 +154,40 @@ export async function startHttpServerProcess(
   };
 }
 
+/** Which HTTP server a load run measures: ours, or an SDK floor making the same upstream read. */
+export type BenchServer =
+  /** `checkout`: ours as built in another checkout (its own bench/http-server.mjs and dist/). */
+  | { kind: "ours"; stateless: boolean; checkout?: string | undefined }
+  | { kind: "floor"; sdk: "v1" | "v2"; era: "legacy"; stateless: boolean }
+  | { kind: "floor"; sdk: "v2"; era: "modern" };
+
 /**
  * Our HTTP server for the load benches (bench/http-server.mjs: startHttpServer on the built JS with
- * the per-key caps lifted) in its own process.
+ * the per-key caps lifted), or a floor (floor-http-server.mjs on v1 or v2, floor-modern-server.mjs),
+ * in its own process against `api`.
  */
 export async function startBenchHttpServer(
   api: { baseUrl: string; token: string },
-  /** `floor`: the SDK's floor instead of ours, on the 2025 path (constant) or the 2026 one (same read). */
-  options: { stateless: boolean; floor?: "legacy" | "modern" },
+  server: BenchServer,
 ): Promise<HttpServerProcess> {
   const apiKey = `bench-api-key-${process.pid}-${Date.now()}-0123456789`;
-  const script = { legacy: FLOOR_HTTP, modern: FLOOR_MODERN_HTTP }[options.floor ?? "legacy"];
-  const child = spawn(NODE, [options.floor ? script : BENCH_HTTP], {
+  const script =
+    server.kind === "floor"
+      ? server.era === "modern"
+        ? FLOOR_MODERN_HTTP
+        : FLOOR_HTTP
+      : server.checkout
+        ? join(server.checkout, "bench", "http-server.mjs")
+        : BENCH_HTTP;
+  const child = spawn(NODE, [script], {
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       PATH: process.env.PATH ?? "",
       OKTA_PARTNER_TOKEN: api.token,
       OKTA_API_BASE_URL: api.baseUrl,
       OKTA_MCP_API_KEY: apiKey,
-      BENCH_STATELESS: options.stateless ? "1" : "0",
+      BENCH_STATELESS: "stateless" in server && server.stateless ? "1" : "0",
+      BENCH_SDK: server.kind === "floor" ? server.sdk : "v2",
       // As shipped: one info line per tool call.
       LOG_LEVEL: "info",
     },

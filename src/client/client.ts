@@ -36,6 +36,15 @@ import { type BaseUrl, parseBaseUrl, type Query, requestTarget } from "./url.js"
 
 export type TokenSource = string | (() => string);
 
+/**
+ * Reads and writes one installation may have in flight at the platform at once. A chatbot
+ * backend runs many conversations on one installation, each waiting on its own call: with too few
+ * connections they queue here behind each other (16 capped 50 conversations at ~600 calls/s
+ * against an API answering in 25 ms). The platform protects itself with its own rate limit (429,
+ * X-RateLimit-*), which the client honours.
+ */
+export const DEFAULT_CONNECTIONS = 64;
+
 export interface OktaClientOptions {
   /** e.g. https://getokta.io/api/apps; its path is kept as a prefix of every request path. */
   baseUrl: string;
@@ -53,7 +62,7 @@ export interface OktaClientOptions {
   userAgent?: string;
   /** Pause before the next attempt after a response with X-RateLimit-Remaining: 0. */
   rateLimitPauseMs?: number;
-  /** Keep-alive connections in the pool. */
+  /** Keep-alive connections in the pool (default DEFAULT_CONNECTIONS). */
   connections?: number;
   /**
    * Called before every attempt with the token it would carry (unless the request names its own
@@ -174,7 +183,7 @@ export class OktaClient {
     this.rateLimitPauseMs = options.rateLimitPauseMs ?? 1_000;
     this.admitToken = options.admitToken;
     this.pool = new Pool(this.base.origin, {
-      connections: options.connections ?? 16,
+      connections: options.connections ?? DEFAULT_CONNECTIONS,
       keepAliveTimeout: 30_000,
     });
   }

@@ -59,24 +59,28 @@ function userMessage(text: string): GetPromptResult {
   return { messages: [{ role: "user", content: { type: "text", text: cleanText(text) } }] };
 }
 
-interface PromptDefinition {
+interface PromptDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
   title: string;
   description: string;
   /** The tools its steps use: it is listed only when every one of them is served. */
   tools: ToolName[];
-  register(
-    mcp: McpServer,
-    installation: Installation,
-    meta: { title: string; description: string },
-  ): PromptHandle;
+  /** Its arguments; the completions read `installation`'s data. */
+  args(installation: Installation): z.ZodObject<Shape>;
+  /** The prompt's text for the given arguments. */
+  message(args: z.infer<z.ZodObject<Shape>>): GetPromptResult;
+}
+
+/** Keeps each prompt's argument type checked against its own schema in the list below. */
+function prompt<Shape extends z.ZodRawShape>(definition: PromptDefinition<Shape>): PromptDefinition {
+  return definition as unknown as PromptDefinition;
 }
 
 /** What the SDK's RegisteredPrompt offers that we use. */
 type PromptHandle = { enabled: boolean; enable(): void; disable(): void };
 
 export const PROMPTS: PromptDefinition[] = [
-  {
+  prompt({
     name: "contact_guardian",
     title: "Find a student and contact the guardian",
     description: "Look up a student, find their guardian's phone, and send them a message (asks to confirm).",
@@ -87,125 +91,117 @@ export const PROMPTS: PromptDefinition[] = [
       "get_notification_capabilities",
       "send_notification",
     ],
-    register: (mcp, installation, meta) =>
-      mcp.registerPrompt(
-        "contact_guardian",
-        {
-          ...meta,
-          argsSchema: z.object({
-            student: completable(z.string().describe("Student's name"), (typed) =>
-              completeNames(installation, "list_students", typed),
-            ),
-            message: z.string().optional().describe("What to tell the guardian"),
-          }),
-        },
-        ({ student, message }) =>
-          userMessage(
-            [
-              `Contact the guardian of the student "${student}".`,
-              "1. list_students with search set to the name; if several match, ask me which one.",
-              "2. get_student for its guardian_id, then get_guardian for the phone.",
-              "3. get_notification_capabilities for the channels and max length.",
-              `4. send_notification to the guardian's phone with ${message ? `this message: "${message}"` : "a message you draft and show me first"}.`,
-              "Report what was sent, to whom and on which channel.",
-            ].join("\n"),
-          ),
+    args: (installation) =>
+      z.object({
+        student: completable(z.string().describe("Student's name"), (typed) =>
+          completeNames(installation, "list_students", typed),
+        ),
+        message: z.string().optional().describe("What to tell the guardian"),
+      }),
+    message: ({ student, message }) =>
+      userMessage(
+        [
+          `Contact the guardian of the student "${student}".`,
+          "1. list_students with search set to the name; if several match, ask me which one.",
+          "2. get_student for its guardian_id, then get_guardian for the phone.",
+          "3. get_notification_capabilities for the channels and max length.",
+          `4. send_notification to the guardian's phone with ${message ? `this message: "${message}"` : "a message you draft and show me first"}.`,
+          "Report what was sent, to whom and on which channel.",
+        ].join("\n"),
       ),
-  },
-  {
+  }),
+  prompt({
     name: "enrol_student",
     title: "Enrol a new student with their guardian",
     description:
       "Create the guardian (or reuse an existing one), then the student in the right grade and section.",
     tools: ["list_grades", "list_sections", "list_guardians", "create_guardian", "create_student"],
-    register: (mcp, installation, meta) =>
-      mcp.registerPrompt(
-        "enrol_student",
-        {
-          ...meta,
-          argsSchema: z.object({
-            student_name: z.string().describe("New student's full name"),
-            grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
-              completeNames(installation, "list_grades", typed, "name"),
-            ),
-            guardian_name: z.string().describe("Guardian's full name"),
-            guardian_phone: z.string().optional().describe("Guardian's phone, E.164"),
-          }),
-        },
-        ({ student_name, grade, guardian_name, guardian_phone }) =>
-          userMessage(
-            [
-              `Enrol "${student_name}" in ${grade}; guardian "${guardian_name}"${guardian_phone ? ` (${guardian_phone})` : ""}.`,
-              "1. list_grades to find the grade_id of that grade; list_sections with that grade_id if a section is wanted.",
-              "2. list_guardians with search set to the guardian's name or phone; reuse a clear match, otherwise create_guardian.",
-              "3. create_student with full_name, grade_id and guardian_id (and section_id if chosen).",
-              "Confirm the new student's id and the guardian used.",
-            ].join("\n"),
-          ),
+    args: (installation) =>
+      z.object({
+        student_name: z.string().describe("New student's full name"),
+        grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
+          completeNames(installation, "list_grades", typed, "name"),
+        ),
+        guardian_name: z.string().describe("Guardian's full name"),
+        guardian_phone: z.string().optional().describe("Guardian's phone, E.164"),
+      }),
+    message: ({ student_name, grade, guardian_name, guardian_phone }) =>
+      userMessage(
+        [
+          `Enrol "${student_name}" in ${grade}; guardian "${guardian_name}"${guardian_phone ? ` (${guardian_phone})` : ""}.`,
+          "1. list_grades to find the grade_id of that grade; list_sections with that grade_id if a section is wanted.",
+          "2. list_guardians with search set to the guardian's name or phone; reuse a clear match, otherwise create_guardian.",
+          "3. create_student with full_name, grade_id and guardian_id (and section_id if chosen).",
+          "Confirm the new student's id and the guardian used.",
+        ].join("\n"),
       ),
-  },
-  {
+  }),
+  prompt({
     name: "attendance_summary",
     title: "Summarise attendance for a section and term",
     description: "Run the attendance report for one section and term and summarise who needs attention.",
     tools: ["list_sections", "list_terms", "list_reports", "run_report"],
-    register: (mcp, installation, meta) =>
-      mcp.registerPrompt(
-        "attendance_summary",
-        {
-          ...meta,
-          argsSchema: z.object({
-            section: completable(z.string().describe("Section, e.g. 5-A"), (typed) =>
-              completeNames(installation, "list_sections", typed, "name"),
-            ),
-            term: completable(z.string().describe("Term name"), (typed) =>
-              completeNames(installation, "list_terms", typed, "name"),
-            ),
-          }),
-        },
-        ({ section, term }) =>
-          userMessage(
-            [
-              `Summarise attendance for section ${section} in term "${term}".`,
-              "1. list_sections with search set to the section name for its section_id; list_terms for the term_id.",
-              "2. list_reports to confirm the parameters of attendance_summary.",
-              "3. run_report with key attendance_summary and params { section_id, term_id }.",
-              "Summarise the section's attendance rate and name the students below 90%.",
-            ].join("\n"),
-          ),
+    args: (installation) =>
+      z.object({
+        section: completable(z.string().describe("Section, e.g. 5-A"), (typed) =>
+          completeNames(installation, "list_sections", typed, "name"),
+        ),
+        term: completable(z.string().describe("Term name"), (typed) =>
+          completeNames(installation, "list_terms", typed, "name"),
+        ),
+      }),
+    message: ({ section, term }) =>
+      userMessage(
+        [
+          `Summarise attendance for section ${section} in term "${term}".`,
+          "1. list_sections with search set to the section name for its section_id; list_terms for the term_id.",
+          "2. list_reports to confirm the parameters of attendance_summary.",
+          "3. run_report with key attendance_summary and params { section_id, term_id }.",
+          "Summarise the section's attendance rate and name the students below 90%.",
+        ].join("\n"),
       ),
-  },
-  {
+  }),
+  prompt({
     name: "guardian_contact_list",
     title: "Guardian contact list for a grade",
     description: "Run the guardian contact list report for a grade, optionally for one channel.",
     tools: ["list_grades", "run_report"],
-    register: (mcp, installation, meta) =>
-      mcp.registerPrompt(
-        "guardian_contact_list",
-        {
-          ...meta,
-          argsSchema: z.object({
-            grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
-              completeNames(installation, "list_grades", typed, "name"),
-            ),
-            channel: completable(z.string().describe("sms, whatsapp or email"), (typed) =>
-              completeReportEnum(installation, "guardian_contact_list", "channel", typed ?? ""),
-            ).optional(),
-          }),
-        },
-        ({ grade, channel }) =>
-          userMessage(
-            [
-              `Produce the guardian contact list for ${grade}${channel ? ` reachable by ${channel}` : ""}.`,
-              "1. list_grades for the grade_id.",
-              `2. run_report with key guardian_contact_list and params { grade_id${channel ? `, channel: "${channel}"` : ""} }.`,
-              "Present it as a table; when the answer has next, call run_report with next for the following rows.",
-            ].join("\n"),
-          ),
+    args: (installation) =>
+      z.object({
+        grade: completable(z.string().describe("Grade, e.g. Grade 5"), (typed) =>
+          completeNames(installation, "list_grades", typed, "name"),
+        ),
+        channel: completable(z.string().describe("sms, whatsapp or email"), (typed) =>
+          completeReportEnum(installation, "guardian_contact_list", "channel", typed ?? ""),
+        ).optional(),
+      }),
+    message: ({ grade, channel }) =>
+      userMessage(
+        [
+          `Produce the guardian contact list for ${grade}${channel ? ` reachable by ${channel}` : ""}.`,
+          "1. list_grades for the grade_id.",
+          `2. run_report with key guardian_contact_list and params { grade_id${channel ? `, channel: "${channel}"` : ""} }.`,
+          "Present it as a table; when the answer has next, call run_report with next for the following rows.",
+        ].join("\n"),
       ),
-  },
+  }),
 ];
+
+/**
+ * Argument schemas of one installation, built once and shared by every server made for it: a
+ * 2026 request (and a stateless 2025 one) gets a new server, and zod schemas are costly to build.
+ * Their completions read that installation's data, so they are per installation, not per process.
+ */
+const argsByInstallation = new WeakMap<Installation, Map<string, z.ZodObject>>();
+
+function argsOf(installation: Installation): Map<string, z.ZodObject> {
+  let args = argsByInstallation.get(installation);
+  if (!args) {
+    args = new Map(PROMPTS.map((p) => [p.name, p.args(installation)]));
+    argsByInstallation.set(installation, args);
+  }
+  return args;
+}
 
 export class Prompts {
   readonly #registered: Array<{ tools: ToolName[]; handle: PromptHandle }>;
@@ -215,9 +211,14 @@ export class Prompts {
     installation: Installation,
     private readonly filter: ToolFilterOptions = {},
   ) {
+    const args = argsOf(installation);
     this.#registered = PROMPTS.map((p) => ({
       tools: p.tools,
-      handle: p.register(mcp, installation, { title: p.title, description: p.description }),
+      handle: mcp.registerPrompt(
+        p.name,
+        { title: p.title, description: p.description, argsSchema: args.get(p.name)! },
+        p.message,
+      ),
     }));
     this.updateScopes(installation.whoami.scopes);
   }

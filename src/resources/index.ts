@@ -7,8 +7,8 @@
  * subscribe to the feed, whoami, scopes and records.
  */
 
-import type { McpServer, ReadResourceResult, UriTemplate, Variables } from "@modelcontextprotocol/server";
-import { ProtocolError, ResourceTemplate } from "@modelcontextprotocol/server";
+import type { McpServer, ReadResourceResult, Variables } from "@modelcontextprotocol/server";
+import { ProtocolError, ResourceTemplate, UriTemplate } from "@modelcontextprotocol/server";
 import {
   showsViews,
   VIEW_MIME_TYPE,
@@ -119,6 +119,147 @@ export function notServedMessage(
     : `${uri} is not served here: this server's --read-only / --toolsets leave out ${tools}, which it mirrors.`;
 }
 
+/** A resource as defined for an installation: its reader and completers close over it. */
+interface DefinedResource extends ServedResource {
+  completers: Completers;
+}
+
+/**
+ * The resources of one installation, built once and shared by every server made for it (a 2026
+ * request, and a stateless 2025 one, gets a new server; templates parse their URI once here).
+ * The event feed is not among them: what it shows depends on the server's tool filter.
+ */
+const definedByInstallation = new WeakMap<Installation, DefinedResource[]>();
+
+function definedResources(installation: Installation): DefinedResource[] {
+  const known = definedByInstallation.get(installation);
+  if (known) return known;
+  const defined: DefinedResource[] = [];
+  const add = (resource: Omit<ServedResource, "template">, completers: Completers = {}) => {
+    const template = resource.uri.includes("{") ? new UriTemplate(resource.uri) : undefined;
+    defined.push({ ...resource, ...(template ? { template } : {}), completers });
+  };
+  const sandboxed = installation.sandbox;
+  const note = sandboxed ? { note: SANDBOX_NOTE } : {};
+
+  add({
+    name: "whoami",
+    uri: "okta://whoami",
+    mirrors: [],
+    metadata: {
+      title: "This installation",
+      description: "Tenant (school) id, app and granted scopes of the installation this server acts for.",
+      mimeType: "application/json",
+    },
+    read: async (uri) => {
+      const who = await installation.refreshWhoami();
+      return json(uri, { ...who, ...(sandboxed ? { sandbox: true, note: SANDBOX_NOTE } : {}) });
+    },
+  });
+
+  add({
+    name: "scopes",
+    uri: "okta://scopes",
+    mirrors: [],
+    metadata: {
+      title: "Scopes",
+      description:
+        "All 14 platform scopes: what each grants, whether it is granted here, the tools it unlocks.",
+      mimeType: "application/json",
+    },
+    read: async (uri) => json(uri, { ...note, scopes: scopeTable(installation.whoami.scopes) }),
+  });
+
+  add({
+    name: "reports",
+    uri: "okta://reports",
+    mirrors: ["list_reports"],
+    metadata: {
+      title: "Report catalog",
+      description: "Reports that run_report can run, with each report's parameters.",
+      mimeType: "application/json",
+    },
+    read: async (uri) => json(uri, { ...note, reports: await installation.reportCatalog() }),
+  });
+
+  add({
+    name: "report-run",
+    uri: "okta://reports/runs/{id}",
+    mirrors: ["run_report"],
+    metadata: {
+      title: "Report run",
+      description: "The full result of a run_report call (all rows), by the id run_report returned.",
+      mimeType: "application/json",
+    },
+    read: async (uri, variables) => {
+      const run = installation.reportRun(String(variables.id));
+      if (!run)
+        throw notFound(
+          uri,
+          `No stored report run ${String(variables.id)}: runs are kept for this server's lifetime (the newest 50) and dropped when reports.builder.read is withdrawn. Call run_report again.`,
+        );
+      return json(uri, run);
+    },
+  });
+
+  add(
+    {
+      name: "report",
+      uri: "okta://reports/{key}",
+      mirrors: ["list_reports"],
+      metadata: {
+        title: "A report",
+        description: "One report of the catalog by key: what it computes and its parameters.",
+        mimeType: "application/json",
+      },
+      read: async (uri, variables) => {
+        const key = String(variables.key);
+        const report = (await installation.reportCatalog()).find((r) => r.key === key);
+        if (!report)
+          throw notFound(uri, `No report "${key}" in the catalog; read okta://reports for the keys.`);
+        return json(uri, report);
+      },
+    },
+    // Report keys complete from the catalog, so a client can offer them as the user types.
+    {
+      key: async (typed) =>
+        (await installation.reportCatalog().catch(() => []))
+          .map((r) => r.key)
+          .filter((key) => key.startsWith(typed)),
+    },
+  );
+
+  for (const t of RECORD_KINDS) {
+    add(
+      {
+        name: t.name,
+        uri: `okta://${t.collection}/{id}`,
+        mirrors: [t.tool],
+        metadata: {
+          title: `${/^[aeiou]/i.test(t.name) ? "An" : "A"} ${t.name}`,
+          description: `One ${t.name} by id; the id completes from a name.`,
+          mimeType: "application/json",
+        },
+        read: async (uri, variables) => {
+          const id = String(variables.id);
+          if (!/^[1-9]\d{0,9}$/.test(id))
+            throw invalidParams(`Invalid ${t.name} id "${id}" in ${uri}: must be a positive integer`);
+          const res = await installation.client.request({
+            method: "GET",
+            path: fillPath(t.getPath, { id }),
+            expect: recordEnvelope(endpointOf(t.tool).record),
+          });
+          return json(uri, res.body.data);
+        },
+      },
+      { id: (typed) => completeIds(installation, t, typed).catch(() => []) },
+    );
+  }
+
+  definedByInstallation.set(installation, defined);
+  return defined;
+}
+
 export class Resources {
   readonly #all: ServedResource[] = [];
   /** Names of the resources served under the current grant and filters. */
@@ -140,8 +281,6 @@ export class Resources {
       modern?: boolean;
     } & ToolFilterOptions = {},
   ) {
-    const sandboxed = installation.sandbox;
-    const note = sandboxed ? { note: SANDBOX_NOTE } : {};
     this.subscriptions = new Subscriptions(
       mcp.server,
       options.eventFeed ?? false,
@@ -156,119 +295,7 @@ export class Resources {
         : () => {};
     if (options.eventFeed) this.#add({ ...eventFeed(installation, visibleScopes), mirrors: [] });
 
-    this.#add({
-      name: "whoami",
-      uri: "okta://whoami",
-      mirrors: [],
-      metadata: {
-        title: "This installation",
-        description: "Tenant (school) id, app and granted scopes of the installation this server acts for.",
-        mimeType: "application/json",
-      },
-      read: async (uri) => {
-        const who = await installation.refreshWhoami();
-        return json(uri, { ...who, ...(sandboxed ? { sandbox: true, note: SANDBOX_NOTE } : {}) });
-      },
-    });
-
-    this.#add({
-      name: "scopes",
-      uri: "okta://scopes",
-      mirrors: [],
-      metadata: {
-        title: "Scopes",
-        description:
-          "All 14 platform scopes: what each grants, whether it is granted here, the tools it unlocks.",
-        mimeType: "application/json",
-      },
-      read: async (uri) => json(uri, { ...note, scopes: scopeTable(installation.whoami.scopes) }),
-    });
-
-    this.#add({
-      name: "reports",
-      uri: "okta://reports",
-      mirrors: ["list_reports"],
-      metadata: {
-        title: "Report catalog",
-        description: "Reports that run_report can run, with each report's parameters.",
-        mimeType: "application/json",
-      },
-      read: async (uri) => json(uri, { ...note, reports: await installation.reportCatalog() }),
-    });
-
-    this.#add({
-      name: "report-run",
-      uri: "okta://reports/runs/{id}",
-      mirrors: ["run_report"],
-      metadata: {
-        title: "Report run",
-        description: "The full result of a run_report call (all rows), by the id run_report returned.",
-        mimeType: "application/json",
-      },
-      read: async (uri, variables) => {
-        const run = installation.reportRun(String(variables.id));
-        if (!run)
-          throw notFound(
-            uri,
-            `No stored report run ${String(variables.id)}: runs are kept for this server's lifetime (the newest 50) and dropped when reports.builder.read is withdrawn. Call run_report again.`,
-          );
-        return json(uri, run);
-      },
-    });
-
-    this.#add(
-      {
-        name: "report",
-        uri: "okta://reports/{key}",
-        mirrors: ["list_reports"],
-        metadata: {
-          title: "A report",
-          description: "One report of the catalog by key: what it computes and its parameters.",
-          mimeType: "application/json",
-        },
-        read: async (uri, variables) => {
-          const key = String(variables.key);
-          const report = (await installation.reportCatalog()).find((r) => r.key === key);
-          if (!report)
-            throw notFound(uri, `No report "${key}" in the catalog; read okta://reports for the keys.`);
-          return json(uri, report);
-        },
-      },
-      // Report keys complete from the catalog, so a client can offer them as the user types.
-      {
-        key: async (typed) =>
-          (await installation.reportCatalog().catch(() => []))
-            .map((r) => r.key)
-            .filter((key) => key.startsWith(typed)),
-      },
-    );
-
-    for (const t of RECORD_KINDS) {
-      this.#add(
-        {
-          name: t.name,
-          uri: `okta://${t.collection}/{id}`,
-          mirrors: [t.tool],
-          metadata: {
-            title: `${/^[aeiou]/i.test(t.name) ? "An" : "A"} ${t.name}`,
-            description: `One ${t.name} by id; the id completes from a name.`,
-            mimeType: "application/json",
-          },
-          read: async (uri, variables) => {
-            const id = String(variables.id);
-            if (!/^[1-9]\d{0,9}$/.test(id))
-              throw invalidParams(`Invalid ${t.name} id "${id}" in ${uri}: must be a positive integer`);
-            const res = await installation.client.request({
-              method: "GET",
-              path: fillPath(t.getPath, { id }),
-              expect: recordEnvelope(endpointOf(t.tool).record),
-            });
-            return json(uri, res.body.data);
-          },
-        },
-        { id: (typed) => completeIds(installation, t, typed).catch(() => []) },
-      );
-    }
+    for (const resource of definedResources(installation)) this.#add(resource, resource.completers);
 
     for (const view of Object.values(VIEWS)) {
       this.#add({
@@ -305,11 +332,9 @@ export class Resources {
    * SDK lists and reads templates whatever their `enabled`, and answers a missing resource with
    * the wrong code.
    */
-  #add(resource: Omit<ServedResource, "template">, completers: Completers = {}) {
-    if (!resource.uri.includes("{")) {
-      this.#all.push(resource);
-      return;
-    }
+  #add(resource: ServedResource, completers: Completers = {}) {
+    this.#all.push(resource);
+    if (!resource.template) return;
     const complete = Object.fromEntries(
       Object.entries(completers).map(([argument, fn]) => [
         argument,
@@ -321,11 +346,10 @@ export class Resources {
         },
       ]),
     );
-    const template = new ResourceTemplate(resource.uri, { list: undefined, complete });
+    const template = new ResourceTemplate(resource.template, { list: undefined, complete });
     this.mcp.registerResource(resource.name, template, resource.metadata, (uri, variables) =>
       resource.read(uri.href, variables),
     );
-    this.#all.push({ ...resource, template: template.uriTemplate });
   }
 
   #notServed(resource: ServedResource, uri = resource.uri): string {

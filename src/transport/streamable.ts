@@ -1,7 +1,7 @@
 /**
  * Streamable HTTP at /mcp, both protocol eras on one endpoint. After the guards, the key and the
- * one body read, the SDK's `isLegacyRequest` routes each POST: a 2026-07-28 request (its version
- * in `_meta`) goes to the sessionless modern leg (modern.ts); 2025 traffic to the sessions here.
+ * one body read, the SDK's era classifier routes each POST (isLegacyPost): a 2026-07-28 request
+ * (its version in `_meta`) goes to the sessionless modern leg (modern.ts); 2025 traffic to the sessions here.
  * Stateful (default): initialize makes a session bound to the caller's API key and installation,
  * with its own MCP server; later requests are routed by Mcp-Session-Id and refused (as unknown)
  * when another key presents it. Stateless (--stateless): no sessions; 2025 POSTs are served by
@@ -9,14 +9,37 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { NodeStreamableHTTPServerTransport, toWebRequest } from "@modelcontextprotocol/node";
-import { isInitializeRequest, isLegacyRequest } from "@modelcontextprotocol/server";
+import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
+import { classifyInboundRequest, isInitializeRequest } from "@modelcontextprotocol/server";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import type { ModernEndpoint } from "./modern.js";
 import { admitMetered } from "./rate-limit.js";
 import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
+
+/** One header's value as a fetch `Headers.get` gives it (repeated headers joined). */
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/**
+ * Whether a POST whose body the guard already parsed is 2025 traffic: the SDK's own era
+ * classifier (what `isLegacyRequest` runs), fed the parsed body and the three protocol headers,
+ * so no second web Request is built and nothing is serialised again just to route.
+ */
+export function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
+  if (body === undefined) return true;
+  const outcome = classifyInboundRequest({
+    httpMethod: "POST",
+    protocolVersionHeader: headerOf(req, "mcp-protocol-version"),
+    mcpMethodHeader: headerOf(req, "mcp-method"),
+    mcpNameHeader: headerOf(req, "mcp-name"),
+    body,
+  });
+  return outcome.kind === "legacy";
+}
 
 export class StreamableEndpoint {
   constructor(
@@ -71,9 +94,7 @@ export class StreamableEndpoint {
   ) {
     const body = await readRpcBody(req, res, this.ctx.limits, headers);
     if (!body.ok) return;
-    const legacy = await isLegacyRequest(await toWebRequest(req, body.raw), body.raw, {
-      maxRequestBodySize: this.ctx.limits.maxBodyBytes,
-    });
+    const legacy = isLegacyPost(req, body.raw);
     if (!legacy || this.stateless) {
       if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
       return this.modern.handle(req, res, caller, body, legacy, headers, untrack);

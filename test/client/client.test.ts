@@ -60,6 +60,33 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 describe("OktaClient requests", () => {
+  it("keeps 50 reads in flight at once: a busy backend's conversations are not queued behind a few connections", async () => {
+    const CONVERSATIONS = 50;
+    // Each answer waits until all 50 are open at the server; if they never are (the pool held
+    // some back), all are answered 3 s after the first, and maxInFlight says how many got through.
+    const held: Array<() => void> = [];
+    let fallback: NodeJS.Timeout | undefined;
+    let released = false;
+    const releaseAll = () => {
+      released = true;
+      clearTimeout(fallback);
+      for (const answer of held.splice(0)) answer();
+    };
+    const server = await serve((req, res, received, index) => {
+      const answer = () => json(200, { data: { id: index } })(req, res, received, index);
+      if (released) return answer();
+      held.push(answer);
+      fallback ??= setTimeout(releaseAll, 3_000);
+      if (held.length === CONVERSATIONS) releaseAll();
+    });
+    const c = client(server.url, { deadlineMs: 10_000, attemptTimeoutMs: 10_000 });
+    const reads = await Promise.all(
+      Array.from({ length: CONVERSATIONS }, (_, i) => c.request({ method: "GET", path: `/students/${i}` })),
+    );
+    expect(reads.every((r) => r.status === 200 && r.attempts === 1)).toBe(true);
+    expect(server.maxInFlight()).toBe(CONVERSATIONS);
+  });
+
   it("sends auth, accept, JSON body and an idempotency key on writes only", async () => {
     const server = await serve(json(201, { data: { id: 7 } }));
     const c = client(server.url);

@@ -1,0 +1,103 @@
+/**
+ * isLegacyPost (streamable.ts) routes a POST from the body the guard already parsed, without the
+ * second web Request the SDK's `isLegacyRequest` needs. It must route exactly as the SDK would:
+ * checked here against `isLegacyRequest` itself over the shapes both eras send.
+ */
+import type { IncomingMessage } from "node:http";
+import { toWebRequest } from "@modelcontextprotocol/node";
+import { isLegacyRequest } from "@modelcontextprotocol/server";
+import { describe, expect, it } from "vitest";
+import { isLegacyPost } from "../../src/transport/streamable.js";
+
+const MODERN = "2026-07-28";
+const envelope = {
+  "io.modelcontextprotocol/protocolVersion": MODERN,
+  "io.modelcontextprotocol/clientInfo": { name: "t", version: "1" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+const call = { name: "get_student", arguments: { id: 1 } };
+
+const CASES: Array<{
+  name: string;
+  headers: Record<string, string | string[]>;
+  body: unknown;
+  legacy: boolean;
+}> = [
+  {
+    name: "2025 initialize",
+    headers: {},
+    body: { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18" } },
+    legacy: true,
+  },
+  {
+    name: "2025 tools/call",
+    headers: { "mcp-protocol-version": "2025-06-18" },
+    body: { jsonrpc: "2.0", id: 2, method: "tools/call", params: call },
+    legacy: true,
+  },
+  {
+    name: "2025 notification",
+    headers: { "mcp-protocol-version": "2025-06-18" },
+    body: { jsonrpc: "2.0", method: "notifications/initialized" },
+    legacy: true,
+  },
+  { name: "posted response", headers: {}, body: { jsonrpc: "2.0", id: 3, result: {} }, legacy: true },
+  {
+    name: "2026 tools/call with its envelope and headers",
+    headers: { "mcp-protocol-version": MODERN, "mcp-method": "tools/call", "mcp-name": "get_student" },
+    body: { jsonrpc: "2.0", id: 4, method: "tools/call", params: { ...call, _meta: envelope } },
+    legacy: false,
+  },
+  {
+    name: "2026 discover",
+    headers: { "mcp-protocol-version": MODERN, "mcp-method": "server/discover" },
+    body: { jsonrpc: "2.0", id: 5, method: "server/discover", params: { _meta: envelope } },
+    legacy: false,
+  },
+  {
+    name: "modern version header without the envelope",
+    headers: { "mcp-protocol-version": MODERN },
+    body: { jsonrpc: "2.0", id: 6, method: "tools/call", params: call },
+    legacy: false,
+  },
+  {
+    name: "envelope with a mismatching Mcp-Method header",
+    headers: { "mcp-protocol-version": MODERN, "mcp-method": "tools/list" },
+    body: { jsonrpc: "2.0", id: 7, method: "tools/call", params: { ...call, _meta: envelope } },
+    legacy: false,
+  },
+  {
+    name: "repeated version header",
+    headers: { "mcp-protocol-version": [MODERN, MODERN] },
+    body: { jsonrpc: "2.0", id: 8, method: "tools/call", params: { ...call, _meta: envelope } },
+    legacy: false,
+  },
+  {
+    name: "2025 batch",
+    headers: {},
+    body: [
+      { jsonrpc: "2.0", id: 9, method: "tools/list" },
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+    ],
+    legacy: true,
+  },
+];
+
+function nodeRequest(headers: Record<string, string | string[]>): IncomingMessage {
+  return {
+    method: "POST",
+    url: "/mcp",
+    headers: { host: "127.0.0.1", "content-type": "application/json", ...headers },
+  } as unknown as IncomingMessage;
+}
+
+describe("isLegacyPost routes as the SDK's isLegacyRequest does", () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const req = nodeRequest(c.headers);
+      const sdk = await isLegacyRequest(await toWebRequest(req, c.body), c.body);
+      expect(sdk).toBe(c.legacy);
+      expect(isLegacyPost(req, c.body)).toBe(sdk);
+    });
+  }
+});
