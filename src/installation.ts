@@ -55,6 +55,9 @@ const fingerprint = (token: string) => createHash("sha256").update(token).digest
 
 const tenantOf = (who: Whoami): TenantOf => ({ tenantId: who.tenant_id, module: who.module });
 
+/** The longest pause one instance may impose on the others (a Retry-After is seconds to minutes). */
+const MAX_SHARED_PAUSE_MS = 10 * 60_000;
+
 export class Installation {
   readonly client: OktaClient;
   readonly writeMemory: WriteMemory;
@@ -79,6 +82,9 @@ export class Installation {
   #lastDeniedReread = Number.NEGATIVE_INFINITY;
   #stopWatching?: () => void;
   #grantRereadMs: number | undefined;
+  /** Tells this instance's own pause announcements apart from the others'. */
+  readonly #instanceId = randomUUID();
+  #stopFollowingPauses?: Promise<() => Promise<void>>;
 
   constructor(readonly options: InstallationOptions) {
     this.name = options.name ?? "default";
@@ -88,6 +94,7 @@ export class Installation {
       token: options.token,
       logger: this.#logger,
       admitToken: (token) => this.#admit(token),
+      onPause: (until) => this.#announcePause(until),
     });
     const writeStore =
       options.writeStore ??
@@ -167,6 +174,8 @@ export class Installation {
     }
     this.#whoami = next;
     this.#admitted = print;
+    // Subscribed before the first whoami answers, so no pause announced after start-up is missed.
+    if (!before) await this.#followPauses();
     if (this.#refused) {
       this.#refused = undefined;
       this.#logger.info(
@@ -267,8 +276,42 @@ export class Installation {
     this.#reportCatalog = undefined;
   }
 
+  /** The channel on which this installation's instances pass on the platform's pauses. */
+  get #pauseChannel(): string {
+    return `${this.storeNamespace}:rate-pause`;
+  }
+
+  /** The platform asked this instance to slow down: the others sharing the store hold too. */
+  #announcePause(untilEpochMs: number): void {
+    const store = this.options.sharedStore;
+    if (!store || !this.#whoami) return;
+    const message = JSON.stringify({ until: untilEpochMs, from: this.#instanceId });
+    void store.publish(this.#pauseChannel, message).catch((error: unknown) => {
+      this.#logger.warn({ err: { message: (error as Error).message } }, "could not pass on a rate pause");
+    });
+  }
+
+  async #followPauses(): Promise<void> {
+    const store = this.options.sharedStore;
+    if (!store || this.#stopFollowingPauses) return;
+    this.#stopFollowingPauses = store.subscribe(this.#pauseChannel, (message) => {
+      try {
+        const { until, from } = JSON.parse(message) as { until?: unknown; from?: unknown };
+        // Another instance's word, bounded: a pause is the platform's Retry-After, never hours.
+        if (from === this.#instanceId || typeof until !== "number") return;
+        this.client.pauseUntil(Math.min(until, Date.now() + MAX_SHARED_PAUSE_MS));
+      } catch {}
+    });
+    // A store that cannot subscribe costs only the shared pause (logged), never the installation.
+    await this.#stopFollowingPauses.catch((error: unknown) => {
+      this.#logger.warn({ err: { message: (error as Error).message } }, "could not follow rate pauses");
+    });
+  }
+
   async close(): Promise<void> {
     this.#stopWatching?.();
+    const stop = await this.#stopFollowingPauses?.catch(() => undefined);
+    await stop?.().catch(() => {});
     await this.client.close();
   }
 }

@@ -26,6 +26,7 @@ import {
   type ApiError,
   errorFromResponse,
   NetworkError,
+  RateLimitedError,
   RequestAbortedError,
   UnexpectedResponseError,
 } from "./errors.js";
@@ -62,6 +63,12 @@ export interface OktaClientOptions {
   userAgent?: string;
   /** Pause before the next attempt after a response with X-RateLimit-Remaining: 0. */
   rateLimitPauseMs?: number;
+  /**
+   * Told when the platform asks this installation to slow down (a 429's Retry-After, or
+   * X-RateLimit-Remaining: 0), with the wall-clock time the pause ends: the platform's budget is
+   * per installation, so instances sharing a store pass it on (`pauseUntil` on the others).
+   */
+  onPause?: (untilEpochMs: number) => void;
   /** Keep-alive connections in the pool (default DEFAULT_CONNECTIONS). */
   connections?: number;
   /**
@@ -165,6 +172,7 @@ export class OktaClient {
   private readonly admitToken: ((token: string) => Promise<void>) | undefined;
   /** performance.now() before which no attempt starts (rate-limit budget exhausted). */
   private pausedUntil = 0;
+  private readonly onPause: ((untilEpochMs: number) => void) | undefined;
   private closed = false;
 
   constructor(options: OktaClientOptions) {
@@ -181,6 +189,7 @@ export class OktaClient {
     };
     this.userAgent = options.userAgent ?? `okta-partners-mcp (node ${process.version})`;
     this.rateLimitPauseMs = options.rateLimitPauseMs ?? 1_000;
+    this.onPause = options.onPause;
     this.admitToken = options.admitToken;
     this.pool = new Pool(this.base.origin, {
       connections: options.connections ?? DEFAULT_CONNECTIONS,
@@ -235,9 +244,7 @@ export class OktaClient {
       if (outcome.kind === "response") {
         const { status, headers, text } = outcome;
         const rateLimit = parseRateLimit(headers);
-        if (rateLimit.remaining === 0) {
-          this.pausedUntil = Math.max(this.pausedUntil, performance.now() + this.rateLimitPauseMs);
-        }
+        if (rateLimit.remaining === 0) this.pause(this.rateLimitPauseMs, true);
         if (status >= 200 && status <= 299) {
           const parsed = this.parseSuccessBody(status, text, { attempts, idempotencyKey, isWrite });
           const body = options.expect
@@ -264,6 +271,8 @@ export class OktaClient {
         if (isWrite && status >= 500) maybeApplied = true;
         error = errorFromResponse(status, text, headers, { ...context(), secrets: this.secrets() });
         const retryAfterMs = parseRetryAfterMs(headerValue(headers, "retry-after"));
+        // The platform's limit is the installation's, not this call's: every call here waits it out.
+        if (status === 429 && retryAfterMs !== undefined) this.pause(retryAfterMs, true);
         failure =
           retryAfterMs === undefined ? { kind: "status", status } : { kind: "status", status, retryAfterMs };
         lastProblem = `HTTP ${status}`;
@@ -371,13 +380,39 @@ export class OktaClient {
     }
   }
 
+  /** Applies a pause another instance of this installation heard from the platform. */
+  pauseUntil(untilEpochMs: number): void {
+    this.pause(untilEpochMs - Date.now(), false);
+  }
+
+  private pause(ms: number, announce: boolean): void {
+    if (ms <= 0) return;
+    const until = performance.now() + ms;
+    if (until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    if (announce) this.onPause?.(Date.now() + ms);
+  }
+
   private async waitForRateLimitPause(
     deadlineAt: number,
     signal: AbortSignal | undefined,
     context: () => { attempts: number; idempotencyKey: string | undefined; maybeApplied: boolean },
   ): Promise<void> {
     const now = performance.now();
-    const waitMs = Math.min(this.pausedUntil - now, deadlineAt - now);
+    if (this.pausedUntil > deadlineAt) {
+      // Longer than this call may wait: say how long at once rather than sleep into the deadline.
+      const { attempts, idempotencyKey, maybeApplied } = context();
+      throw new RateLimitedError({
+        status: 429,
+        code: "rate_limited",
+        message: "The platform asked this installation to slow down.",
+        retryAfterSeconds: Math.ceil((this.pausedUntil - now) / 1000),
+        attempts,
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        maybeApplied,
+      });
+    }
+    const waitMs = this.pausedUntil - now;
     if (waitMs <= 0) return;
     try {
       await sleep(waitMs, undefined, signal ? { signal } : undefined);
