@@ -96,11 +96,23 @@ describe("errors and retries over stdio", () => {
     expect(sandbox.requests.map((r) => r.status)).toEqual([429, 200]);
   });
 
-  it("429 with a Retry-After beyond the call's budget: says how long to wait", async () => {
-    sandbox.injectFaults({ kind: "429", retryAfterSeconds: 120, match: { tool: "list_grades" } });
-    const result = await mcp.client.callTool({ name: "list_grades", arguments: {} });
-    expect(result.isError).toBe(true);
-    expect(textOf(result)).toMatch(/429.*Wait 120 s/s);
+  it("429 with a Retry-After beyond the call's budget: says how long to wait, for every call of the installation", async () => {
+    // Its own server: the platform's pause holds every call of the installation for 120 s.
+    const own = await connectStdio(sandbox);
+    try {
+      sandbox.injectFaults({ kind: "429", retryAfterSeconds: 120, match: { tool: "list_grades" } });
+      const result = await own.client.callTool({ name: "list_grades", arguments: {} });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/429.*Wait 120 s/s);
+      // Another call in the window is told the wait without asking the platform.
+      sandbox.clearRequests();
+      const other = await own.client.callTool({ name: "list_subjects", arguments: {} });
+      expect(other.isError).toBe(true);
+      expect(textOf(other)).toMatch(/429.*Wait 1[12]\d s/s);
+      expect(sandbox.requests).toHaveLength(0);
+    } finally {
+      await own.close();
+    }
   });
 
   it("403 after a scope is withdrawn: names the scope and what to ask for", async () => {
