@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { CallToolResult, ClientCapabilities, ClientOptions } from "@modelcontextprotocol/client";
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { Installation } from "../src/installation.js";
 import { silentLogger } from "../src/logger.js";
 import type { Scope } from "../src/platform/scopes.js";
@@ -131,4 +132,26 @@ export function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * One sandbox and one server connected to it for the tests of the enclosing block: started before
+ * them, closed after, the sandbox's request log cleared before each test. Read `.sandbox` and
+ * `.mcp` inside tests (they are set once the block starts).
+ */
+export function sandboxServer<H extends { close(): Promise<void> }>(
+  connect: (sandbox: Sandbox) => Promise<H>,
+  options: SandboxOptions = {},
+): { sandbox: Sandbox; mcp: H } {
+  const served = {} as { sandbox: Sandbox; mcp: H };
+  beforeAll(async () => {
+    served.sandbox = await sandboxWith(options);
+    served.mcp = await connect(served.sandbox);
+  });
+  afterAll(async () => {
+    await served.mcp?.close();
+    await served.sandbox?.stop();
+  });
+  beforeEach(() => served.sandbox.clearRequests());
+  return served;
 }

@@ -2,29 +2,17 @@
  * Every error status of the contract, mapped to a tool result a model can act on, and the
  * retries that make writes safe: over stdio against the sandbox with injected faults.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../src/sandbox/index.js";
-import { connectStdio, type StdioHarness, sandboxWith, structured, textOf } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { connectStdio, sandboxServer, sandboxWith, structured, textOf } from "../helpers.js";
 
 describe("errors and retries over stdio", () => {
-  let sandbox: Sandbox;
-  let mcp: StdioHarness;
+  const served = sandboxServer(connectStdio);
 
-  beforeAll(async () => {
-    sandbox = await sandboxWith();
-    mcp = await connectStdio(sandbox);
-  });
-  afterAll(async () => {
-    await mcp?.close();
-    await sandbox?.stop();
-  });
-  beforeEach(() => sandbox.clearRequests());
-
-  const students = () => sandbox.records(42, "students") as Array<{ full_name: string }>;
-  const writes = () => sandbox.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
+  const students = () => served.sandbox.records(42, "students") as Array<{ full_name: string }>;
+  const writes = () => served.sandbox.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
 
   it("404: names what was not found", async () => {
-    const result = await mcp.client.callTool({ name: "get_student", arguments: { id: 999_999 } });
+    const result = await served.mcp.client.callTool({ name: "get_student", arguments: { id: 999_999 } });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/Not found \(404\)/);
     // The platform's message ends with a period already: one sentence end, not two.
@@ -32,7 +20,7 @@ describe("errors and retries over stdio", () => {
   });
 
   it("422 from the platform: names the field", async () => {
-    const result = await mcp.client.callTool({
+    const result = await served.mcp.client.callTool({
       name: "create_student",
       arguments: { full_name: "Yousef Nasser", grade_id: 99_999 },
     });
@@ -43,12 +31,12 @@ describe("errors and retries over stdio", () => {
 
   it("409: the same idempotency_key for a different request", async () => {
     const key = "e2e-conflict-key-0001";
-    const first = await mcp.client.callTool({
+    const first = await served.mcp.client.callTool({
       name: "create_subject",
       arguments: { name: "Astronomy", code: "AST-1", idempotency_key: key },
     });
     expect(first.isError).toBeFalsy();
-    const second = await mcp.client.callTool({
+    const second = await served.mcp.client.callTool({
       name: "create_subject",
       arguments: { name: "Geology", code: "GEO-1", idempotency_key: key },
     });
@@ -57,9 +45,9 @@ describe("errors and retries over stdio", () => {
   });
 
   it("503 then success: retried, one record, the same key on every attempt", async () => {
-    sandbox.injectFaults({ kind: "503", match: { tool: "create_student" } });
+    served.sandbox.injectFaults({ kind: "503", match: { tool: "create_student" } });
     const before = students().length;
-    const result = await mcp.client.callTool({
+    const result = await served.mcp.client.callTool({
       name: "create_student",
       arguments: { full_name: "Huda Retry-503" },
     });
@@ -72,9 +60,9 @@ describe("errors and retries over stdio", () => {
   });
 
   it("dropped response after a write: exactly one record, the same key, the stored result replayed", async () => {
-    sandbox.injectFaults({ kind: "drop", match: { tool: "create_student" } });
+    served.sandbox.injectFaults({ kind: "drop", match: { tool: "create_student" } });
     const before = students().length;
-    const result = await mcp.client.callTool({
+    const result = await served.mcp.client.callTool({
       name: "create_student",
       arguments: { full_name: "Omar Dropped" },
     });
@@ -88,44 +76,44 @@ describe("errors and retries over stdio", () => {
   });
 
   it("429 with a short Retry-After is honoured and the call succeeds", async () => {
-    sandbox.injectFaults({ kind: "429", retryAfterSeconds: 1, match: { tool: "list_grades" } });
+    served.sandbox.injectFaults({ kind: "429", retryAfterSeconds: 1, match: { tool: "list_grades" } });
     const started = Date.now();
-    const result = await mcp.client.callTool({ name: "list_grades", arguments: {} });
+    const result = await served.mcp.client.callTool({ name: "list_grades", arguments: {} });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-    expect(sandbox.requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(served.sandbox.requests.map((r) => r.status)).toEqual([429, 200]);
   });
 
   it("429 with a Retry-After beyond the call's budget: says how long to wait, for every call of the installation", async () => {
     // Its own server: the platform's pause holds every call of the installation for 120 s.
-    const own = await connectStdio(sandbox);
+    const own = await connectStdio(served.sandbox);
     try {
-      sandbox.injectFaults({ kind: "429", retryAfterSeconds: 120, match: { tool: "list_grades" } });
+      served.sandbox.injectFaults({ kind: "429", retryAfterSeconds: 120, match: { tool: "list_grades" } });
       const result = await own.client.callTool({ name: "list_grades", arguments: {} });
       expect(result.isError).toBe(true);
       expect(textOf(result)).toMatch(/429.*Wait 120 s/s);
       // Another call in the window is told the wait without asking the platform.
-      sandbox.clearRequests();
+      served.sandbox.clearRequests();
       const other = await own.client.callTool({ name: "list_subjects", arguments: {} });
       expect(other.isError).toBe(true);
       expect(textOf(other)).toMatch(/429.*Wait 1[12]\d s/s);
-      expect(sandbox.requests).toHaveLength(0);
+      expect(served.sandbox.requests).toHaveLength(0);
     } finally {
       await own.close();
     }
   });
 
   it("403 after a scope is withdrawn: names the scope and what to ask for", async () => {
-    const all = sandbox.records(42, "students").length;
+    const all = served.sandbox.records(42, "students").length;
     expect(all).toBeGreaterThan(0);
-    sandbox.setScopes(sandbox.token, ["education.grades.read"]);
+    served.sandbox.setScopes(served.sandbox.token, ["education.grades.read"]);
     try {
-      const result = await mcp.client.callTool({ name: "list_students", arguments: {} });
+      const result = await served.mcp.client.callTool({ name: "list_students", arguments: {} });
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain('Scope "education.students.read" is not granted');
       expect(textOf(result)).toContain("administrator");
     } finally {
-      sandbox.setScopes(sandbox.token, undefined);
+      served.sandbox.setScopes(served.sandbox.token, undefined);
     }
   });
 
@@ -148,8 +136,8 @@ describe("errors and retries over stdio", () => {
   it("an identical create sent twice makes one record and says it was already done", async () => {
     const args = { full_name: "Layla Twice", gender: "female" };
     const before = students().length;
-    const first = await mcp.client.callTool({ name: "create_student", arguments: args });
-    const second = await mcp.client.callTool({
+    const first = await served.mcp.client.callTool({ name: "create_student", arguments: args });
+    const second = await served.mcp.client.callTool({
       name: "create_student",
       arguments: { gender: "female", full_name: "Layla Twice" },
     });
@@ -162,7 +150,7 @@ describe("errors and retries over stdio", () => {
       structured<{ data: { id: number } }>(first).data.id,
     );
     // On purpose: a new key makes a second record.
-    const third = await mcp.client.callTool({
+    const third = await served.mcp.client.callTool({
       name: "create_student",
       arguments: { ...args, idempotency_key: "second-layla-on-purpose" },
     });

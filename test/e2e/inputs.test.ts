@@ -1,32 +1,20 @@
 /**
- * Lenient where models are sloppy, strict where it matters: over stdio against the sandbox.
+ * Lenient where models are sloppy, strict where it matters: over stdio against the served.sandbox.
  * Digits sent as a string for an integer, an integer sent for a digits-only text field, and
  * "true"/"false" for a boolean are read as meant; everything else is refused before any request,
  * naming the field, the unknown argument or the unknown record field, and what is valid instead.
  */
 import type { Tool } from "@modelcontextprotocol/server";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../src/sandbox/index.js";
-import { connectStdio, type StdioHarness, sandboxWith, structured, textOf } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { connectStdio, sandboxServer, structured, textOf } from "../helpers.js";
 
 const REFUSED = "Invalid arguments, nothing was sent";
 
 describe("tool inputs: lenient where models are sloppy, strict where it matters", () => {
-  let sandbox: Sandbox;
-  let mcp: StdioHarness;
-
-  beforeAll(async () => {
-    sandbox = await sandboxWith();
-    mcp = await connectStdio(sandbox);
-  });
-  afterAll(async () => {
-    await mcp?.close();
-    await sandbox?.stop();
-  });
-  beforeEach(() => sandbox.clearRequests());
+  const served = sandboxServer(connectStdio);
 
   const call = (name: string, args: Record<string, unknown>) =>
-    mcp.client.callTool({ name, arguments: args });
+    served.mcp.client.callTool({ name, arguments: args });
   type Student = {
     id: number;
     full_name: string;
@@ -34,17 +22,17 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
     grade_id?: number;
     section_id?: number;
   };
-  const student = (id: number) => sandbox.records<Student>(42, "students").find((s) => s.id === id);
+  const student = (id: number) => served.sandbox.records<Student>(42, "students").find((s) => s.id === id);
 
   it('get_student with id "1007" returns student 1007', async () => {
     const result = await call("get_student", { id: "1007" });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(structured<{ data: Student }>(result).data.id).toBe(1007);
-    expect(sandbox.requests.map((r) => r.path)).toEqual(["/api/apps/education/students/1007"]);
+    expect(served.sandbox.requests.map((r) => r.path)).toEqual(["/api/apps/education/students/1007"]);
   });
 
   it('update_student with section_id "22" (and grade_id as a string) lands as the number 22', async () => {
-    const section = sandbox
+    const section = served.sandbox
       .records<{ id: number; grade_id: number }>(42, "sections")
       .find((s) => s.id === 22);
     expect(section).toBeDefined();
@@ -74,18 +62,18 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
     expect(page.data).toHaveLength(2);
     expect(page.page).toBe(3);
     expect(page.next).toMatchObject({ per_page: 2, page: 4 });
-    expect(sandbox.requests[0]?.query).toMatchObject({ per_page: "2", page: "3" });
+    expect(served.sandbox.requests[0]?.query).toMatchObject({ per_page: "2", page: "3" });
   });
 
   it('all_pages "true" is read as true; "yes" is refused', async () => {
     const result = await call("list_grades", { all_pages: "true" });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(structured<{ pages_fetched?: number }>(result).pages_fetched).toBeGreaterThanOrEqual(1);
-    sandbox.clearRequests();
+    served.sandbox.clearRequests();
     const refused = await call("list_grades", { all_pages: "yes" });
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toMatch(/all_pages: Must be true or false/);
-    expect(sandbox.requests).toEqual([]);
+    expect(served.sandbox.requests).toEqual([]);
   });
 
   it("a missing required field is called Required, by name, and nothing is sent", async () => {
@@ -94,7 +82,7 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
     expect(textOf(result)).toContain(REFUSED);
     expect(textOf(result)).toContain("full_name: Required");
     expect(textOf(result)).not.toContain("nonoptional");
-    expect(sandbox.requests).toEqual([]);
+    expect(served.sandbox.requests).toEqual([]);
   });
 
   it("an unknown argument is named, with the tool's valid arguments", async () => {
@@ -106,7 +94,7 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
     for (const valid of ["full_name", "national_id", "section_id", "idempotency_key"]) {
       expect(text).toContain(valid);
     }
-    expect(sandbox.requests).toEqual([]);
+    expect(served.sandbox.requests).toEqual([]);
   });
 
   it("an unknown name in fields is named with the record's valid fields, and nothing is sent", async () => {
@@ -123,7 +111,7 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
       // Students have no phone: the list of valid fields is the student record's own.
       expect(text).not.toContain("phone");
     }
-    expect(sandbox.requests).toEqual([]);
+    expect(served.sandbox.requests).toEqual([]);
   });
 
   it.each([
@@ -146,14 +134,14 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain(REFUSED);
     expect(textOf(result)).toMatch(new RegExp(`id: ${message.source}`));
-    expect(sandbox.requests).toEqual([]);
+    expect(served.sandbox.requests).toEqual([]);
   });
 
   it('bounds still hold after the conversion: per_page "500" is refused', async () => {
     const result = await call("list_students", { per_page: "500" });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/per_page: Must be at most 100/);
-    expect(sandbox.requests).toEqual([]);
+    expect(served.sandbox.requests).toEqual([]);
   });
 
   it("a phone (or send target) sent as a number is refused: E.164 needs the +, a number cannot carry it", async () => {
@@ -163,7 +151,7 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
     const send = await call("send_notification", { to: 966501234567, message: "Hello" });
     expect(send.isError).toBe(true);
     expect(textOf(send)).toMatch(/to: Must be a string in quotes/);
-    expect(sandbox.requests).toEqual([]);
+    expect(served.sandbox.requests).toEqual([]);
   });
 
   it("a digits-only text field refuses numbers that are not exact digits (negative, fractional, too long)", async () => {
@@ -172,11 +160,11 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
       expect(result.isError, String(national_id)).toBe(true);
       expect(textOf(result)).toMatch(/national_id: Must be a string in quotes/);
     }
-    expect(sandbox.requests).toEqual([]);
+    expect(served.sandbox.requests).toEqual([]);
   });
 
   it("models are shown the plain types: integer ids, string national_id, boolean all_pages", async () => {
-    const { tools } = await mcp.client.listTools();
+    const { tools } = await served.mcp.client.listTools();
     const props = (name: string) =>
       (tools.find((t) => t.name === name) as Tool).inputSchema.properties as Record<
         string,
@@ -189,9 +177,9 @@ describe("tool inputs: lenient where models are sloppy, strict where it matters"
   });
 
   it("the sandbox stays strict: a string id in a JSON body is still a 422 from the platform", async () => {
-    const response = await fetch(`${sandbox.baseUrl}/education/students/3`, {
+    const response = await fetch(`${served.sandbox.baseUrl}/education/students/3`, {
       method: "PATCH",
-      headers: { authorization: `Bearer ${sandbox.token}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${served.sandbox.token}`, "content-type": "application/json" },
       body: JSON.stringify({ section_id: "22" }),
     });
     expect(response.status).toBe(422);

@@ -4,9 +4,8 @@
  * found it already there, replayed an earlier success, or completed an earlier unknown outcome.
  * Driven through the real Client against the sandbox; counts read from the sandbox's own store.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../src/sandbox/index.js";
-import { connectInProcess, type InProcessHarness, sandboxWith, structured, textOf } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { connectInProcess, sandboxServer, structured, textOf } from "../helpers.js";
 
 interface WriteAnswer {
   data: { id: number } & Record<string, unknown>;
@@ -14,27 +13,16 @@ interface WriteAnswer {
 }
 
 describe("write outcomes are facts", () => {
-  let sandbox: Sandbox;
-  let mcp: InProcessHarness;
-
-  beforeAll(async () => {
-    sandbox = await sandboxWith();
-    mcp = await connectInProcess(sandbox);
-  });
-  afterAll(async () => {
-    await mcp?.close();
-    await sandbox?.stop();
-  });
-  beforeEach(() => sandbox.clearRequests());
+  const served = sandboxServer(connectInProcess);
 
   const call = (name: string, args: Record<string, unknown>) =>
-    mcp.client.callTool({ name, arguments: args });
-  const writes = () => sandbox.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
+    served.mcp.client.callTool({ name, arguments: args });
+  const writes = () => served.sandbox.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
   const named = (collection: "students" | "subjects" | "employees", field: string, value: string) =>
-    sandbox.records<Record<string, unknown>>(42, collection).filter((r) => r[field] === value);
+    served.sandbox.records<Record<string, unknown>>(42, collection).filter((r) => r[field] === value);
 
   it("A -> B -> A on a guardian: every update reaches the platform and the record ends at A", async () => {
-    const guardian = sandbox.records<{ id: number; relation: string }>(42, "guardians")[0]!;
+    const guardian = served.sandbox.records<{ id: number; relation: string }>(42, "guardians")[0]!;
     const original = guardian.relation;
     const other = original === "other" ? "father" : "other";
     for (const relation of [original, other, original]) {
@@ -45,17 +33,17 @@ describe("write outcomes are facts", () => {
       expect(textOf(result)).not.toMatch(/replay|nothing new/i);
     }
     expect(writes().map((r) => r.status)).toEqual([200, 200, 200]);
-    const stored = sandbox
+    const stored = served.sandbox
       .records<{ id: number; relation: string }>(42, "guardians")
       .find((g) => g.id === guardian.id);
     expect(stored?.relation).toBe(original);
   });
 
   it("A -> B -> A on a student's section: read back from the sandbox at A", async () => {
-    const student = sandbox
+    const student = served.sandbox
       .records<{ id: number; section_id: number; grade_id: number }>(42, "students")
       .find((s) => s.section_id !== undefined)!;
-    const sibling = sandbox
+    const sibling = served.sandbox
       .records<{ id: number; grade_id: number }>(42, "sections")
       .find((s) => s.grade_id === student.grade_id && s.id !== student.section_id)!;
     for (const section_id of [sibling.id, student.section_id, sibling.id]) {
@@ -69,7 +57,7 @@ describe("write outcomes are facts", () => {
   });
 
   it("a create whose answer was dropped is reported as made by this call", async () => {
-    sandbox.injectFaults({ kind: "drop", match: { tool: "create_student" } });
+    served.sandbox.injectFaults({ kind: "drop", match: { tool: "create_student" } });
     const result = await call("create_student", { full_name: "Dana Dropped-Answer" });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(structured<WriteAnswer>(result).outcome).toBe("created");
@@ -83,7 +71,7 @@ describe("write outcomes are facts", () => {
       kind: "503" as const,
       match: { tool: "create_student" },
     }));
-    sandbox.injectFaults(...failures);
+    served.sandbox.injectFaults(...failures);
     const first = await call("create_student", { full_name: "Faris Five-503" });
     expect(first.isError).toBe(true);
     expect(textOf(first)).toMatch(/may or may not have been applied/);
@@ -120,25 +108,27 @@ describe("write outcomes are facts", () => {
   });
 
   it("create_subject with an existing code: existing, nothing added", async () => {
-    const subject = sandbox.records<{ id: number; code: string; name: string }>(42, "subjects")[0]!;
-    const before = sandbox.records(42, "subjects").length;
+    const subject = served.sandbox.records<{ id: number; code: string; name: string }>(42, "subjects")[0]!;
+    const before = served.sandbox.records(42, "subjects").length;
     const result = await call("create_subject", { name: "Another Name", code: subject.code });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(structured<WriteAnswer>(result).outcome).toBe("existing");
     expect(structured<WriteAnswer>(result).data.id).toBe(subject.id);
     expect(textOf(result)).toMatch(/already/i);
     expect(textOf(result)).not.toMatch(/done/i);
-    expect(sandbox.records(42, "subjects").length).toBe(before);
+    expect(served.sandbox.records(42, "subjects").length).toBe(before);
   });
 
   it("add_employee with an existing email: existing, nothing added", async () => {
-    const employee = sandbox.records<{ id: number; email: string }>(42, "employees").find((e) => e.email)!;
-    const before = sandbox.records(42, "employees").length;
+    const employee = served.sandbox
+      .records<{ id: number; email: string }>(42, "employees")
+      .find((e) => e.email)!;
+    const before = served.sandbox.records(42, "employees").length;
     const result = await call("add_employee", { full_name: "Someone Else", email: employee.email });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(structured<WriteAnswer>(result).outcome).toBe("existing");
     expect(structured<WriteAnswer>(result).data.id).toBe(employee.id);
-    expect(sandbox.records(42, "employees").length).toBe(before);
+    expect(served.sandbox.records(42, "employees").length).toBe(before);
   });
 
   it("a refused create (422) is forgotten: the corrected identical call is not a replay", async () => {
