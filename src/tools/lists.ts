@@ -138,7 +138,7 @@ async function countOnly(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext
 
 const deadlineOf = (ctx: HandlerContext) => AbortSignal.timeout(ctx.pagingDeadlineMs);
 
-/** Up to maxItems records from a record offset, read in the largest pages, within one deadline. */
+/** Up to maxItems records (sanitized) from an offset, read in the largest pages, within one deadline. */
 async function collectFrom(
   endpoint: Endpoint,
   args: CallArgs,
@@ -158,7 +158,7 @@ async function collectFrom(
     deadline: deadlineOf(ctx),
   });
   ctx.attempts = collected.pagesFetched;
-  return collected;
+  return { ...collected, items: collected.items.map(sanitize) };
 }
 
 async function allPages(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
@@ -215,7 +215,7 @@ function resumable(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext, w: W
     ...w.extra,
   };
   const capped = capItems(
-    w.rows.map((r) => projectFields(sanitize(r), args.fields)),
+    w.rows.map((r) => projectFields(r, args.fields)),
     Buffer.byteLength(JSON.stringify(meta)) + 400,
     ctx.maxResultBytes,
     "Result cap reached: follow next for the rest, or pass fewer fields.",
