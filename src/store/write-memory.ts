@@ -17,6 +17,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { canonicalJson } from "../text/canonical-json.js";
+import { InMemorySharedStore } from "./memory.js";
 
 export const DEFAULT_REPLAY_WINDOW_MS = 10 * 60 * 1000;
 /** Longer than one call's whole retry budget (the client's 25 s deadline) plus a margin. */
@@ -37,7 +38,10 @@ export type WriteEntry =
 /** What the platform and this server knew of an identical earlier call, when there was one. */
 export type EarlierCall = { state: "succeeded" | "unknown"; at: number };
 
-/** Where entries live; in memory by default, shared (Redis) across instances. Values are opaque strings. */
+/**
+ * Where entries live: the in-process SharedStore by default, shared (Redis) across instances
+ * (write-store.ts). Values are opaque strings.
+ */
 export interface WriteMemoryStore {
   get(fingerprint: string): Promise<string | undefined>;
   /** Stores only when nothing is there; true for the one caller that stored. */
@@ -46,51 +50,6 @@ export interface WriteMemoryStore {
   replaceIf(fingerprint: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes only while the value is still `expected`. */
   deleteIf(fingerprint: string, expected: string): Promise<void>;
-}
-
-export class InMemoryWriteStore implements WriteMemoryStore {
-  readonly #entries = new Map<string, { value: string; expires: number }>();
-  constructor(private readonly now: () => number = Date.now) {}
-
-  // Each method reads and writes in one synchronous step: atomic within the process.
-  async get(fingerprint: string) {
-    return this.#live(fingerprint);
-  }
-
-  async setIfAbsent(fingerprint: string, value: string, ttlMs: number) {
-    if (this.#live(fingerprint) !== undefined) return false;
-    this.#put(fingerprint, value, ttlMs);
-    return true;
-  }
-
-  async replaceIf(fingerprint: string, expected: string, value: string, ttlMs: number) {
-    if (this.#live(fingerprint) !== expected) return false;
-    this.#put(fingerprint, value, ttlMs);
-    return true;
-  }
-
-  async deleteIf(fingerprint: string, expected: string) {
-    if (this.#live(fingerprint) === expected) this.#entries.delete(fingerprint);
-  }
-
-  #live(fingerprint: string): string | undefined {
-    const entry = this.#entries.get(fingerprint);
-    if (!entry) return undefined;
-    if (entry.expires <= this.now()) {
-      this.#entries.delete(fingerprint);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  #put(fingerprint: string, value: string, ttlMs: number) {
-    // Sweep lazily: bounded work per write keeps memory flat without a timer.
-    if (this.#entries.size > 10_000) {
-      const now = this.now();
-      for (const [k, v] of this.#entries) if (v.expires <= now) this.#entries.delete(k);
-    }
-    this.#entries.set(fingerprint, { value, expires: this.now() + ttlMs });
-  }
 }
 
 /** How the claimed call ended, as far as the platform told us. */
@@ -134,7 +93,8 @@ export class WriteMemory {
   readonly #now: () => number;
 
   constructor(
-    private readonly store: WriteMemoryStore = new InMemoryWriteStore(),
+    // The in-process SharedStore has exactly these operations, atomic within the process.
+    private readonly store: WriteMemoryStore = new InMemorySharedStore(),
     options: WriteMemoryOptions = {},
   ) {
     this.#windowMs = options.windowMs ?? DEFAULT_REPLAY_WINDOW_MS;

@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import { ApiError, TenantMismatchError, UnexpectedResponseError } from "../client/errors.js";
-import type { Endpoint } from "../platform/catalog.js";
+import { type Endpoint, endpointOf, isToolName } from "../platform/catalog.js";
 import { WriteInProgressError } from "../store/write-memory.js";
 
 /** Arguments refused before any request was sent. */
@@ -54,7 +54,8 @@ export class NotConfirmedError extends Error {
 }
 
 function notConfirmedMessage(reason: NotConfirmedReason, tool: string, waitedMs: number): string {
-  const send = tool === "send_notification";
+  // The endpoint's kind says whether a message goes out, not its tool's name.
+  const send = isToolName(tool) && endpointOf(tool).kind === "send";
   const what = send ? "the message" : tool;
   const stopped = send ? "Not sent" : "Not done";
   switch (reason) {

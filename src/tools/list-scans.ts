@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { collectPages, type RequestClient } from "../client/paging.js";
 import type { Query } from "../client/url.js";
+import { canonicalJson } from "../text/canonical-json.js";
 import { sanitize } from "../text/clean.js";
 
 export const SCAN_TTL_MS = 5 * 60 * 1000;
@@ -48,13 +49,11 @@ export function matchesFilters(record: unknown, filters: Filters): boolean {
 export function scanSignature(
   installationId: string,
   tool: string,
-  search: unknown,
+  /** What goes to the platform: search, and a platform filter. */
+  query: Query,
   filters: Filters,
 ): string {
-  const sorted = Object.keys(filters)
-    .sort()
-    .map((name) => [name, filters[name]]);
-  return JSON.stringify([installationId, tool, search ?? null, sorted]);
+  return canonicalJson([installationId, tool, query, filters]);
 }
 
 export class ListScans {

@@ -109,19 +109,8 @@ async function pageAtOffset(
   ctx: HandlerContext,
 ): Promise<CallToolResult> {
   const offset = args.offset ?? 0;
-  const { page: _page, per_page: perPageArg, ...query } = args.query;
-  const perPage = (perPageArg as number | undefined) ?? DEFAULT_PER_PAGE;
-  const collected = await collectPages(ctx.installation.client, {
-    path: endpoint.path,
-    record: endpoint.record,
-    query,
-    perPage: PAGE_SIZE,
-    offset,
-    maxItems: perPage,
-    signal: ctx.signal,
-    deadline: deadlineOf(ctx),
-  });
-  ctx.attempts = collected.pagesFetched;
+  const perPage = (args.query.per_page as number | undefined) ?? DEFAULT_PER_PAGE;
+  const collected = await collectFrom(endpoint, args, ctx, offset, perPage);
   const more = offset + collected.items.length < collected.total;
   return resumable(endpoint, args, ctx, {
     rows: collected.items,
@@ -149,9 +138,14 @@ async function countOnly(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext
 
 const deadlineOf = (ctx: HandlerContext) => AbortSignal.timeout(ctx.pagingDeadlineMs);
 
-async function allPages(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
-  const maxItems = args.maxItems ?? DEFAULT_MAX_ITEMS;
-  const offset = args.offset ?? 0;
+/** Up to maxItems records (sanitized) from an offset, read in the largest pages, within one deadline. */
+async function collectFrom(
+  endpoint: Endpoint,
+  args: CallArgs,
+  ctx: HandlerContext,
+  offset: number,
+  maxItems: number,
+) {
   const { page: _page, per_page: _perPage, ...query } = args.query;
   const collected = await collectPages(ctx.installation.client, {
     path: endpoint.path,
@@ -164,6 +158,13 @@ async function allPages(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext)
     deadline: deadlineOf(ctx),
   });
   ctx.attempts = collected.pagesFetched;
+  return { ...collected, items: collected.items.map(sanitize) };
+}
+
+async function allPages(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
+  const maxItems = args.maxItems ?? DEFAULT_MAX_ITEMS;
+  const offset = args.offset ?? 0;
+  const collected = await collectFrom(endpoint, args, ctx, offset, maxItems);
   return resumable(endpoint, args, ctx, {
     rows: collected.items,
     offset,
@@ -214,7 +215,7 @@ function resumable(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext, w: W
     ...w.extra,
   };
   const capped = capItems(
-    w.rows.map((r) => projectFields(sanitize(r), args.fields)),
+    w.rows.map((r) => projectFields(r, args.fields)),
     Buffer.byteLength(JSON.stringify(meta)) + 400,
     ctx.maxResultBytes,
     "Result cap reached: follow next for the rest, or pass fewer fields.",

@@ -2,7 +2,7 @@
  * The one registration seam: every tool is listed and called through here. It validates
  * arguments before any request, asks for confirmation where configured, injects the
  * installation, logs one line per call, and maps every failure to an `isError` result.
- * Handlers (handlers.ts) hold only the success path.
+ * Each tool's spec (specs/) holds only its success path.
  */
 
 import type {

@@ -39,7 +39,7 @@ export interface CallArgs {
   fields?: string[];
   allPages?: boolean;
   maxItems?: number;
-  /** Where an all_pages or filtered listing resumes (from its `next`). */
+  /** Where a listing resumes (from its `next`): a page the result cap cut, all_pages, or a filter. */
   offset?: number;
   /** The scan of a filtered listing to reuse (from its `next`). */
   cursor?: string;
