@@ -111,7 +111,7 @@ export function notServedMessage(
   granted: readonly string[],
 ): string {
   const tools = mirrors.join(" and ");
-  const missing = [...new Set(mirrors.map((tool) => endpointOf(tool)?.scope))].filter(
+  const missing = [...new Set(mirrors.map((tool) => endpointOf(tool).scope))].filter(
     (scope): scope is Scope => !!scope && !granted.includes(scope),
   );
   return missing.length > 0

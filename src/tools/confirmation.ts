@@ -111,7 +111,9 @@ export async function sendQuestionFor(
 
 /** Guardians this `to` reaches: by id (a user id) or by exact phone. Empty when unknown or unreadable. */
 async function guardianNamesFor(installation: Installation, to: string, signal: AbortSignal) {
-  if (!installation.whoami.scopes.includes("education.guardians.read")) return [];
+  // The scope the guardian lookups need, from the catalog (get_guardian and list_guardians share it).
+  const scope = endpointOf("get_guardian").scope;
+  if (!scope || !installation.whoami.scopes.includes(scope)) return [];
   try {
     if (/^[1-9]\d{0,9}$/.test(to)) {
       const get = endpointOf("get_guardian");
