@@ -34,11 +34,16 @@ function heldUntilAnswered(stdin: Readable, inFlight: InFlight): Readable {
   const held = new PassThrough();
   stdin.pipe(held, { end: false });
   stdin.once("end", async () => {
-    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await answeredOrGraceOver(inFlight);
     held.end();
   });
   return held;
+}
+
+/** Resolves once every call in flight is answered, or after SHUTDOWN_GRACE_MS at the latest. */
+async function answeredOrGraceOver(inFlight: InFlight): Promise<void> {
+  const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+  while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
 /**
@@ -102,8 +107,7 @@ export async function serveStdio(
     closing = true;
     logger.info({ reason, inFlight: inFlight.size }, "shutting down");
     // Calls in flight finish (bounded) before the API client and the sandbox close under them.
-    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await answeredOrGraceOver(inFlight);
     await handle.close().catch(() => {});
     await onClose();
   };
