@@ -134,11 +134,10 @@ export class Installation {
     const print = fingerprint(token);
     if (print === this.#admitted) return;
     // A token not yet read (rotated since): whoami first, and nothing else goes out with it.
-    await this.#verify(token);
+    await this.#verify(token, print);
   }
 
-  #verify(token: string): Promise<Whoami> {
-    const print = fingerprint(token);
+  #verify(token: string, print = fingerprint(token)): Promise<Whoami> {
     // A token's tenant never changes: a refused token is not read again (no whoami storm from
     // a model retrying); a fix is a new token, which is read.
     if (print === this.#refused?.fingerprint) return Promise.reject(this.#refused.error);

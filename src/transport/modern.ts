@@ -78,8 +78,8 @@ export class ModernEndpoint {
         headers,
       );
     }
+    // The CORS headers are already on `res` (routes.ts sets them before any route): the SDK's answer keeps them.
     const leg = await this.#legFor(caller.tenant);
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     // The SDK hands this to the factory as ctx.http.authInfo (never the API key itself).
     const auth = { token: "", clientId: caller.keyId, scopes: [...caller.tenant.installation.whoami.scopes] };
     const request = Object.assign(req, { auth });

@@ -8,17 +8,13 @@
  */
 import { PassThrough, type Readable } from "node:stream";
 import type { JSONRPCErrorResponse, JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-} from "@modelcontextprotocol/server";
 import { StdioServerTransport, serveStdio as serveStdioEntry } from "@modelcontextprotocol/server/stdio";
 import { servedToolNames } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
 import { listenRefusalResponse } from "../resources/listen.js";
 import { createServer, type ServerOptions } from "../server.js";
+import { followRequests } from "./sessions.js";
 
 /** How long calls in flight may finish after the client hangs up or a signal arrives. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -34,16 +30,22 @@ function heldUntilAnswered(stdin: Readable, inFlight: InFlight): Readable {
   const held = new PassThrough();
   stdin.pipe(held, { end: false });
   stdin.once("end", async () => {
-    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await answeredOrGraceOver(inFlight);
     held.end();
   });
   return held;
 }
 
+/** Resolves once every call in flight is answered, or after SHUTDOWN_GRACE_MS at the latest. */
+async function answeredOrGraceOver(inFlight: InFlight): Promise<void> {
+  const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+  while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 /**
- * A transport that counts the requests it carries until their answers are written, and answers
- * itself the requests `refuse` refuses (they never reach the SDK).
+ * A transport that counts the requests it carries until their answers are written (sessions.ts's
+ * followRequests, as over HTTP), and answers itself the requests `refuse` refuses (they never
+ * reach the SDK).
  */
 class CountingTransport implements Transport {
   onclose?: () => void;
@@ -52,7 +54,7 @@ class CountingTransport implements Transport {
 
   constructor(
     private readonly inner: Transport,
-    private readonly inFlight: InFlight,
+    inFlight: InFlight,
     /** Told when the connection ends, whoever holds `onclose` (the SDK sets it when it connects). */
     ended: () => void,
     refuse: (message: JSONRPCMessage) => JSONRPCErrorResponse | undefined = () => undefined,
@@ -63,25 +65,20 @@ class CountingTransport implements Transport {
     };
     inner.onerror = (error) => this.onerror?.(error);
     inner.onmessage = (message, extra) => {
-      if (isJSONRPCRequest(message)) inFlight.add(message.id);
       const refusal = refuse(message);
       if (refusal) void this.send(refusal).catch((error: Error) => this.onerror?.(error));
       else this.onmessage?.(message, extra);
     };
+    // Wraps the handlers above: a refused request is counted too, until its refusal is written.
+    followRequests(inner, { pending: inFlight, lastActive: 0 });
   }
 
   start() {
     return this.inner.start();
   }
 
-  async send(message: JSONRPCMessage, options?: Parameters<Transport["send"]>[1]) {
-    try {
-      await this.inner.send(message, options);
-    } finally {
-      if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined) {
-        this.inFlight.delete(message.id);
-      }
-    }
+  send(message: JSONRPCMessage, options?: Parameters<Transport["send"]>[1]) {
+    return this.inner.send(message, options);
   }
 
   close() {
@@ -102,8 +99,7 @@ export async function serveStdio(
     closing = true;
     logger.info({ reason, inFlight: inFlight.size }, "shutting down");
     // Calls in flight finish (bounded) before the API client and the sandbox close under them.
-    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await answeredOrGraceOver(inFlight);
     await handle.close().catch(() => {});
     await onClose();
   };

@@ -59,10 +59,11 @@ function hostForUrl(host: string): string {
 /** Said once at start: a bind address whose own Host name the allow-list would refuse. */
 export function warnAboutBind(host: string, allowedHosts: readonly string[], logger: Logger): void {
   const bound = splitHost(hostForUrl(host))?.name ?? host;
-  if (!isHostAllowed(bound, allowedHosts) && !["0.0.0.0", "[::]"].includes(bound)) {
+  const allInterfaces = bound === "0.0.0.0" || bound === "[::]";
+  if (!isHostAllowed(bound, allowedHosts) && !allInterfaces) {
     logger.warn({ host }, "the bind address is not in the Host allow-list: add it with --allowed-hosts");
   }
-  if (["0.0.0.0", "[::]"].includes(bound) && allowedHosts.length === 0) {
+  if (allInterfaces && allowedHosts.length === 0) {
     logger.warn(
       "listening on all interfaces, but only loopback Host names are allowed: add yours with --allowed-hosts",
     );

@@ -67,12 +67,15 @@ export function requestListener(routes: Routes): (req: IncomingMessage, res: Ser
 async function route(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { config, logger } = routes;
   const started = performance.now();
+  // Route on the path as sent: URL parsing resolves dot segments ("/%2e%2e/mcp" becomes "/mcp"),
+  // and a path that only normalises to one of ours is not one of ours.
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
   let caller: Caller | undefined;
   res.once("finish", () => {
     logger.debug(
       {
         method: req.method,
-        path: req.url?.split("?")[0],
+        path,
         status: res.statusCode,
         keyId: caller?.keyId,
         ms: Math.round(performance.now() - started),
@@ -86,9 +89,6 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
   } catch {
     return sendRpcError(res, 400, RpcCode.InvalidRequest, "Bad Request: malformed URL");
   }
-  // Route on the path as sent: URL parsing resolves dot segments ("/%2e%2e/mcp" becomes "/mcp"),
-  // and a path that only normalises to one of ours is not one of ours.
-  const path = (req.url ?? "/").split("?")[0] ?? "/";
 
   if (path === "/healthz") {
     if (req.method !== "GET" && req.method !== "HEAD") {
