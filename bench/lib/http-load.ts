@@ -5,6 +5,7 @@
  */
 import { Pool } from "undici";
 import { type Era, LightMcpClient, NotModernError } from "./mcp-http.js";
+import { cpuMs } from "./procs.js";
 import { type Latency, latency } from "./stats.js";
 
 export interface LoadRun {
@@ -15,6 +16,8 @@ export interface LoadRun {
   firstError?: string;
   callsPerSecond: number;
   latencyMs: Latency;
+  /** The server's CPU time (user + system) per call served, in µs, when its pid is known. */
+  cpuUsPerCall?: number;
 }
 
 /** Drives `clients` loops of `call` for `seconds`; each loop awaits its call before the next. */
@@ -83,7 +86,7 @@ export async function directLoad(
 }
 
 export async function mcpLoad(
-  server: { url: string; apiKey: string },
+  server: { url: string; apiKey: string; pid?: number },
   clients: number,
   seconds: number,
   era: Era = "legacy",
@@ -97,10 +100,15 @@ export async function mcpLoad(
     // Sessions (2026: discover probes) are opened before the clock starts, a few at a time.
     for (let i = 0; i < mcp.length; i += 25)
       await Promise.all(mcp.slice(i, i + 25).map((m) => m.initialize()));
+    const cpuBefore = server.pid === undefined ? undefined : cpuMs(server.pid);
     const run = await drive(clients, seconds, (c, i) =>
       mcp[c]!.callTool("get_student", { id: studentId(c, i) }),
     );
-    return { clients, seconds, ...run };
+    const cpu =
+      cpuBefore === undefined || server.pid === undefined || run.calls === 0
+        ? {}
+        : { cpuUsPerCall: ((cpuMs(server.pid) - cpuBefore) * 1000) / run.calls };
+    return { clients, seconds, ...run, ...cpu };
   } finally {
     await pool.close();
   }

@@ -189,7 +189,7 @@ export async function startBenchHttpServer(
       BENCH_STATELESS: "stateless" in server && server.stateless ? "1" : "0",
       BENCH_SDK: server.kind === "floor" ? server.sdk : "v2",
       // As shipped: one info line per tool call.
-      LOG_LEVEL: "info",
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
     },
   });
   const [, url] = await waitForOutput(child, /\{"url":"([^"]+)"\}/, 15_000);
@@ -233,5 +233,20 @@ export function rssMiB(pid: number): number {
   const kb = Number(status.match(/VmRSS:\s+(\d+)\s+kB/)?.[1] ?? Number.NaN);
   return kb / 1024;
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in ms (Linux /proc; 10 ms ticks). Under a
+ * saturated CPU the throughput of servers sharing it moves with everything else; the CPU each
+ * spends per call does not, so the load bench reports both.
+ */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) in parentheses: utime is the 14th, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
