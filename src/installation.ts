@@ -75,8 +75,13 @@ export class Installation {
   readonly #scopeListeners = new Set<(scopes: readonly string[]) => void>();
   /** whoami reads in flight, by token fingerprint: concurrent callers share one request. */
   readonly #reading = new Map<string, Promise<Whoami>>();
-  /** The token whose whoami last named this installation's tenant: calls with it go out. */
+  /** The fingerprint of the token whose whoami last named this installation's tenant: calls with it go out. */
   #admitted?: string;
+  /**
+   * That token itself, the one the installation is currently configured with (it holds it anyway):
+   * compared first, so the calls of a token already admitted skip hashing it again.
+   */
+  #admittedToken?: string;
   /** The token whose whoami named another tenant (or module): calls with it are refused. */
   #refused?: { fingerprint: string; error: TenantMismatchError };
   #lastDeniedReread = Number.NEGATIVE_INFINITY;
@@ -131,8 +136,12 @@ export class Installation {
 
   /** Every platform call but whoami's passes here with the token it would carry. */
   async #admit(token: string): Promise<void> {
+    if (token === this.#admittedToken) return;
     const print = fingerprint(token);
-    if (print === this.#admitted) return;
+    if (print === this.#admitted) {
+      this.#admittedToken = token;
+      return;
+    }
     // A token not yet read (rotated since): whoami first, and nothing else goes out with it.
     await this.#verify(token, print);
   }
@@ -163,7 +172,10 @@ export class Installation {
       // The module counts too: another app of the same school has another grant and its own
       // write memory (the installation id is tenant:module), so it is another installation.
       const error = new TenantMismatchError(tenantOf(before), tenantOf(next));
-      if (this.#admitted === print) this.#admitted = undefined;
+      if (this.#admitted === print) {
+        this.#admitted = undefined;
+        this.#admittedToken = undefined;
+      }
       this.#refused = { fingerprint: print, error };
       this.#logger.error(
         { serves: tenantOf(before), token_of: tenantOf(next) },
@@ -173,6 +185,7 @@ export class Installation {
     }
     this.#whoami = next;
     this.#admitted = print;
+    this.#admittedToken = token;
     // Subscribed before the first whoami answers, so no pause announced after start-up is missed.
     if (!before) await this.#followPauses();
     if (this.#refused) {

@@ -450,11 +450,29 @@ export function isWrite(endpoint: Endpoint): boolean {
 
 /** Fills a path template; every segment is percent-encoded so an argument can never change the route. */
 export function fillPath(template: string, params: Record<string, unknown>): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined || value === null) throw new Error(`Missing path parameter ${name}`);
-    return encodeURIComponent(String(value));
-  });
+  let path = "";
+  for (const part of templateParts(template)) {
+    if (typeof part === "string") {
+      path += part;
+      continue;
+    }
+    const value = params[part.param];
+    if (value === undefined || value === null) throw new Error(`Missing path parameter ${part.param}`);
+    path += encodeURIComponent(String(value));
+  }
+  return path;
+}
+
+/** A path template split once into literal text and `{name}` parameters (a few, known at start). */
+const templates = new Map<string, Array<string | { param: string }>>();
+
+function templateParts(template: string): Array<string | { param: string }> {
+  let parts = templates.get(template);
+  if (!parts) {
+    parts = template.split(/\{(\w+)\}/).map((piece, i) => (i % 2 === 1 ? { param: piece } : piece));
+    templates.set(template, parts);
+  }
+  return parts;
 }
 
 /** The tools each scope unlocks (for the scopes resource and docs). */

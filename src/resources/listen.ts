@@ -16,7 +16,8 @@ export function listenedUris(request: JSONRPCRequest): string[] {
 }
 
 export function isListenRequest(message: JSONRPCMessage): message is JSONRPCRequest {
-  return isJSONRPCRequest(message) && message.method === "subscriptions/listen";
+  // The method first: it is asked of every 2026-07-28 message, and the schema check is not free.
+  return (message as { method?: unknown }).method === "subscriptions/listen" && isJSONRPCRequest(message);
 }
 
 /**

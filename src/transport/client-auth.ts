@@ -4,7 +4,7 @@
  * every known hash. A key selects one installation. This is apart from the platform tokens: a
  * client never sends one and its own credential never travels upstream.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Tenant } from "../tenant.js";
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
@@ -20,7 +20,8 @@ export const MIN_API_KEY_LENGTH = 16;
 const REALM = 'Bearer realm="okta-partners-mcp"';
 
 export function sha256Hex(value: string): string {
-  return createHash("sha256").update(value, "utf8").digest("hex");
+  // The one-shot hash: no Hash object per call (it runs for every request's key).
+  return hash("sha256", value, "hex");
 }
 
 /** A strong random key (256 bits), URL-safe, recognisable by its prefix in a secret scanner. */
@@ -67,7 +68,7 @@ export class ApiKeyRing {
   authenticate(authorization: string | undefined): AuthResult {
     const key = bearerToken(authorization);
     if (!key) return { ok: false, reason: "missing" };
-    const presented = createHash("sha256").update(key, "utf8").digest();
+    const presented = hash("sha256", key, "buffer");
     let match: KeyEntry | undefined;
     for (const entry of this.#entries) {
       if (timingSafeEqual(entry.hash, presented) && !match) match = entry;

@@ -12,14 +12,15 @@
  * here too, by the SDK's stateless legacy fallback.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toNodeHandler } from "@modelcontextprotocol/node";
+import { NodeStreamableHTTPServerTransport, toNodeHandler } from "@modelcontextprotocol/node";
 import type {
   JSONRPCMessage,
   JSONRPCRequest,
   McpHttpHandler,
+  McpServer,
   ServerNotifier,
 } from "@modelcontextprotocol/server";
-import { createMcpHandler, legacyStatelessFallback, ProtocolErrorCode } from "@modelcontextprotocol/server";
+import { createMcpHandler, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { type EventClaim, InstallationFollower } from "../follower.js";
 import { isListenRequest, listenRefusal } from "../resources/listen.js";
 import { SharedStoreEventBus } from "../store/event-bus.js";
@@ -39,7 +40,7 @@ interface TenantLeg {
   follower: InstallationFollower;
   bus?: SharedStoreEventBus;
   /** The 2025 stateless leg (--stateless only). */
-  legacy?: ReturnType<typeof toNodeHandler>;
+  legacy?: (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
   modern: ReturnType<typeof toNodeHandler>;
 }
 
@@ -199,13 +200,27 @@ export class ModernEndpoint {
       follower,
       bus,
       modern: toNodeHandler(handler),
-      legacy: this.stateless
-        ? toNodeHandler({
-            fetch: legacyStatelessFallback(factory, onerror, { maxRequestBodySize: limits.maxBodyBytes }),
-          })
-        : undefined,
+      legacy: this.stateless ? (req, res, body) => serveOneLegacyPost(factory(), req, res, body) : undefined,
     };
   }
+}
+
+/**
+ * A 2025 POST without a session, as the SDK's own stateless examples serve it: a server and a
+ * Node transport for this one request, closed when its answer is. (The SDK's fetch-based
+ * `legacyStatelessFallback` does the same behind a web Request and a second stream over the
+ * answer: measurably more work per call, bench/RESULTS.md.) The body is the one the guard read.
+ */
+async function serveOneLegacyPost(
+  server: McpServer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: unknown,
+): Promise<void> {
+  const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  res.once("close", () => void server.close().catch(() => {}));
+  await server.connect(transport);
+  await transport.handleRequest(req, res, body);
 }
 
 async function close(leg: TenantLeg): Promise<void> {

@@ -12,13 +12,9 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Transport } from "@modelcontextprotocol/server";
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-} from "@modelcontextprotocol/server";
 import type { Logger } from "../logger.js";
 import type { Caller } from "./client-auth.js";
+import { isRequest, isResponse } from "./guards/jsonrpc-shape.js";
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
 export interface SessionLimits {
@@ -227,7 +223,7 @@ export function followRequests(
 ) {
   const onmessage = transport.onmessage;
   transport.onmessage = (message, extra) => {
-    if (isJSONRPCRequest(message)) session.pending.add(message.id);
+    if (isRequest(message)) session.pending.add(message.id);
     session.lastActive = now();
     onmessage?.(message, extra);
   };
@@ -236,7 +232,7 @@ export function followRequests(
     try {
       await send(message, options);
     } finally {
-      if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      if (isResponse(message)) {
         if (message.id !== undefined) session.pending.delete(message.id);
         session.lastActive = now();
       }

@@ -24,16 +24,35 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+/** The first protocol revision of the modern era (the SDK's FIRST_MODERN_PROTOCOL_VERSION). */
+const FIRST_MODERN_REVISION = "2026-07-28";
+const ENVELOPE_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
+
+/** Whether a message claims the 2026-07-28 envelope: its params' `_meta` names a protocol version. */
+function claimsEnvelope(message: unknown): boolean {
+  const params = (message as { params?: unknown } | null)?.params;
+  if (params === null || typeof params !== "object" || Array.isArray(params)) return false;
+  const meta = (params as { _meta?: unknown })._meta;
+  return meta !== null && typeof meta === "object" && !Array.isArray(meta) && ENVELOPE_VERSION_KEY in meta;
+}
+
 /**
- * Whether a POST whose body the guard already parsed is 2025 traffic: the SDK's own era
- * classifier (what `isLegacyRequest` runs), fed the parsed body and the three protocol headers,
- * so no second web Request is built and nothing is serialised again just to route.
+ * Whether a POST whose body the guard already parsed and checked is 2025 traffic. The SDK's era
+ * classifier decides (what `isLegacyRequest` runs, fed the parsed body and the three protocol
+ * headers, so no second web Request is built); but it checks every message against the schemas
+ * again, which the guard has done. A body with no envelope claim and no modern version header
+ * is legacy by the classifier's first rules, so only a claim or such a header is handed to it.
  */
 export function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
   if (body === undefined) return true;
+  const protocolVersionHeader = headerOf(req, "mcp-protocol-version");
+  const headerNamesModern =
+    protocolVersionHeader !== undefined && protocolVersionHeader.trim() >= FIRST_MODERN_REVISION;
+  const anyClaim = Array.isArray(body) ? body.some(claimsEnvelope) : claimsEnvelope(body);
+  if (!headerNamesModern && !anyClaim) return true;
   const outcome = classifyInboundRequest({
     httpMethod: "POST",
-    protocolVersionHeader: headerOf(req, "mcp-protocol-version"),
+    protocolVersionHeader,
     mcpMethodHeader: headerOf(req, "mcp-method"),
     mcpNameHeader: headerOf(req, "mcp-name"),
     body,

@@ -81,6 +81,57 @@ const CASES: Array<{
     ],
     legacy: true,
   },
+  // The shortcut (no claim and no modern header: legacy without asking the SDK) at its edges.
+  {
+    name: "initialize with a modern version header",
+    headers: { "mcp-protocol-version": MODERN },
+    body: { jsonrpc: "2.0", id: 10, method: "initialize", params: { protocolVersion: "2025-06-18" } },
+    legacy: false,
+  },
+  {
+    name: "notification under a modern version header",
+    headers: { "mcp-protocol-version": MODERN },
+    body: { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } },
+    legacy: false,
+  },
+  {
+    name: "notification claiming the envelope, no header",
+    headers: {},
+    body: { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1, _meta: envelope } },
+    legacy: false,
+  },
+  {
+    name: "a claim whose version is not a string",
+    headers: {},
+    body: {
+      jsonrpc: "2.0",
+      id: 11,
+      method: "tools/call",
+      params: { ...call, _meta: { ...envelope, "io.modelcontextprotocol/protocolVersion": 7 } },
+    },
+    legacy: false,
+  },
+  {
+    name: "batch with one element claiming the envelope",
+    headers: {},
+    body: [
+      { jsonrpc: "2.0", id: 12, method: "tools/list" },
+      { jsonrpc: "2.0", id: 13, method: "tools/call", params: { ...call, _meta: envelope } },
+    ],
+    legacy: false,
+  },
+  {
+    name: "_meta without the version key (a 2025 progress token)",
+    headers: { "mcp-protocol-version": "2025-11-25" },
+    body: { jsonrpc: "2.0", id: 14, method: "tools/call", params: { ...call, _meta: { progressToken: 3 } } },
+    legacy: true,
+  },
+  {
+    name: "a later revision than 2026-07-28 in the header",
+    headers: { "mcp-protocol-version": "2027-01-01" },
+    body: { jsonrpc: "2.0", id: 15, method: "tools/call", params: call },
+    legacy: false,
+  },
 ];
 
 function nodeRequest(headers: Record<string, string | string[]>): IncomingMessage {

@@ -5,10 +5,10 @@
  * and the writers, which only touch the given req/res.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { JSONRPCMessageSchema } from "@modelcontextprotocol/core";
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { parseJson } from "../../text/json.js";
 import { lingerAfter, readBody } from "./body.js";
+import { isJsonRpcMessage } from "./jsonrpc-shape.js";
 
 /** JSON-RPC error codes used by the HTTP layer (the SDK uses the same). */
 export const RpcCode = {
@@ -142,16 +142,11 @@ export async function readRpcBody(
     );
     return { ok: false };
   }
-  const messages: JSONRPCMessage[] = [];
-  for (const item of raw) {
-    const parsed = JSONRPCMessageSchema.safeParse(item);
-    if (!parsed.success) {
-      sendRpcError(res, 400, RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message", headers);
-      return { ok: false };
-    }
-    messages.push(parsed.data);
+  if (!raw.every(isJsonRpcMessage)) {
+    sendRpcError(res, 400, RpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message", headers);
+    return { ok: false };
   }
-  return { ok: true, raw: json.value, messages };
+  return { ok: true, raw: json.value, messages: raw };
 }
 
 const MAX_BATCH = 100;

@@ -71,25 +71,21 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
   // and a path that only normalises to one of ours is not one of ours.
   const path = (req.url ?? "/").split("?")[0] ?? "/";
   let caller: Caller | undefined;
-  res.once("finish", () => {
-    logger.debug(
-      {
-        method: req.method,
-        path,
-        status: res.statusCode,
-        keyId: caller?.keyId,
-        ms: Math.round(performance.now() - started),
-      },
-      "http request",
-    );
-  });
-  let url: URL;
-  try {
-    url = new URL(req.url ?? "/", "http://localhost");
-  } catch {
-    return sendRpcError(res, 400, RpcCode.InvalidRequest, "Bad Request: malformed URL");
+  // Only built when it would be written: a listener and a closure per request add up under load.
+  if (logger.isLevelEnabled("debug")) {
+    res.once("finish", () => {
+      logger.debug(
+        {
+          method: req.method,
+          path,
+          status: res.statusCode,
+          keyId: caller?.keyId,
+          ms: Math.round(performance.now() - started),
+        },
+        "http request",
+      );
+    });
   }
-
   if (path === "/healthz") {
     if (req.method !== "GET" && req.method !== "HEAD") {
       return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { Allow: "GET, HEAD" });
@@ -157,5 +153,6 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
       return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { ...cors, Allow: "GET" });
     return routes.legacy.open(req, res, caller, cors);
   }
-  return routes.legacy.post(req, res, caller, url, cors);
+  // Only /messages reads its query (the SSE session id). A path starting "/messages" always parses.
+  return routes.legacy.post(req, res, caller, new URL(req.url ?? MESSAGES_PATH, "http://localhost"), cors);
 }
