@@ -13,7 +13,7 @@ import type { Installation } from "./installation.js";
 import type { Logger } from "./logger.js";
 import { Prompts } from "./prompts/index.js";
 import { Resources } from "./resources/index.js";
-import { confirmStates, processStateKey } from "./tools/confirm-state.js";
+import { type ConfirmStates, confirmStates, processStateKey } from "./tools/confirm-state.js";
 import { type ToolOptions, ToolRegistry } from "./tools/registry.js";
 import { VERSION } from "./version.js";
 
@@ -55,6 +55,34 @@ export function instructionsFor(installation: Installation): string {
   return lines.join("\n");
 }
 
+/** Said in every initialize (and discover) answer; the same for every server of an installation. */
+const instructions = new WeakMap<Installation, string>();
+
+function instructionsOf(installation: Installation): string {
+  let text = instructions.get(installation);
+  if (text === undefined) {
+    text = instructionsFor(installation);
+    instructions.set(installation, text);
+  }
+  return text;
+}
+
+/**
+ * Confirmation states are bound to this installation (and, over HTTP, to the caller's key). One
+ * codec per installation and key, shared by its servers: a server is made per request on some paths.
+ */
+const codecs = new WeakMap<Installation, { key: Uint8Array; ttl?: number; states: ConfirmStates }>();
+
+function statesFor(installation: Installation, options: ServerOptions): ConfirmStates {
+  const key = options.requestState?.key ?? processStateKey();
+  const ttl = options.requestState?.ttlSeconds;
+  const known = codecs.get(installation);
+  if (known && known.key === key && known.ttl === ttl) return known.states;
+  const states = confirmStates(key, () => `${installation.name}\0${installation.id}`, ttl);
+  codecs.set(installation, { key, ttl, states });
+  return states;
+}
+
 export interface OktaMcpServer {
   mcp: McpServer;
   tools: ToolRegistry;
@@ -69,12 +97,7 @@ export function createServer(
   options: ServerOptions,
   logger: Logger,
 ): OktaMcpServer {
-  // Confirmation states are bound to this installation (and, over HTTP, to the caller's key).
-  const states = confirmStates(
-    options.requestState?.key ?? processStateKey(),
-    () => `${installation.name}\0${installation.id}`,
-    options.requestState?.ttlSeconds,
-  );
+  const states = statesFor(installation, options);
   const mcp = new McpServer(
     { name: "okta-partners-mcp", title: "Okta Partners (schools)", version: VERSION },
     {
@@ -85,7 +108,7 @@ export function createServer(
         completions: {},
         logging: {},
       },
-      instructions: instructionsFor(installation),
+      instructions: instructionsOf(installation),
       // Every echoed requestState is checked before a handler runs; the verdict reaches the tool seam.
       requestState: { verify: states.verify },
       // 2026-07-28 only: how long (and for whom) a client may cache the lists, reads and discover.

@@ -20,10 +20,34 @@ export function grantedEndpoints(
   grantedScopes: readonly string[],
   options: ToolFilterOptions = {},
   catalog: readonly Endpoint[] = CATALOG,
+): readonly Endpoint[] {
+  if (catalog !== CATALOG) return filterEndpoints(grantedScopes, options, catalog);
+  // A server is made per request on some paths and each asks this: the answer is kept per
+  // scopes array (whoami's, replaced when the grant changes) and filter, frozen.
+  let byFilter = granted.get(grantedScopes);
+  if (!byFilter) {
+    byFilter = new Map();
+    granted.set(grantedScopes, byFilter);
+  }
+  const key = `${options.readOnly === true}|${options.toolsets?.join(",") ?? "*"}`;
+  let endpoints = byFilter.get(key);
+  if (!endpoints) {
+    endpoints = Object.freeze(filterEndpoints(grantedScopes, options, catalog));
+    byFilter.set(key, endpoints);
+  }
+  return endpoints;
+}
+
+const granted = new WeakMap<readonly string[], Map<string, readonly Endpoint[]>>();
+
+function filterEndpoints(
+  grantedScopes: readonly string[],
+  options: ToolFilterOptions,
+  catalog: readonly Endpoint[],
 ): Endpoint[] {
-  const granted = new Set(grantedScopes);
+  const scopes = new Set(grantedScopes);
   return catalog
-    .filter((e) => e.scope === null || granted.has(e.scope))
+    .filter((e) => e.scope === null || scopes.has(e.scope))
     .filter((e) => !options.readOnly || isReadOnlyEndpoint(e))
     .filter((e) => {
       if (!options.toolsets || e.scope === null) return true;
@@ -36,8 +60,16 @@ export function servedToolNames(
   grantedScopes: readonly string[],
   options: ToolFilterOptions = {},
 ): ReadonlySet<ToolName> {
-  return new Set(grantedEndpoints(grantedScopes, options).map((e) => e.tool));
+  const endpoints = grantedEndpoints(grantedScopes, options);
+  let names = namesOf.get(endpoints);
+  if (!names) {
+    names = new Set(endpoints.map((e) => e.tool));
+    namesOf.set(endpoints, names);
+  }
+  return names;
 }
+
+const namesOf = new WeakMap<readonly Endpoint[], ReadonlySet<ToolName>>();
 
 /**
  * The granted scopes some served tool still uses: what the event feed may show, so an event about

@@ -28,7 +28,7 @@ import { ApiError, ScopeNotGrantedError } from "../client/errors.js";
 import { clientCapabilitiesOf } from "../client-capabilities.js";
 import { grantedEndpoints, type ToolFilterOptions } from "../grant/served.js";
 import type { Installation } from "../installation.js";
-import type { Logger } from "../logger.js";
+import { callLogger, type Logger } from "../logger.js";
 import type { Endpoint, ToolName } from "../platform/catalog.js";
 import { writeFingerprint } from "../store/write-memory.js";
 import { cleanText } from "../text/clean.js";
@@ -187,8 +187,11 @@ function validate(tool: PreparedTool, raw: unknown): CallArgs {
   return args;
 }
 
+/** The prepared tools of one selection (grantedEndpoints keeps each one), shared by its servers. */
+const selections = new WeakMap<readonly Endpoint[], ReadonlyMap<string, PreparedTool>>();
+
 export class ToolRegistry {
-  #tools = new Map<string, PreparedTool>();
+  #tools: ReadonlyMap<string, PreparedTool> = new Map();
 
   constructor(
     private readonly mcp: McpServer,
@@ -242,7 +245,13 @@ export class ToolRegistry {
   }
 
   #select(scopes: readonly string[]) {
-    this.#tools = new Map(grantedEndpoints(scopes, this.options).map((e) => [e.tool, prepareTool(e)]));
+    const endpoints = grantedEndpoints(scopes, this.options);
+    let tools = selections.get(endpoints);
+    if (!tools) {
+      tools = new Map(endpoints.map((e) => [e.tool, prepareTool(e)]));
+      selections.set(endpoints, tools);
+    }
+    this.#tools = tools;
   }
 
   async #call(
@@ -289,7 +298,7 @@ export class ToolRegistry {
       }
       return errorResult(messageForError(error, tool.endpoint));
     } finally {
-      this.logger.info(
+      callLogger(this.logger).info(
         {
           tool: tool.endpoint.tool,
           installation: this.installation.name,

@@ -15,7 +15,7 @@ import { grantedEndpoints } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import { InstallationsFileError } from "../installations-file.js";
 import type { WatchOptions } from "../live/watch.js";
-import type { Logger } from "../logger.js";
+import { flushLogger, type Logger } from "../logger.js";
 import type { ServerOptions } from "../server.js";
 import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
@@ -287,4 +287,6 @@ export async function serveHttp(args: HttpServerArgs): Promise<void> {
     },
     "serving MCP over HTTP",
   );
+  // Written now, not at the next flush tick: a supervisor or test may be waiting for it.
+  flushLogger(args.logger);
 }

@@ -37,27 +37,32 @@ function claimsEnvelope(message: unknown): boolean {
 }
 
 /**
- * Whether a POST whose body the guard already parsed and checked is 2025 traffic. The SDK's era
- * classifier decides (what `isLegacyRequest` runs, fed the parsed body and the three protocol
- * headers, so no second web Request is built); but it checks every message against the schemas
- * again, which the guard has done. A body with no envelope claim and no modern version header
- * is legacy by the classifier's first rules, so only a claim or such a header is handed to it.
+ * Whether a POST whose body the guard already parsed and checked is 2025 traffic, as the SDK's
+ * era classifier (what `isLegacyRequest` runs) decides it. The classifier checks every message
+ * against the SDK's schemas again, which the guard has done, so its rules are followed here for
+ * checked messages: a batch is legacy unless an element claims the 2026 envelope; a posted
+ * response is legacy; a request or notification claiming the envelope is modern (or refused by
+ * the modern leg), one without a claim is legacy unless the version header names a modern
+ * revision. The one case left to the classifier itself: an initialize that claims the envelope.
  */
 export function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
   if (body === undefined) return true;
+  if (Array.isArray(body)) return !body.some(claimsEnvelope);
+  const message = body as { method?: unknown };
+  if (typeof message.method !== "string") return true;
   const protocolVersionHeader = headerOf(req, "mcp-protocol-version");
-  const headerNamesModern =
-    protocolVersionHeader !== undefined && protocolVersionHeader.trim() >= FIRST_MODERN_REVISION;
-  const anyClaim = Array.isArray(body) ? body.some(claimsEnvelope) : claimsEnvelope(body);
-  if (!headerNamesModern && !anyClaim) return true;
-  const outcome = classifyInboundRequest({
-    httpMethod: "POST",
-    protocolVersionHeader,
-    mcpMethodHeader: headerOf(req, "mcp-method"),
-    mcpNameHeader: headerOf(req, "mcp-name"),
-    body,
-  });
-  return outcome.kind === "legacy";
+  if (claimsEnvelope(body)) {
+    if (message.method !== "initialize") return false;
+    const outcome = classifyInboundRequest({
+      httpMethod: "POST",
+      protocolVersionHeader,
+      mcpMethodHeader: headerOf(req, "mcp-method"),
+      mcpNameHeader: headerOf(req, "mcp-name"),
+      body,
+    });
+    return outcome.kind === "legacy";
+  }
+  return protocolVersionHeader === undefined || protocolVersionHeader.trim() < FIRST_MODERN_REVISION;
 }
 
 export class StreamableEndpoint {

@@ -127,6 +127,45 @@ const CASES: Array<{
     legacy: true,
   },
   {
+    name: "batch under a modern version header, no claims",
+    headers: { "mcp-protocol-version": MODERN },
+    body: [{ jsonrpc: "2.0", id: 16, method: "tools/list" }],
+    legacy: true,
+  },
+  {
+    name: "posted response under a modern version header",
+    headers: { "mcp-protocol-version": MODERN },
+    body: { jsonrpc: "2.0", id: 17, result: {} },
+    legacy: true,
+  },
+  {
+    name: "initialize claiming the envelope",
+    headers: {},
+    body: {
+      jsonrpc: "2.0",
+      id: 18,
+      method: "initialize",
+      params: {
+        protocolVersion: "2025-06-18",
+        capabilities: {},
+        clientInfo: { name: "t", version: "1" },
+        _meta: envelope,
+      },
+    },
+    legacy: false,
+  },
+  {
+    name: "initialize claiming a broken envelope",
+    headers: {},
+    body: {
+      jsonrpc: "2.0",
+      id: 19,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", _meta: { "io.modelcontextprotocol/protocolVersion": 1 } },
+    },
+    legacy: true,
+  },
+  {
     name: "a later revision than 2026-07-28 in the header",
     headers: { "mcp-protocol-version": "2027-01-01" },
     body: { jsonrpc: "2.0", id: 15, method: "tools/call", params: call },
