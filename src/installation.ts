@@ -135,15 +135,16 @@ export class Installation {
   }
 
   /** Every platform call but whoami's passes here with the token it would carry. */
-  async #admit(token: string): Promise<void> {
-    if (token === this.#admittedToken) return;
+  /** Undefined when `token` is the one admitted: the hot path makes no promise. */
+  #admit(token: string): Promise<void> | undefined {
+    if (token === this.#admittedToken) return undefined;
     const print = fingerprint(token);
     if (print === this.#admitted) {
       this.#admittedToken = token;
-      return;
+      return undefined;
     }
     // A token not yet read (rotated since): whoami first, and nothing else goes out with it.
-    await this.#verify(token, print);
+    return this.#verify(token, print).then(() => {});
   }
 
   #verify(token: string, print = fingerprint(token)): Promise<Whoami> {

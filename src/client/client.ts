@@ -74,9 +74,10 @@ export interface OktaClientOptions {
   /**
    * Called before every attempt with the token it would carry (unless the request names its own
    * `token`); throwing refuses the call and nothing is sent. The installation checks here that a
-   * rotated token still names its tenant.
+   * rotated token still names its tenant. Returns undefined when the token is already admitted
+   * (nothing to wait for: no promise per attempt on the hot path).
    */
-  admitToken?: (token: string) => Promise<void>;
+  admitToken?: (token: string) => Promise<void> | undefined;
 }
 
 export interface RequestOptions {
@@ -169,7 +170,7 @@ export class OktaClient {
   private readonly backoff: { baseMs: number; maxMs: number; random: () => number };
   private readonly userAgent: string;
   private readonly rateLimitPauseMs: number;
-  private readonly admitToken: ((token: string) => Promise<void>) | undefined;
+  private readonly admitToken: ((token: string) => Promise<void> | undefined) | undefined;
   /** performance.now() before which no attempt starts (rate-limit budget exhausted). */
   private pausedUntil = 0;
   private readonly onPause: ((untilEpochMs: number) => void) | undefined;
@@ -227,13 +228,15 @@ export class OktaClient {
 
     for (;;) {
       if (signal?.aborted) throw this.abortedError(context());
-      await this.waitForRateLimitPause(deadlineAt, signal, context);
+      // Awaited only when there is a pause to wait out or a token to check: each await is a hop.
+      if (this.pausedUntil > performance.now()) await this.waitForRateLimitPause(deadlineAt, signal, context);
       const remainingMs = deadlineAt - performance.now();
       if (remainingMs <= 0) throw this.deadlineError(context(), lastProblem);
 
       // Read per attempt, so a rotated token is used (and checked) from the next one.
       const token = options.token ?? this.currentToken();
-      if (options.token === undefined) await this.admitToken?.(token);
+      const admitting = options.token === undefined ? this.admitToken?.(token) : undefined;
+      if (admitting) await admitting;
       attempts += 1;
       const startedAt = performance.now();
       const outcome = await this.attempt(method, target, payload, token, idempotencyKey, remainingMs, signal);

@@ -23,6 +23,11 @@ const LOOKUP_TIMEOUT_MS = 3_000;
  */
 export type ConfirmationPlan = "none" | "ask" | "host-approval" | "refuse" | "unconfirmed";
 
+/** Whether a call of `endpoint` may ask the human at all: sends, and the writes listed in `confirm`. */
+export function mayAsk(endpoint: Endpoint, confirm: readonly ToolName[]): boolean {
+  return endpoint.kind === "send" || confirm.includes(endpoint.tool);
+}
+
 export function confirmationPlan(facts: {
   endpoint: Endpoint;
   confirm: readonly ToolName[];
@@ -37,7 +42,7 @@ export function confirmationPlan(facts: {
   modern: boolean;
 }): ConfirmationPlan {
   const send = facts.endpoint.kind === "send";
-  if (!send && !facts.confirm.includes(facts.endpoint.tool)) return "none";
+  if (!mayAsk(facts.endpoint, facts.confirm)) return "none";
   if (facts.sessionless && !facts.modern)
     return send && facts.allowUnconfirmedSends ? "unconfirmed" : "refuse";
   return facts.clientCanElicit ? "ask" : "host-approval";

@@ -38,6 +38,7 @@ import {
   canElicitForm,
   confirmationPlan,
   DEFAULT_CONFIRM_TIMEOUT_MS,
+  mayAsk,
   sendQuestionFor,
   writeQuestion,
 } from "./confirmation.js";
@@ -275,7 +276,10 @@ export class ToolRegistry {
     let confirmed = false;
     try {
       const args = validate(tool, raw);
-      const confirmation = await this.#confirmIfNeeded(tool.endpoint, args, request, io);
+      // Most calls can never ask: they skip the step (and its await) altogether.
+      const confirmation = mayAsk(tool.endpoint, this.options.confirm ?? [])
+        ? await this.#confirmIfNeeded(tool.endpoint, args, request, io)
+        : undefined;
       if (typeof confirmation === "object") {
         status = "input_required";
         return confirmation;
