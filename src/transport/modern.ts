@@ -183,6 +183,9 @@ export class ModernEndpoint {
       legacy: "reject",
       onerror,
       maxRequestBodySize: limits.maxBodyBytes,
+      // Comment frames on listen streams (and on a request's stream once it is SSE), at the
+      // legacy SSE streams' interval: a silent stream stays open behind a proxy in both eras.
+      keepAliveMs: limits.sseKeepAliveMs,
       ...(bus ? { bus } : {}),
     });
     const store = this.sharedStore;
@@ -200,7 +203,9 @@ export class ModernEndpoint {
       follower,
       bus,
       modern: toNodeHandler(handler),
-      legacy: this.stateless ? (req, res, body) => serveOneLegacyPost(factory(), req, res, body) : undefined,
+      legacy: this.stateless
+        ? (req, res, body) => serveOneLegacyPost(factory(), limits.sseKeepAliveMs, req, res, body)
+        : undefined,
     };
   }
 }
@@ -213,11 +218,12 @@ export class ModernEndpoint {
  */
 async function serveOneLegacyPost(
   server: McpServer,
+  keepAliveMs: number,
   req: IncomingMessage,
   res: ServerResponse,
   body: unknown,
 ): Promise<void> {
-  const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, keepAliveMs });
   res.once("close", () => void server.close().catch(() => {}));
   await server.connect(transport);
   await transport.handleRequest(req, res, body);
