@@ -28,7 +28,7 @@ import { KEY_PREFIX, type SharedStore, storeKey } from "../store/shared-store.js
 import type { Tenant } from "../tenant.js";
 import { type Caller, sha256Hex } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
-import { RpcCode, sendRpcError } from "./guards/rpc.js";
+import { sendRpcError, sendShuttingDown } from "./guards/rpc.js";
 
 /** How long an announced event id is remembered, so no other instance announces it again. */
 const CLAIM_TTL_MS = 10 * 60_000;
@@ -69,16 +69,8 @@ export class ModernEndpoint {
     headers: Record<string, string>,
     untrack: () => void,
   ): Promise<void> {
-    if (this.#closed) {
-      // A request that passed the guards just before shutdown began: no new leg behind its back.
-      return sendRpcError(
-        res,
-        503,
-        RpcCode.ServerError,
-        "Service Unavailable: the server is shutting down",
-        headers,
-      );
-    }
+    // A request that passed the guards just before shutdown began: no new leg behind its back.
+    if (this.#closed) return sendShuttingDown(res, headers);
     // The CORS headers are already on `res` (routes.ts sets them before any route): the SDK's answer keeps them.
     const leg = await this.#legFor(caller.tenant);
     // The SDK hands this to the factory as ctx.http.authInfo (never the API key itself).
