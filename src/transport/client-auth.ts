@@ -24,6 +24,14 @@ export function sha256Hex(value: string): string {
   return hash("sha256", value, "hex");
 }
 
+/**
+ * A key's id, the one name it has in logs, limits, session ownership and the served list: the
+ * first 12 hex characters of its SHA-256 (48 bits, not enough to find the key by).
+ */
+export function keyIdOf(keyHash: string): string {
+  return keyHash.slice(0, 12).toLowerCase();
+}
+
 /** A strong random key (256 bits), URL-safe, recognisable by its prefix in a secret scanner. */
 export function generateApiKey(): string {
   return `okmcp_${randomBytes(32).toString("base64url")}`;
@@ -59,7 +67,7 @@ export class ApiKeyRing {
             `installations "${other}" and "${tenant.name}" share an API key: a key must select one installation`,
           );
         seen.set(hex, tenant.name);
-        this.#entries.push({ hash: Buffer.from(hex, "hex"), keyId: hex.slice(0, 12), tenant });
+        this.#entries.push({ hash: Buffer.from(hex, "hex"), keyId: keyIdOf(hex), tenant });
       }
     }
   }

@@ -38,7 +38,10 @@ export interface HttpLimits {
   completionBurst: number;
   /** On shutdown, how long calls in flight may take to finish before sessions are closed anyway. */
   shutdownGraceMs: number;
-  /** Comment frames on legacy SSE streams so proxies do not drop them. */
+  /**
+   * Interval of the `: keepalive` comment frames on every SSE stream (2026 listen streams, 2025
+   * streams, legacy SSE), so proxies do not drop a silent one (deploy/haproxy.cfg waits 1 h).
+   */
   sseKeepAliveMs: number;
   /** Open 2026 `subscriptions/listen` streams one API key may hold (refused in-band past it). */
   maxListenStreamsPerKey: number;

@@ -20,6 +20,7 @@ import type { ServerOptions } from "../server.js";
 import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
 import type { Tenant } from "../tenant.js";
+import { keyIdOf } from "./client-auth.js";
 import { type EndpointContext, type HttpLimits, httpLimitsWith, serverFactory } from "./context.js";
 import {
   createNodeServer,
@@ -226,7 +227,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     get tenants() {
       return tenants.all.map((t) => ({
         name: t.name,
-        keyIds: t.apiKeySha256.map((h) => h.toLowerCase().slice(0, 12)),
+        keyIds: t.apiKeySha256.map(keyIdOf),
         tools: grantedEndpoints(t.installation.whoami.scopes, args.options).length,
       }));
     },

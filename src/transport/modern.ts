@@ -28,7 +28,7 @@ import { KEY_PREFIX, type SharedStore, storeKey } from "../store/shared-store.js
 import type { Tenant } from "../tenant.js";
 import { type Caller, sha256Hex } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
-import { RpcCode, sendRpcError } from "./guards/rpc.js";
+import { sendRpcError, sendShuttingDown } from "./guards/rpc.js";
 
 /** How long an announced event id is remembered, so no other instance announces it again. */
 const CLAIM_TTL_MS = 10 * 60_000;
@@ -69,16 +69,8 @@ export class ModernEndpoint {
     headers: Record<string, string>,
     untrack: () => void,
   ): Promise<void> {
-    if (this.#closed) {
-      // A request that passed the guards just before shutdown began: no new leg behind its back.
-      return sendRpcError(
-        res,
-        503,
-        RpcCode.ServerError,
-        "Service Unavailable: the server is shutting down",
-        headers,
-      );
-    }
+    // A request that passed the guards just before shutdown began: no new leg behind its back.
+    if (this.#closed) return sendShuttingDown(res, headers);
     // The CORS headers are already on `res` (routes.ts sets them before any route): the SDK's answer keeps them.
     const leg = await this.#legFor(caller.tenant);
     // The SDK hands this to the factory as ctx.http.authInfo (never the API key itself).
@@ -183,6 +175,9 @@ export class ModernEndpoint {
       legacy: "reject",
       onerror,
       maxRequestBodySize: limits.maxBodyBytes,
+      // Comment frames on listen streams (and on a request's stream once it is SSE), at the
+      // legacy SSE streams' interval: a silent stream stays open behind a proxy in both eras.
+      keepAliveMs: limits.sseKeepAliveMs,
       ...(bus ? { bus } : {}),
     });
     const store = this.sharedStore;
@@ -200,7 +195,9 @@ export class ModernEndpoint {
       follower,
       bus,
       modern: toNodeHandler(handler),
-      legacy: this.stateless ? (req, res, body) => serveOneLegacyPost(factory(), req, res, body) : undefined,
+      legacy: this.stateless
+        ? (req, res, body) => serveOneLegacyPost(factory(), limits.sseKeepAliveMs, req, res, body)
+        : undefined,
     };
   }
 }
@@ -213,11 +210,12 @@ export class ModernEndpoint {
  */
 async function serveOneLegacyPost(
   server: McpServer,
+  keepAliveMs: number,
   req: IncomingMessage,
   res: ServerResponse,
   body: unknown,
 ): Promise<void> {
-  const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, keepAliveMs });
   res.once("close", () => void server.close().catch(() => {}));
   await server.connect(transport);
   await transport.handleRequest(req, res, body);

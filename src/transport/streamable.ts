@@ -188,6 +188,7 @@ export class StreamableEndpoint {
     let registered = false;
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      keepAliveMs: this.ctx.limits.sseKeepAliveMs, // on its SSE streams, as on legacy SSE's
       onsessioninitialized: (id) => {
         session.id = id;
         sessions.add(session);

@@ -3,6 +3,7 @@
  * HTTP and legacy SSE, and the sandbox behind it with two tenants (42: all scopes, the big demo
  * school; 7: read-only, a small school).
  */
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
@@ -549,4 +550,41 @@ describe("graceful shutdown", () => {
     await expect(raw(server, { method: "GET", path: "/healthz" })).rejects.toThrow();
     await Promise.all([streamable.close(), sse.close()]);
   });
+
+  it("a request on a connection still open during shutdown is told to retry (503, Retry-After, close)", async () => {
+    const server = await startServer({ installation: north, apiKey: KEY_A });
+    const client = await connectStreamable(server, KEY_A, { noStandaloneStream: true });
+    sandbox.injectFaults({ kind: "delay", delayMs: 600, match: { tool: "list_students" } });
+    // A new connection is refused once shutdown begins (the server stops listening); one with a
+    // call in flight stays open, and a request pipelined behind that call meets the guard.
+    const socket = connect(server.port, "127.0.0.1");
+    let wire = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      wire += chunk;
+    });
+    const socketClosed = new Promise((resolve) => socket.once("close", resolve));
+    const host = `127.0.0.1:${server.port}`;
+    const call = rpc("tools/call", { name: "list_students", arguments: { per_page: 1 } }, 7);
+    const callHeaders = { ...sessionHeaders(client, KEY_A), Host: host, "Content-Length": `${call.length}` };
+    socket.write(`POST /mcp HTTP/1.1\r\n${httpHeaderLines(callHeaders)}\r\n${call}`);
+    await waitFor(() => server.inFlight() === 1, 15_000, "the call in flight");
+    const closed = server.close();
+    socket.write(`GET /mcp HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream\r\n\r\n`);
+    await socketClosed;
+    await closed;
+    const [answered, refused] = wire.split(/(?=HTTP\/1\.1 \d{3} )/);
+    expect(answered).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answered).toContain('"id":7');
+    expect(refused).toMatch(/^HTTP\/1\.1 503 /);
+    expect(refused).toMatch(/\r\nRetry-After: 5\r\n/i);
+    expect(refused).toMatch(/\r\nConnection: close\r\n/i);
+    expect(refused).toContain('"message":"Service Unavailable: the server is shutting down"');
+    await client.close();
+  });
 });
+
+const httpHeaderLines = (headers: Record<string, string>) =>
+  Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");

@@ -23,6 +23,7 @@ import {
   KEY_A,
   KEY_B,
   MODERN_PROTOCOL_VERSION,
+  sessionHeaders,
   tenant,
   waitFor,
 } from "./http-harness.js";
@@ -63,6 +64,31 @@ function sessionHeaderRecorder(): { fetch: typeof fetch; seen: (string | null)[]
     },
   };
 }
+
+/**
+ * A fetch that keeps the raw bytes of every listen stream it opens, which the SDK client parses
+ * away (comment frames included) before anything reaches a test.
+ */
+function listenStreamTap(): { fetch: typeof fetch; raw: () => string } {
+  let raw = "";
+  const decoder = new TextDecoder();
+  return {
+    raw: () => raw,
+    fetch: async (url, init) => {
+      const res = await fetch(url, init);
+      const listening = typeof init?.body === "string" && init.body.includes('"subscriptions/listen"');
+      if (!listening || !res.body) return res;
+      const [tapped, passed] = res.body.tee();
+      void (async () => {
+        for await (const chunk of tapped) raw += decoder.decode(chunk, { stream: true });
+      })().catch(() => {}); // the client aborting the stream ends it
+      return new Response(passed, { status: res.status, statusText: res.statusText, headers: res.headers });
+    },
+  };
+}
+
+/** Comment frames `: keepalive` in raw SSE text. */
+const keepalivesIn = (sse: string) => sse.split("\n\n").filter((frame) => frame === ": keepalive").length;
 
 /** `attempt()` until it succeeds, for a state the server reaches shortly (bounded like waitFor). */
 async function retried<T>(attempt: () => Promise<T>, ms = 15_000): Promise<T> {
@@ -346,6 +372,52 @@ describe("subscriptions/listen over HTTP", () => {
       expect(north.events.listenerCount).toBe(before);
     } finally {
       await client.close();
+    }
+  });
+
+  it("a silent listen stream carries a comment every sseKeepAliveMs, so a proxy does not drop it", async () => {
+    const local = await serve([tenant(north, KEY_A)], { limits: { sseKeepAliveMs: 200 } });
+    const tap = listenStreamTap();
+    const client = await connectModern(local, KEY_A, { fetch: tap.fetch });
+    try {
+      const sub = await client.listen({ resourceSubscriptions: ["okta://whoami"] });
+      // The SDK's own default is 15 s: three comments here are the configured 200 ms at work.
+      await waitFor(() => keepalivesIn(tap.raw()) >= 3, 15_000, "three keepalive comments");
+      // Nothing but the acknowledgement and the comments: no event was sent.
+      const frames = tap.raw().split("\n\n").filter(Boolean);
+      const events = frames.filter((frame) => frame !== ": keepalive");
+      expect(events).toHaveLength(1);
+      expect(events[0]).toContain("notifications/subscriptions/acknowledged");
+      await sub.close();
+    } finally {
+      await client.close();
+      await local.close();
+    }
+  });
+
+  it("a silent 2025 GET stream carries the same comment every sseKeepAliveMs", async () => {
+    const local = await serve([tenant(north, KEY_A)], { limits: { sseKeepAliveMs: 200 } });
+    const client = await connectStreamable(local, KEY_A, { noStandaloneStream: true });
+    const stream = new AbortController();
+    try {
+      const res = await fetch(local.mcpUrl, {
+        headers: { ...sessionHeaders(client, KEY_A), Accept: "text/event-stream" },
+        signal: stream.signal,
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      let raw = "";
+      const decoder = new TextDecoder();
+      const reading = (async () => {
+        for await (const chunk of res.body!) raw += decoder.decode(chunk, { stream: true });
+      })().catch(() => {});
+      await waitFor(() => keepalivesIn(raw) >= 3, 15_000, "three keepalive comments");
+      expect(raw.split("\n\n").filter((frame) => frame && frame !== ": keepalive")).toEqual([]);
+      stream.abort();
+      await reading;
+    } finally {
+      await client.close();
+      await local.close();
     }
   });
 

@@ -1,7 +1,13 @@
 /** Client API keys: hashing, selection of the installation, generation. */
 import { describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
-import { ApiKeyRing, bearerToken, generateApiKey, sha256Hex } from "../../src/transport/client-auth.js";
+import {
+  ApiKeyRing,
+  bearerToken,
+  generateApiKey,
+  keyIdOf,
+  sha256Hex,
+} from "../../src/transport/client-auth.js";
 
 describe("API keys", () => {
   const fake = (name: string) => ({ name }) as unknown as Installation;
@@ -16,6 +22,12 @@ describe("API keys", () => {
     expect(a.ok && a.caller.tenant.name).toBe("a");
     expect(b.ok && b.caller.tenant.name).toBe("b");
     expect(a.ok && a.caller.keyId).toBe(sha256Hex("key-a-0123456789abcdef").slice(0, 12));
+  });
+  it("names a key by the first 12 hex characters of its hash, however the hash was written", () => {
+    const b = ring.authenticate("Bearer key-b-0123456789abcdef");
+    const hash = sha256Hex("key-b-0123456789abcdef");
+    expect(keyIdOf(hash.toUpperCase())).toBe(hash.slice(0, 12));
+    expect(b.ok && b.caller.keyId).toBe(keyIdOf(hash.toUpperCase()));
   });
   it("refuses missing, malformed and unknown keys", () => {
     expect(ring.authenticate(undefined)).toEqual({ ok: false, reason: "missing" });

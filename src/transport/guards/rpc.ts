@@ -62,6 +62,22 @@ export function sendRpcError(
   sendJson(res, status, { jsonrpc: "2.0", error: { code, message }, id }, headers, endAfter);
 }
 
+/** A draining instance's refusal: by then another instance (or this one, restarted) answers. */
+const SHUTDOWN_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The one answer to an MCP request while the server shuts down, wherever shutdown is noticed:
+ * 503 with `Retry-After`, and `Connection: close` so the retry opens a new connection, which a
+ * balancer sends to an instance that is not draining.
+ */
+export function sendShuttingDown(res: ServerResponse, headers: Record<string, string> = {}): void {
+  sendRpcError(res, 503, RpcCode.ServerError, "Service Unavailable: the server is shutting down", {
+    ...headers,
+    Connection: "close",
+    "Retry-After": String(SHUTDOWN_RETRY_AFTER_SECONDS),
+  });
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,

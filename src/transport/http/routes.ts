@@ -10,7 +10,7 @@ import type { Logger } from "../../logger.js";
 import { VERSION } from "../../version.js";
 import { type Caller, sendUnauthorized, stripCredential } from "../client-auth.js";
 import { corsHeaders, isHostAllowed, isOriginAllowed, preflightHeaders } from "../guards/origin.js";
-import { RpcCode, sendJson, sendRpcError } from "../guards/rpc.js";
+import { RpcCode, sendJson, sendRpcError, sendShuttingDown } from "../guards/rpc.js";
 import { type LegacySseEndpoint, MESSAGES_PATH } from "../sse.js";
 import type { StreamableEndpoint } from "../streamable.js";
 import { WEBHOOK_PATH, type WebhookReceiver } from "../webhooks.js";
@@ -124,13 +124,7 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
     res.writeHead(204, preflightHeaders(origin)).end();
     return;
   }
-  if (routes.closing()) {
-    return sendRpcError(res, 503, RpcCode.ServerError, "Service Unavailable: the server is shutting down", {
-      ...cors,
-      Connection: "close",
-      "Retry-After": "5",
-    });
-  }
+  if (routes.closing()) return sendShuttingDown(res, cors);
 
   const auth = routes.tenants.authenticate(req.headers.authorization);
   if (!auth.ok) return sendUnauthorized(res, auth.reason, cors);
