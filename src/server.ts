@@ -7,6 +7,7 @@
  * it may never be closed (a listen request's is not), and the installation's follower
  * (follower.ts) announces the changes on the listen streams instead.
  */
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { McpServer } from "@modelcontextprotocol/server";
 import { cacheHintsFor } from "./cache-hints.js";
 import type { Installation } from "./installation.js";
@@ -92,15 +93,18 @@ export interface OktaMcpServer {
   updateScopes(scopes: readonly string[]): ListsChanged;
 }
 
-export function createServer(
+/** The McpServer every server starts from, and its tools. */
+function toolServer(
   installation: Installation,
   options: ServerOptions,
   logger: Logger,
-): OktaMcpServer {
+): { mcp: McpServer; tools: ToolRegistry } {
   const states = statesFor(installation, options);
   const mcp = new McpServer(
     { name: "okta-partners-mcp", title: "Okta Partners (schools)", version: VERSION },
     {
+      // Declared in full on every server, a tools-only one too: what a client is told never
+      // depends on how much of the server a request needed.
       capabilities: {
         tools: { listChanged: true },
         resources: { listChanged: true, subscribe: true },
@@ -115,7 +119,47 @@ export function createServer(
       cacheHints: cacheHintsFor(installation.grantRereadMs),
     },
   );
-  const tools = new ToolRegistry(mcp, installation, options, logger, states);
+  return { mcp, tools: new ToolRegistry(mcp, installation, options, logger, states) };
+}
+
+/**
+ * The methods a tools-only server answers. A 2026 request (or a stateless 2025 one) gets a server
+ * of its own; most are tool calls, and resources and prompts were about half the cost of making
+ * that server (bench/RESULTS.md), so a request made only of these gets the tools alone.
+ */
+const TOOL_METHODS: ReadonlySet<string> = new Set(["tools/call", "tools/list"]);
+
+/** Whether every message of a request body is a tool call or listing (pure). */
+export function onlyToolRequests(messages: readonly JSONRPCMessage[]): boolean {
+  return (
+    messages.length > 0 &&
+    messages.every(
+      (m) =>
+        typeof (m as { method?: unknown }).method === "string" &&
+        TOOL_METHODS.has((m as { method: string }).method),
+    )
+  );
+}
+
+/**
+ * A server for one request made only of tool calls and listings (`onlyToolRequests`): the same
+ * tools, instructions and capabilities as createServer's, without resources and prompts, following
+ * nothing.
+ */
+export function createToolServer(
+  installation: Installation,
+  options: ServerOptions,
+  logger: Logger,
+): McpServer {
+  return toolServer(installation, { ...options, follow: false }, logger).mcp;
+}
+
+export function createServer(
+  installation: Installation,
+  options: ServerOptions,
+  logger: Logger,
+): OktaMcpServer {
+  const { mcp, tools } = toolServer(installation, options, logger);
   const resources = new Resources(mcp, installation, options);
   const prompts = new Prompts(mcp, installation, options);
   const server: OktaMcpServer = {

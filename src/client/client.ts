@@ -51,7 +51,7 @@ export interface OktaClientOptions {
   baseUrl: string;
   /** A function is called before every attempt, so a rotated token is used from the next one. */
   token: TokenSource;
-  logger?: Pick<Logger, "debug">;
+  logger?: Pick<Logger, "debug" | "isLevelEnabled">;
   /** Total time for one call, all attempts and waits included; well under a 60 s tool timeout. */
   deadlineMs?: number;
   attemptTimeoutMs?: number;
@@ -163,7 +163,7 @@ export class OktaClient {
   private readonly base: BaseUrl;
   private readonly pool: Pool;
   private readonly token: TokenSource;
-  private readonly logger: Pick<Logger, "debug"> | undefined;
+  private readonly logger: Pick<Logger, "debug" | "isLevelEnabled"> | undefined;
   private readonly deadlineMs: number;
   private readonly attemptTimeoutMs: number;
   private readonly maxAttempts: number;
@@ -234,7 +234,7 @@ export class OktaClient {
       if (remainingMs <= 0) throw this.deadlineError(context(), lastProblem);
 
       // Read per attempt, so a rotated token is used (and checked) from the next one.
-      const token = options.token ?? this.currentToken();
+      const token = checkedToken(options.token ?? this.currentToken());
       const admitting = options.token === undefined ? this.admitToken?.(token) : undefined;
       if (admitting) await admitting;
       attempts += 1;
@@ -326,7 +326,7 @@ export class OktaClient {
     const timer = setTimeout(() => controller.abort(new AbortReason(timerKind)), timeoutMs);
     try {
       const headers: Record<string, string> = {
-        authorization: `Bearer ${checkedToken(token)}`,
+        authorization: `Bearer ${token}`,
         accept: "application/json",
         "user-agent": this.userAgent,
       };
@@ -371,13 +371,13 @@ export class OktaClient {
   }
 
   private currentToken(): string {
-    return checkedToken(typeof this.token === "function" ? this.token() : this.token);
+    return typeof this.token === "function" ? this.token() : this.token;
   }
 
   /** The token as a string to scrub from any text that could reach a message. */
   private secrets(): string[] {
     try {
-      return [this.currentToken()];
+      return [checkedToken(this.currentToken())];
     } catch {
       return [];
     }
@@ -429,7 +429,8 @@ export class OktaClient {
     text: string,
     ctx: { attempts: number; idempotencyKey: string | undefined; isWrite: boolean },
   ): unknown {
-    if (text.trim() === "") return undefined;
+    // Blank without copying the body to trim it: a JSON answer's first character settles it.
+    if (!/\S/.test(text)) return undefined;
     try {
       return JSON.parse(text);
     } catch (cause) {
@@ -499,7 +500,8 @@ export class OktaClient {
   }
 
   private logAttempt(method: HttpMethod, path: string, outcome: AttemptOutcome, attempt: number, ms: number) {
-    if (!this.logger) return;
+    // One line per attempt at debug level only: not even its fields are built otherwise.
+    if (!this.logger?.isLevelEnabled("debug")) return;
     // The path only: query strings can carry search terms about people.
     const fields: Record<string, unknown> = {
       method,

@@ -14,8 +14,17 @@ export function headerValue(headers: HeaderBag, name: string): string | undefine
   } else {
     const bag = headers as Record<string, string | string[] | undefined>;
     const wanted = name.toLowerCase();
-    const key = Object.keys(bag).find((k) => k.toLowerCase() === wanted);
-    raw = key === undefined ? undefined : bag[key];
+    // undici names every header in lower case: found at once. Other bags are searched, without
+    // copying their keys (three lookups per platform answer).
+    raw = bag[wanted];
+    if (raw === undefined) {
+      for (const key in bag) {
+        if (key.length === wanted.length && key.toLowerCase() === wanted) {
+          raw = bag[key];
+          break;
+        }
+      }
+    }
   }
   const value = Array.isArray(raw) ? raw[0] : raw;
   const trimmed = value?.trim();

@@ -2,8 +2,10 @@
  * What the HTTP endpoints share: the limits (with their defaults), the session table, the
  * per-key request meter, and how to make an MCP server for a caller.
  */
+
+import type { McpServer } from "@modelcontextprotocol/server";
 import type { Logger } from "../logger.js";
-import { createServer, type OktaMcpServer, type ServerOptions } from "../server.js";
+import { createServer, createToolServer, type OktaMcpServer, type ServerOptions } from "../server.js";
 import type { Caller } from "./client-auth.js";
 import type { RequestMeter } from "./rate-limit.js";
 import type { SessionTable } from "./sessions.js";
@@ -94,13 +96,19 @@ export interface EndpointContext {
   options: ServerOptions;
   /** A new MCP server bound to the caller's installation (its scopes decide the tools). */
   serverFor(caller: Caller, overrides?: Partial<ServerOptions>): OktaMcpServer;
+  /** The same for one request made only of tool calls and listings: its tools alone (server.ts). */
+  toolServerFor(caller: Caller): McpServer;
 }
 
-export function serverFactory(
+/** serverFor and toolServerFor of an EndpointContext, made with `options`. */
+export function serverFactories(
   options: ServerOptions,
   logger: Logger,
-): (caller: Caller, overrides?: Partial<ServerOptions>) => OktaMcpServer {
+): Pick<EndpointContext, "serverFor" | "toolServerFor"> {
   // The tool-call line names the installation itself, as over stdio: no child binding to repeat it.
-  return (caller, overrides) =>
-    createServer(caller.tenant.installation, { ...options, ...overrides }, logger);
+  return {
+    serverFor: (caller, overrides) =>
+      createServer(caller.tenant.installation, { ...options, ...overrides }, logger),
+    toolServerFor: (caller) => createToolServer(caller.tenant.installation, options, logger),
+  };
 }

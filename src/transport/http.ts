@@ -21,7 +21,7 @@ import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
 import type { Tenant } from "../tenant.js";
 import { keyIdOf } from "./client-auth.js";
-import { type EndpointContext, type HttpLimits, httpLimitsWith, serverFactory } from "./context.js";
+import { type EndpointContext, type HttpLimits, httpLimitsWith, serverFactories } from "./context.js";
 import {
   createNodeServer,
   listen,
@@ -154,7 +154,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     meter,
     logger,
     options: serverOptions,
-    serverFor: serverFactory(serverOptions, logger),
+    ...serverFactories(serverOptions, logger),
   };
   warnAboutConfirmations(config.stateless, args.options, logger);
   // A store given by the caller may be shared with other instances: the listen buses run over it.

@@ -23,12 +23,22 @@ import type {
 import { createMcpHandler, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { type EventClaim, InstallationFollower } from "../follower.js";
 import { isListenRequest, listenRefusal } from "../resources/listen.js";
+import { onlyToolRequests } from "../server.js";
 import { SharedStoreEventBus } from "../store/event-bus.js";
 import { KEY_PREFIX, type SharedStore, storeKey } from "../store/shared-store.js";
 import type { Tenant } from "../tenant.js";
 import { type Caller, sha256Hex } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { sendRpcError, sendShuttingDown } from "./guards/rpc.js";
+
+/**
+ * The auth objects handed to the SDK with requests made only of tool calls and listings
+ * (onlyToolRequests). The factory gets the same object back as `ctx.authInfo` and makes a
+ * tools-only server for it: nothing the client sent can put an object here.
+ */
+const TOOLS_ONLY = new WeakSet<object>();
+
+type McpServerFactory = Parameters<typeof createMcpHandler>[0];
 
 /** How long an announced event id is remembered, so no other instance announces it again. */
 const CLAIM_TTL_MS = 10 * 60_000;
@@ -40,7 +50,7 @@ interface TenantLeg {
   follower: InstallationFollower;
   bus?: SharedStoreEventBus;
   /** The 2025 stateless leg (--stateless only). */
-  legacy?: (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
+  legacy?: (req: IncomingMessage, res: ServerResponse, body: unknown, toolsOnly: boolean) => Promise<void>;
   modern: ReturnType<typeof toNodeHandler>;
 }
 
@@ -75,8 +85,10 @@ export class ModernEndpoint {
     const leg = await this.#legFor(caller.tenant);
     // The SDK hands this to the factory as ctx.http.authInfo (never the API key itself).
     const auth = { token: "", clientId: caller.keyId, scopes: [...caller.tenant.installation.whoami.scopes] };
+    const toolsOnly = onlyToolRequests(body.messages);
+    if (toolsOnly) TOOLS_ONLY.add(auth);
     const request = Object.assign(req, { auth });
-    if (legacy) return leg.legacy!(request, res, body.raw);
+    if (legacy) return leg.legacy!(request, res, body.raw, toolsOnly);
     const listen = body.messages.find(isListenRequest);
     if (listen && !this.#admitListen(listen, leg, caller, res, headers)) return;
     if (listen) {
@@ -157,7 +169,11 @@ export class ModernEndpoint {
     const { logger, limits } = this.ctx;
     const caller: Caller = { keyId: "", tenant };
     // Per request: nothing to follow, nothing to leak when the SDK drops the instance unclosed.
-    const factory = () => this.ctx.serverFor(caller, { follow: false }).mcp;
+    // A request made only of tool calls and listings gets the tools alone (see TOOLS_ONLY).
+    const serverFor = (toolsOnly: boolean) =>
+      toolsOnly ? this.ctx.toolServerFor(caller) : this.ctx.serverFor(caller, { follow: false }).mcp;
+    const factory: McpServerFactory = (ctx) =>
+      serverFor(ctx.authInfo !== undefined && TOOLS_ONLY.has(ctx.authInfo));
     const onerror = (error: Error) =>
       logger.debug({ err: { message: error.message }, installation: tenant.name }, "2026 request refused");
     const tenantId = tenant.installation.whoami.tenant_id;
@@ -196,7 +212,8 @@ export class ModernEndpoint {
       bus,
       modern: toNodeHandler(handler),
       legacy: this.stateless
-        ? (req, res, body) => serveOneLegacyPost(factory(), limits.sseKeepAliveMs, req, res, body)
+        ? (req, res, body, toolsOnly) =>
+            serveOneLegacyPost(serverFor(toolsOnly), limits.sseKeepAliveMs, req, res, body)
         : undefined,
     };
   }

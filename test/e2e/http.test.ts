@@ -4,6 +4,7 @@
  * school; 7: read-only, a small school).
  */
 import { connect } from "node:net";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
@@ -447,6 +448,35 @@ describe("stateless", () => {
     const list = await raw(server, { headers: { ...MCP_HEADERS, ...key }, body: rpc("tools/list") });
     expect(list.status).toBe(200);
     expect(list.body).toContain("list_students");
+  });
+
+  it("serves a batch mixing a tool call with a resource read and a prompt (no tools-only server for it)", async () => {
+    // A request of tool calls alone gets a server with the tools alone (server.ts); one that also
+    // reads a resource or gets a prompt must get the whole server, or those would be unknown methods.
+    const batch = JSON.stringify([
+      JSON.parse(rpc("tools/call", { name: "get_student", arguments: { id: 3 } }, 1)),
+      JSON.parse(rpc("resources/read", { uri: "okta://scopes" }, 2)),
+      JSON.parse(rpc("prompts/get", { name: "contact_guardian", arguments: { student: "Sara" } }, 3)),
+    ]);
+    const res = await raw(server, {
+      headers: {
+        ...MCP_HEADERS,
+        Authorization: `Bearer ${KEY_A}`,
+        "Mcp-Protocol-Version": LATEST_PROTOCOL_VERSION,
+      },
+      body: batch,
+    });
+    expect(res.status).toBe(200);
+    const answers = res.body
+      .split("\n")
+      .filter((line) => line.startsWith("data:"))
+      .flatMap((line) => [JSON.parse(line.slice(5))].flat()) as Array<{
+      id: number;
+      result?: unknown;
+      error?: unknown;
+    }>;
+    expect(answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
+    for (const answer of answers) expect(answer.error, JSON.stringify(answer)).toBeUndefined();
   });
 });
 

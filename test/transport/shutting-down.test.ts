@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
-import { type EndpointContext, httpLimitsWith, serverFactory } from "../../src/transport/context.js";
+import { type EndpointContext, httpLimitsWith, serverFactories } from "../../src/transport/context.js";
 import { sendShuttingDown } from "../../src/transport/guards/rpc.js";
 import { ModernEndpoint } from "../../src/transport/modern.js";
 import { RateLimiter } from "../../src/transport/rate-limit.js";
@@ -89,7 +89,7 @@ describe("the shutting-down answer", () => {
         },
         logger,
         options: {},
-        serverFor: serverFactory({}, logger),
+        ...serverFactories({}, logger),
       };
       const endpoint = new ModernEndpoint(ctx, false, undefined);
       await endpoint.close();
