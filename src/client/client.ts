@@ -15,6 +15,7 @@
  *   keeps us from burning the next requests on 429s without stalling tools for a long window.
  */
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders } from "node:http";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -115,6 +116,23 @@ export interface ApiResponse<T> {
 class AbortReason extends Error {
   constructor(readonly kind: "attempt_timeout" | "deadline" | "caller") {
     super(kind);
+  }
+}
+
+/**
+ * An attempt's abort signal in the shape undici accepts besides AbortSignal: an EventEmitter
+ * whose "abort" it listens for (once), checking `aborted` first and rejecting with `reason`.
+ */
+class AttemptAbort extends EventEmitter {
+  aborted = false;
+  reason: AbortReason | undefined;
+
+  /** The first reason wins: a timer after a cancellation (or the reverse) changes nothing. */
+  fire(reason: AbortReason): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit("abort");
   }
 }
 
@@ -317,13 +335,17 @@ export class OktaClient {
     remainingMs: number,
     signal: AbortSignal | undefined,
   ): Promise<AttemptOutcome> {
-    const controller = new AbortController();
-    const onCallerAbort = () => controller.abort(new AbortReason("caller"));
+    // undici takes an EventEmitter as a request's abort signal as well as an AbortSignal: one per
+    // attempt, fired by the call's own signal or by the timer, at a fraction of an
+    // AbortController's cost (measurable on every call under load). undici rejects with its
+    // `reason`, and `reason` says why here.
+    const abort = new AttemptAbort();
+    const onCallerAbort = () => abort.fire(new AbortReason("caller"));
     if (signal?.aborted) onCallerAbort();
     signal?.addEventListener("abort", onCallerAbort, { once: true });
     const timeoutMs = Math.min(this.attemptTimeoutMs, remainingMs);
     const timerKind = this.attemptTimeoutMs < remainingMs ? "attempt_timeout" : "deadline";
-    const timer = setTimeout(() => controller.abort(new AbortReason(timerKind)), timeoutMs);
+    const timer = setTimeout(() => abort.fire(new AbortReason(timerKind)), timeoutMs);
     try {
       const headers: Record<string, string> = {
         authorization: `Bearer ${token}`,
@@ -337,14 +359,14 @@ export class OktaClient {
         path: target,
         headers,
         body: payload,
-        signal: controller.signal,
+        signal: abort,
       });
       // Read the whole body inside the timer: a stalled body is as bad as no answer.
       const text = await response.body.text();
       return { kind: "response", status: response.statusCode, headers: response.headers, text };
     } catch (error) {
-      const reason = controller.signal.reason;
-      if (controller.signal.aborted && reason instanceof AbortReason) {
+      const reason = abort.reason;
+      if (reason !== undefined) {
         return {
           kind: "failure",
           failure: reason.kind,

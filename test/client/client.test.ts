@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { OktaClient, type OktaClientOptions } from "../../src/client/client.js";
@@ -201,8 +202,9 @@ describe("OktaClient requests", () => {
   it("logs one debug line per attempt, without the token or the query", async () => {
     const server = await serve([json(503, {}), ok()]);
     const lines: Record<string, unknown>[] = [];
-    const logger = { debug: (obj: unknown) => lines.push(obj as Record<string, unknown>) };
-    await client(server.url, { logger: logger as never }).request({
+    // A real logger at debug level: the client asks it whether debug lines are wanted at all.
+    const logger = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    await client(server.url, { logger }).request({
       method: "GET",
       path: "/education/students",
       query: { search: "secret name" },
