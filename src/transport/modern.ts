@@ -9,7 +9,7 @@
  * `subscriptions/listen` is checked here before the SDK sees it (the SDK honours any URI): only
  * subscribable URIs served under the installation's grant and filters, and at most
  * `maxListenStreamsPerKey` open streams per API key. Under `--stateless`, 2025 clients are served
- * here too, by the SDK's stateless legacy fallback.
+ * here too, each POST by a server and a Node transport of its own (serveOneLegacyPost).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from "@modelcontextprotocol/node";

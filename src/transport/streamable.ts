@@ -4,8 +4,8 @@
  * (its version in `_meta`) goes to the sessionless modern leg (modern.ts); 2025 traffic to the sessions here.
  * Stateful (default): initialize makes a session bound to the caller's API key and installation,
  * with its own MCP server; later requests are routed by Mcp-Session-Id and refused (as unknown)
- * when another key presents it. Stateless (--stateless): no sessions; 2025 POSTs are served by
- * the SDK's stateless legacy fallback, one server per request.
+ * when another key presents it. Stateless (--stateless): no sessions; 2025 POSTs are served in
+ * modern.ts, a server and a Node transport per request.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";

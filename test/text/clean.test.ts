@@ -7,13 +7,17 @@ const smuggled = (text: string) =>
   [...text].map((c) => String.fromCodePoint(0xe0000 + c.codePointAt(0)!)).join("");
 const codes = (s: string) => [...s].map((c) => c.codePointAt(0)!.toString(16));
 
+/** The ASCII controls cleanText removes: all but tab (9), newline (10) and carriage return (13). */
+const isRemovedControl = (code: number) =>
+  (code < 0x20 && code !== 9 && code !== 10 && code !== 13) || code === 0x7f;
+
 describe("cleanText", () => {
   it("on ASCII, removes the controls but tab, newline and carriage return, and nothing else", () => {
     // Plain text takes a shortcut past the Unicode expression: both paths must agree with this.
     const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) });
     fc.assert(
       fc.property(ascii, (text) => {
-        expect(cleanText(text)).toBe(text.replace(/[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g, ""));
+        expect(cleanText(text)).toBe([...text].filter((c) => !isRemovedControl(c.charCodeAt(0))).join(""));
       }),
       { numRuns: 2_000 },
     );
