@@ -131,14 +131,11 @@ const TOOL_METHODS: ReadonlySet<string> = new Set(["tools/call", "tools/list"]);
 
 /** Whether every message of a request body is a tool call or listing (pure). */
 export function onlyToolRequests(messages: readonly JSONRPCMessage[]): boolean {
-  return (
-    messages.length > 0 &&
-    messages.every(
-      (m) =>
-        typeof (m as { method?: unknown }).method === "string" &&
-        TOOL_METHODS.has((m as { method: string }).method),
-    )
-  );
+  const isToolMethod = (m: JSONRPCMessage) => {
+    const method = (m as { method?: unknown }).method;
+    return typeof method === "string" && TOOL_METHODS.has(method);
+  };
+  return messages.length > 0 && messages.every(isToolMethod);
 }
 
 /**
