@@ -33,13 +33,17 @@ describe("fault soak (small)", () => {
       stdioClients: 0,
       inProcessClients: 2,
       callsPerClient: 4,
-      faults: { failBeforeWrite: 0.45, dropAfterWrite: 0.45, rateLimited: 0, retryAfterSeconds: 0 },
+      // A call ends in a maybe-failure only when all five attempts fail. At 45% / 45% that was ~4%
+      // of calls (3 of 80 with seed 7), and the order two clients interleave in moves which calls
+      // those are: a run with none at all (the assertion below) came up about once in fifty. At
+      // 65% / 30% it is 13-17 of 80 over seeds 7-10, so a run with none is out of reach.
+      faults: { failBeforeWrite: 0.65, dropAfterWrite: 0.3, rateLimited: 0, retryAfterSeconds: 0 },
       seed: Number(process.env.SOAK_SEED ?? 7),
     });
     expect(report.problems).toEqual([]);
     expect(report.duplicates).toBe(0);
     expect(report.lost).toBe(0);
-    // Both kinds of failure answer happened (about 70% of attempts fail, five attempts per call).
+    // Both kinds of failure answer happened (five attempts per call, most of them failing).
     expect(report.reportedMaybe).toBeGreaterThan(0);
     // Each maybe-failure recovered, by the identical call (the server's memory) or with the key.
     expect(report.completedByIdenticalCall + report.retriesWithKeyOk).toBe(report.reportedMaybe);
