@@ -60,8 +60,9 @@ export function createLogger(options: { level?: string; name?: string; sync?: bo
 
 /**
  * A child that skips redaction, for the one line per tool call only: its fields are fixed (tool,
- * installation, status, attempts, ms) and none can hold a secret, and redacting by 13 wildcard
- * paths cost ~4.5 us of a line's ~5. Every other line keeps the parent's redaction.
+ * installation, status, confirmed, attempts, ms) and none can hold a secret, and redacting by
+ * REDACT_PATHS (13 paths, 6 of them wildcards) cost ~4.5 us of a line's ~5. Every other line
+ * keeps the parent's redaction.
  */
 export function callLogger(logger: Logger): Logger {
   let child = callLoggers.get(logger);

@@ -31,13 +31,13 @@ export function serverOptionsOf(config: Config, stateKey?: RequestStateKey): Ser
  * that lands elsewhere, at random, so start-up fails instead; alone, it says so once.
  */
 export function requestStateKeyFor(
-  config: Pick<Config, "transport" | "installationsFile">,
+  config: Pick<Config, "transport">,
   env: Record<string, string | undefined>,
   logger: Logger,
 ): RequestStateKey {
   const stateKey = requestStateKeyFrom(env);
-  const http = config.transport === "http" || config.installationsFile !== undefined;
-  if (stateKey.shared || !http) return stateKey;
+  // --installations is refused without --transport http (parseCli): the transport says it all.
+  if (stateKey.shared || config.transport !== "http") return stateKey;
   if (env.REDIS_URL?.trim()) {
     throw new Error(
       `REDIS_URL is set (several instances) but ${REQUEST_STATE_KEY_ENV} is not: a confirmation answered through another instance could not be checked. Give every instance the same key (openssl rand -base64 32).`,

@@ -215,16 +215,13 @@ export function closeAndLog(logger: Logger): (session: Session, reason: CloseRea
  * Follows the requests a transport carries: ids go into `session.pending` when a request arrives
  * and leave when its answer is sent, so shutdown can wait for calls in flight and idle eviction
  * never cuts one. Call after the server has connected to the transport (it wraps its handlers).
+ * An answer marks the session active (over legacy SSE it travels after its POST is done); the
+ * arrival of a request need not, since it comes within a POST that `SessionTable.begin` marks.
  */
-export function followRequests(
-  transport: Transport,
-  session: Pick<Session, "pending" | "lastActive">,
-  now = () => performance.now(),
-) {
+export function followRequests(transport: Transport, session: Pick<Session, "pending" | "lastActive">) {
   const onmessage = transport.onmessage;
   transport.onmessage = (message, extra) => {
     if (isRequest(message)) session.pending.add(message.id);
-    session.lastActive = now();
     onmessage?.(message, extra);
   };
   const send = transport.send.bind(transport);
@@ -234,7 +231,7 @@ export function followRequests(
     } finally {
       if (isResponse(message)) {
         if (message.id !== undefined) session.pending.delete(message.id);
-        session.lastActive = now();
+        session.lastActive = performance.now();
       }
     }
   };

@@ -10,9 +10,14 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
-import { classifyInboundRequest, isInitializeRequest } from "@modelcontextprotocol/server";
+import {
+  classifyInboundRequest,
+  isInitializeRequest,
+  PROTOCOL_VERSION_META_KEY,
+} from "@modelcontextprotocol/server";
 import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
+import { isPlainObject } from "./guards/jsonrpc-shape.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import type { ModernEndpoint } from "./modern.js";
 import { admitMetered } from "./rate-limit.js";
@@ -26,14 +31,12 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
 
 /** The first protocol revision of the modern era (the SDK's FIRST_MODERN_PROTOCOL_VERSION). */
 const FIRST_MODERN_REVISION = "2026-07-28";
-const ENVELOPE_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
 
 /** Whether a message claims the 2026-07-28 envelope: its params' `_meta` names a protocol version. */
 function claimsEnvelope(message: unknown): boolean {
-  const params = (message as { params?: unknown } | null)?.params;
-  if (params === null || typeof params !== "object" || Array.isArray(params)) return false;
-  const meta = (params as { _meta?: unknown })._meta;
-  return meta !== null && typeof meta === "object" && !Array.isArray(meta) && ENVELOPE_VERSION_KEY in meta;
+  const params = isPlainObject(message) ? message.params : undefined;
+  const meta = isPlainObject(params) ? params._meta : undefined;
+  return isPlainObject(meta) && PROTOCOL_VERSION_META_KEY in meta;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   KEY_A,
   KEY_B,
   MODERN_PROTOCOL_VERSION,
+  raw,
   sessionHeaders,
   tenant,
   waitFor,
@@ -164,6 +165,39 @@ describe("one /mcp, two eras", () => {
     } finally {
       await client.close();
     }
+  });
+
+  it("a browser's preflight allows every header a 2026 client sends on /mcp", async () => {
+    // The names the v2 client sets on its POSTs (Mcp-Method, Mcp-Name on 2026 requests), which a
+    // browser on an allowed origin lists in Access-Control-Request-Headers before each POST.
+    const sent = new Set<string>();
+    const client = await connectModern(server, KEY_A, {
+      fetch: (url, init) => {
+        for (const [name] of new Headers(init?.headers)) sent.add(name.toLowerCase());
+        return fetch(url, init);
+      },
+    });
+    try {
+      await client.callTool({ name: "whoami", arguments: {} });
+    } finally {
+      await client.close();
+    }
+    // Accept is safelisted: a browser never asks for it.
+    const requested = [...sent].filter((name) => name !== "accept");
+    expect(requested).toEqual(expect.arrayContaining(["mcp-method", "mcp-name", "mcp-protocol-version"]));
+    const preflight = await raw(server, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "http://localhost:5173",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": requested.join(", "),
+      },
+    });
+    expect(preflight.status).toBe(204);
+    const allowed = String(preflight.headers["access-control-allow-headers"])
+      .split(",")
+      .map((name) => name.trim().toLowerCase());
+    expect(allowed).toEqual(expect.arrayContaining(requested));
   });
 
   it("the per-key request budget holds on the 2026 leg too", async () => {

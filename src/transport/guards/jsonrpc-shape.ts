@@ -18,7 +18,8 @@ export type JsonRpcKind = "request" | "notification" | "result" | "error";
 
 type Plain = Record<string, unknown>;
 
-function isPlainObject(value: unknown): value is Plain {
+/** A JSON object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Plain {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 

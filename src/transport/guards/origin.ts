@@ -67,12 +67,13 @@ export function corsHeaders(origin: string | undefined): Record<string, string> 
   };
 }
 
+/** Preflight answer. Mcp-Method and Mcp-Name: a 2026-07-28 client sends them on every request POST. */
 export function preflightHeaders(origin: string): Record<string, string> {
   return {
     ...corsHeaders(origin),
     "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
     "Access-Control-Allow-Headers":
-      "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID",
+      "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID",
     "Access-Control-Max-Age": "600",
   };
 }
