@@ -1,8 +1,10 @@
 /**
  * A chatbot backend using okta-partners-mcp over Streamable HTTP with the MCP TypeScript SDK.
  *
- *   OKTA_MCP_API_KEY=... npx okta-partners-mcp --transport http --sandbox     # the server
+ *   OKTA_MCP_API_KEY=... node dist/cli.js --transport http --sandbox          # the server
  *   OKTA_MCP_API_KEY=... npx tsx examples/http-client.ts                      # this client
+ *
+ * (from a checkout after `npm ci`; MCP_URL overrides http://127.0.0.1:3333/mcp)
  *
  * The API key is this server's own credential for its MCP clients; the school's platform token
  * stays with the server and never passes through here. Read both from the environment or a

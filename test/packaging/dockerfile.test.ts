@@ -64,6 +64,23 @@ describe("Dockerfile", () => {
     expect(lines[0]).toBe("*");
     expect(lines.filter((l) => l.startsWith("!")).every((l) => !/env|secret/i.test(l))).toBe(true);
   });
+
+  it(".dockerignore admits every file the build stage copies from the context", () => {
+    // The allow-list starts from "*": a COPY source it does not admit is missing from the
+    // context and fails `docker build`, which is never run here.
+    const admitted = readText(".dockerignore")
+      .split("\n")
+      .filter((l) => l.startsWith("!"))
+      .map((l) => l.slice(1).replace(/\/$/, ""));
+    const sources = named("COPY")
+      .filter((l) => !/--from=/.test(l))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const missing = sources.filter(
+      (source) => !admitted.some((path) => source === path || source.startsWith(`${path}/`)),
+    );
+    expect(sources.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+  });
 });
 
 describe("compose.yaml and deploy/", () => {
