@@ -93,7 +93,8 @@ export async function write(
   await claim.settle("succeeded");
   ctx.attempts = res.attempts;
   const outcome = outcomeOf(endpoint, res, claim.earlier);
-  const ago = claim.earlier ? Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000)) : 0;
+  // How long ago only when this server remembers the earlier call; the platform's word alone says no when.
+  const ago = claim.earlier ? Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000)) : undefined;
   return writeResult(endpoint, outcome, sanitize(res.body.data), res.attempts, ago);
 }
 
@@ -121,7 +122,7 @@ function writeResult(
   outcome: WriteOutcome,
   data: unknown,
   attempts: number,
-  agoSeconds = 0,
+  agoSeconds?: number,
 ): CallToolResult {
   const noun = recordNoun(endpoint);
   const id = (data as { id?: unknown } | undefined)?.id;
@@ -129,13 +130,17 @@ function writeResult(
   const retried =
     attempts > 1 ? ` It took ${attempts} attempts; one idempotency key made them one write.` : "";
   const again = `To ${endpoint.kind === "send" ? "send it again" : "create another"} on purpose, call again with a new idempotency_key.`;
+  const made = endpoint.kind === "send" ? "sent" : "created";
   const text: Record<WriteOutcome, string> = {
     created: `Created by this call: ${noun}${ref}.${retried}`,
     sent: `Sent by this call: ${noun}${ref} queued for delivery.${retried}`,
     updated: `Updated by this call: ${noun}${ref}.${retried}`,
     existing: `Nothing added: the platform already had this ${noun}${ref} and returned it unchanged.`,
-    replayed: `Already done: an identical ${endpoint.tool} succeeded ${agoSeconds} s ago; the platform returned that result and nothing new was ${endpoint.kind === "send" ? "sent" : "created"} now. ${again}`,
-    completed: `Done, exactly once: an identical ${endpoint.tool} ${agoSeconds} s ago ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
+    replayed:
+      agoSeconds === undefined
+        ? `Already done: the platform answered with what an earlier call with this idempotency_key made${ref}; nothing new was ${made} now. ${again}`
+        : `Already done: an identical ${endpoint.tool} succeeded ${agoSeconds} s ago; the platform returned that result and nothing new was ${made} now. ${again}`,
+    completed: `Done, exactly once: an identical ${endpoint.tool} ${agoSeconds ?? 0} s ago ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
   };
   return toolResult({ data, outcome }, text[outcome]);
 }

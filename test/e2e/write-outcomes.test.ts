@@ -107,6 +107,28 @@ describe("write outcomes are facts", () => {
     expect(named("students", "full_name", "Rana Twice")).toHaveLength(2);
   });
 
+  it("a key this server never saw, replayed by the platform: replayed, without claiming when", async () => {
+    // Another server (a restarted one, another instance without shared memory) made the record
+    // with this key: this one remembers nothing, so all it knows is what the platform said.
+    const args = { full_name: "Rana Elsewhere", gender: "female", idempotency_key: "made-elsewhere-1" };
+    const other = await connectInProcess(served.sandbox);
+    try {
+      expect(
+        structured<WriteAnswer>(await other.client.callTool({ name: "create_student", arguments: args }))
+          .outcome,
+      ).toBe("created");
+    } finally {
+      await other.close();
+    }
+    const again = await call("create_student", args);
+    expect(structured<WriteAnswer>(again).outcome).toBe("replayed");
+    expect(textOf(again)).toMatch(
+      /^Already done: the platform answered with what an earlier call with this idempotency_key made/,
+    );
+    expect(textOf(again)).not.toMatch(/\d+ s ago/);
+    expect(named("students", "full_name", "Rana Elsewhere")).toHaveLength(1);
+  });
+
   it("create_subject with an existing code: existing, nothing added", async () => {
     const subject = served.sandbox.records<{ id: number; code: string; name: string }>(42, "subjects")[0]!;
     const before = served.sandbox.records(42, "subjects").length;
