@@ -42,7 +42,7 @@ Environment:
   OKTA_API_BASE_URL         default https://getokta.io/api/apps
   OKTA_MCP_API_KEY          HTTP: the key MCP clients must send (made and printed once if unset)
   OKTA_WEBHOOK_SECRET       HTTP: verifies POST /webhooks/okta (and OKTA_WEBHOOK_SECRET_PREVIOUS)
-  OKTA_WHOAMI_REFRESH_SECONDS  re-read the grant this often (default 300; 0: never)
+  OKTA_WHOAMI_REFRESH_SECONDS  re-read the grant this often (default 300; 0: only on a token change or a 403)
   REDIS_URL                 shared state for several instances (default: in memory); accepted
                             webhooks then wait in a Redis Stream until one instance processes them
   OKTA_MCP_WEBHOOK_VISIBILITY_MS  with REDIS_URL: a webhook taken but unfinished this long (its

@@ -193,7 +193,7 @@ export function messageForApiError(error: ApiError, endpoint: Endpoint): string 
     case 400:
       return `The platform refused the request as malformed (400): ${error.message}`;
     case 401:
-      return "The platform rejected this installation's token (401): it may have been revoked or rotated. Ask the administrator to update the server's OKTA_PARTNER_TOKEN.";
+      return "The platform rejected this installation's token (401): it may have been revoked or rotated. Ask the administrator to update the server's platform token (OKTA_PARTNER_TOKEN, OKTA_PARTNER_TOKEN_FILE or the installation's token file).";
     case 403: {
       const scope = error.scope ?? endpoint.scope ?? "unknown";
       return `Scope "${scope}" is not granted to this installation (403), so ${endpoint.tool} cannot run. Ask the school's administrator to grant "${scope}" to the app in the Okta Partners dashboard.`;

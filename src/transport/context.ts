@@ -58,7 +58,7 @@ export interface HttpLimits {
 export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
   maxBodyBytes: 1024 * 1024,
   bodyTimeoutMs: 15_000,
-  // 80-95 KiB each: 1,024 sessions stay under 100 MiB. At a cap the least recently used idle one makes room.
+  // ~94 KiB each (bench/RESULTS.md, memory): 1,024 sessions stay under 100 MiB. At a cap the least recently used idle one makes room.
   maxSessionsPerKey: 256,
   maxSessionsTotal: 1024,
   sessionIdleMs: 30 * 60_000,
