@@ -27,7 +27,8 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --only PART,...] [-- --base
                   worktree of the previous commit), side by side: before and after in one run
   --help        print this and exit
 
-Needs \`npm run build\` first; writes bench/results/latest.json.`;
+Needs \`npm run build\` first; writes bench/results/latest.json. BENCH_LOG_LEVEL=warn runs the
+HTTP servers without the per-call info line (an A/B of its cost; the default is as shipped).`;
 
 /** The flags, checked before anything starts: a typo must not cost a two-minute run. */
 function parseArgs(argv: readonly string[]): { quick: boolean; only?: Set<string>; baseline?: string } {
