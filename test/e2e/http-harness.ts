@@ -19,7 +19,12 @@ import { type Logger, REDACT_PATHS, silentLogger } from "../../src/logger.js";
 import type { ServerOptions } from "../../src/server.js";
 import type { Tenant } from "../../src/tenant.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
-import { type HttpLimits, type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
+import {
+  type HttpLimits,
+  type HttpServerArgs,
+  type HttpServerHandle,
+  startHttpServer,
+} from "../../src/transport/http.js";
 import type { WebhookSecret } from "../../src/transport/webhook-verify.js";
 
 export const KEY_A = "test-key-alpha-0123456789abcdef";
@@ -35,32 +40,49 @@ export function tenant(installation: Installation, ...keys: string[]): Tenant {
   return { name: installation.name, installation, apiKeySha256: keys.map(sha256Hex) };
 }
 
-export async function startServer(
-  served: { tenants: Tenant[] } | { installation: Installation; apiKey: string },
-  opts: {
-    stateless?: boolean;
-    limits?: Partial<HttpLimits>;
-    allowedOrigins?: string[];
-    onClose?: () => Promise<void>;
-    logger?: Logger;
-    options?: ServerOptions;
-  } = {},
-): Promise<HttpServerHandle> {
+/** What a test server serves: tenants by key, one installation and its key, or an installations file. */
+export type Served =
+  | { tenants: Tenant[] }
+  | { installation: Installation; apiKey: string }
+  | { installationsFile: string };
+
+export interface ServeOptions {
+  stateless?: boolean;
+  /** 0 (the default): any free port. */
+  port?: number;
+  limits?: Partial<HttpLimits>;
+  allowedOrigins?: string[];
+  onClose?: () => Promise<void>;
+  logger?: Logger;
+  options?: ServerOptions;
+  /** What the server reads instead of process.env (webhook secrets, the API key). */
+  env?: HttpServerArgs["env"];
+  store?: HttpServerArgs["store"];
+  webhooks?: HttpServerArgs["webhooks"];
+  watch?: HttpServerArgs["watch"];
+}
+
+/** The HTTP server in-process on loopback, with the defaults every suite uses (silent, no guards). */
+export async function startServer(served: Served, opts: ServeOptions = {}): Promise<HttpServerHandle> {
   return startHttpServer({
     config: {
       host: "127.0.0.1",
-      port: 0,
+      port: opts.port ?? 0,
       stateless: opts.stateless ?? false,
       allowedHosts: [],
       allowedOrigins: opts.allowedOrigins ?? [],
+      ...("installationsFile" in served ? { installationsFile: served.installationsFile } : {}),
     },
-    ...("tenants" in served
-      ? { tenants: served.tenants }
-      : { installations: [served.installation], apiKey: served.apiKey }),
+    ...("tenants" in served ? { tenants: served.tenants } : {}),
+    ...("installation" in served ? { installations: [served.installation], apiKey: served.apiKey } : {}),
     options: opts.options ?? {},
     logger: opts.logger ?? silentLogger(),
     limits: opts.limits,
     onClose: opts.onClose,
+    env: opts.env,
+    store: opts.store,
+    webhooks: opts.webhooks,
+    watch: opts.watch,
   });
 }
 
@@ -91,21 +113,15 @@ export async function serveNorthFromTokenFile(
     base_url: baseUrl,
   };
   writeFileSync(installationsFile, JSON.stringify({ installations: [north] }));
-  const server = await startHttpServer({
-    config: {
-      host: "127.0.0.1",
-      port: 0,
-      stateless: false,
-      allowedHosts: [],
-      allowedOrigins: [],
-      installationsFile,
+  const server = await startServer(
+    { installationsFile },
+    {
+      logger: opts.logger,
+      env: {},
+      watch: { pollMs: 50, whoamiIntervalMs: 0 },
+      webhooks: opts.webhookSecrets ? { secrets: opts.webhookSecrets, retryDelaysMs: [5] } : undefined,
     },
-    options: {},
-    logger: opts.logger ?? silentLogger(),
-    env: {},
-    watch: { pollMs: 50, whoamiIntervalMs: 0 },
-    ...(opts.webhookSecrets ? { webhooks: { secrets: opts.webhookSecrets, retryDelaysMs: [5] } } : {}),
-  });
+  );
   return { server, tokenFile };
 }
 

@@ -10,10 +10,9 @@ import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1StreamableTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
-import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { type HttpServerHandle, startHttpServer, type Tenant } from "../../src/transport/http.js";
+import type { HttpServerHandle, Tenant } from "../../src/transport/http.js";
 import { READ_ONLY_SCOPES, readJson, sandboxWith, textOf } from "../helpers.js";
 import {
   connectModern,
@@ -23,7 +22,9 @@ import {
   KEY_A,
   KEY_B,
   MODERN_PROTOCOL_VERSION,
+  type ServeOptions,
   sessionHeaders,
+  startServer,
   tenant,
   waitFor,
 } from "./http-harness.js";
@@ -36,20 +37,11 @@ let north: Installation;
 let south: Installation;
 let server: HttpServerHandle;
 
-async function serve(
-  tenants: Tenant[],
-  extra: Partial<Parameters<typeof startHttpServer>[0]> = {},
-  stateless = false,
-): Promise<HttpServerHandle> {
-  return startHttpServer({
-    config: { host: "127.0.0.1", port: 0, stateless, allowedHosts: [], allowedOrigins: [] },
-    tenants,
-    options: {},
-    logger: silentLogger(),
-    env: {},
-    webhooks: { secrets: [{ secret: SECRET }], retryDelaysMs: [5] },
-    ...extra,
-  });
+function serve(tenants: Tenant[], opts: ServeOptions = {}): Promise<HttpServerHandle> {
+  return startServer(
+    { tenants },
+    { env: {}, webhooks: { secrets: [{ secret: SECRET }], retryDelaysMs: [5] }, ...opts },
+  );
 }
 
 /** A fetch that records every response's Mcp-Session-Id header (undefined when absent). */
@@ -212,7 +204,7 @@ describe("one /mcp, two eras", () => {
   });
 
   it("--stateless: 2026 as usual, and 2025 clients through the stateless legacy fallback", async () => {
-    const stateless = await serve([tenant(north, KEY_A)], {}, true);
+    const stateless = await serve([tenant(north, KEY_A)], { stateless: true });
     const modern = await connectModern(stateless, KEY_A);
     const legacy = await connectStreamable(stateless, KEY_A);
     try {

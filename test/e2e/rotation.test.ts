@@ -9,11 +9,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
-import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
+import type { HttpServerHandle } from "../../src/transport/http.js";
 import { CLI, connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
 import {
   connectModern,
@@ -24,6 +23,7 @@ import {
   raw,
   replaceFile,
   rpc,
+  startServer,
   waitFor,
 } from "./http-harness.js";
 import { freePort, recordNotifications } from "./webhook-harness.js";
@@ -158,20 +158,10 @@ describe("over HTTP", () => {
         ],
       }),
     );
-    const server = await startHttpServer({
-      config: {
-        host: "127.0.0.1",
-        port: 0,
-        stateless: false,
-        allowedHosts: [],
-        allowedOrigins: [],
-        installationsFile: installations,
-      },
-      options: {},
-      logger: silentLogger(),
-      env: {},
-      watch: { pollMs: 50, whoamiIntervalMs: 0 },
-    });
+    const server = await startServer(
+      { installationsFile: installations },
+      { env: {}, watch: { pollMs: 50, whoamiIntervalMs: 0 } },
+    );
     const one = await connectStreamable(server, KEY_A);
     const two = await connectStreamable(server, KEY_A);
     const other = await connectStreamable(server, KEY_B);
@@ -197,14 +187,7 @@ describe("over HTTP", () => {
     const token = newToken(ALL_SCOPES);
     const periodic = await installationFor(sandbox.baseUrl, token, "periodic");
     periodic.watch({ whoamiIntervalMs: 100 });
-    const server = await startHttpServer({
-      config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
-      installations: [periodic],
-      apiKey: KEY_A,
-      options: {},
-      logger: silentLogger(),
-      env: {},
-    });
+    const server = await startServer({ installation: periodic, apiKey: KEY_A }, { env: {} });
     const client = await connectStreamable(server, KEY_A);
     const notes = recordNotifications(client);
     try {
@@ -220,14 +203,7 @@ describe("over HTTP", () => {
     // No timer this time: the platform's 403 is what makes the server look again.
     const denied = newToken(ALL_SCOPES);
     const inst = await installationFor(sandbox.baseUrl, denied, "denied");
-    const server2 = await startHttpServer({
-      config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
-      installations: [inst],
-      apiKey: KEY_A,
-      options: {},
-      logger: silentLogger(),
-      env: {},
-    });
+    const server2 = await startServer({ installation: inst, apiKey: KEY_A }, { env: {} });
     const client2 = await connectStreamable(server2, KEY_A);
     const notes2 = recordNotifications(client2);
     try {
@@ -262,20 +238,7 @@ describe("over HTTP", () => {
       file,
       JSON.stringify({ installations: [entry("keep", keep, KEY_A), entry("drop", drop, KEY_B)] }),
     );
-    const server = await startHttpServer({
-      config: {
-        host: "127.0.0.1",
-        port: 0,
-        stateless: false,
-        allowedHosts: [],
-        allowedOrigins: [],
-        installationsFile: file,
-      },
-      options: {},
-      logger: silentLogger(),
-      env: {},
-      watch: false,
-    });
+    const server = await startServer({ installationsFile: file }, { env: {}, watch: false });
     const kept = await connectStreamable(server, KEY_A);
     const dropped = await connectStreamable(server, KEY_B);
     // 2026 clients have no session: their listen streams are what a reload must end.
