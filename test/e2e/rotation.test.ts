@@ -4,7 +4,6 @@
  * tool list, over stdio (the built bin) and over HTTP; so do a periodic whoami re-read, a 403
  * scope_not_granted, and a reload of the installations file (SIGHUP).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
-import type { HttpServerHandle } from "../../src/transport/http.js";
-import { CLI, connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
+import { connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
+import { startHttpBin } from "./http-bin.js";
 import {
   connectModern,
   connectStreamable,
@@ -26,7 +25,7 @@ import {
   startServer,
   waitFor,
 } from "./http-harness.js";
-import { freePort, recordNotifications } from "./webhook-harness.js";
+import { recordNotifications } from "./webhook-harness.js";
 
 const READ_ONLY_TOOLS = 8; // whoami + the reads of READ_ONLY_SCOPES
 
@@ -298,24 +297,8 @@ describe("over HTTP", () => {
       base_url: sandbox.baseUrl,
     });
     writeFileSync(file, JSON.stringify({ installations: [entry("first", newToken(ALL_SCOPES), KEY_A)] }));
-    const port = await freePort();
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [CLI, "--transport", "http", "--port", String(port), "--installations", file],
-      { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info" }, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    child.stderr?.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const exited = new Promise((r) => child.once("exit", r));
+    const bin = await startHttpBin(["--installations", file], {});
     try {
-      await waitFor(() => stderr.includes("serving MCP over HTTP"), 10_000, "the bin to listen");
-      const handle = {
-        url: `http://127.0.0.1:${port}`,
-        mcpUrl: `http://127.0.0.1:${port}/mcp`,
-        port,
-      } as HttpServerHandle;
       writeFileSync(
         file,
         JSON.stringify({
@@ -325,14 +308,14 @@ describe("over HTTP", () => {
           ],
         }),
       );
-      child.kill("SIGHUP");
-      await waitFor(() => stderr.includes("installations file reloaded"), 10_000, "the reload");
-      const client = await connectStreamable(handle, KEY_D);
+      bin.child.kill("SIGHUP");
+      await waitFor(() => bin.stderr().includes("installations file reloaded"), 10_000, "the reload");
+      const client = await connectStreamable(bin.handle, KEY_D);
       expect((await client.listTools()).tools).toHaveLength(22);
       await client.close();
     } finally {
-      child.kill("SIGTERM");
-      await exited;
+      bin.child.kill("SIGTERM");
+      await bin.exit;
     }
   });
 });
