@@ -14,8 +14,10 @@ import {
   StreamableHTTPClientTransport,
 } from "@modelcontextprotocol/client";
 import { pino } from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { Installation } from "../../src/installation.js";
 import { type Logger, REDACT_PATHS, silentLogger } from "../../src/logger.js";
+import type { Sandbox, SandboxOptions } from "../../src/sandbox/index.js";
 import type { ServerOptions } from "../../src/server.js";
 import type { Tenant } from "../../src/tenant.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
@@ -26,6 +28,7 @@ import {
   startHttpServer,
 } from "../../src/transport/http.js";
 import type { WebhookSecret } from "../../src/transport/webhook-verify.js";
+import { sandboxWith } from "../helpers.js";
 
 export const KEY_A = "test-key-alpha-0123456789abcdef";
 export const KEY_B = "test-key-bravo-0123456789abcdef";
@@ -34,6 +37,31 @@ export async function installationFor(baseUrl: string, token: string, name: stri
   const installation = new Installation({ baseUrl, token, name, logger: silentLogger() });
   await installation.refreshWhoami();
   return installation;
+}
+
+/**
+ * A sandbox and two installations of it for the tests of the enclosing block: "north" on the
+ * sandbox's first installation, "south" on its second (the first again when there is one only),
+ * opened before the tests and closed after. Read the fields inside tests.
+ */
+export function northAndSouth(options: SandboxOptions = {}): {
+  sandbox: Sandbox;
+  north: Installation;
+  south: Installation;
+} {
+  const served = {} as { sandbox: Sandbox; north: Installation; south: Installation };
+  beforeAll(async () => {
+    served.sandbox = await sandboxWith(options);
+    const { baseUrl, token } = served.sandbox;
+    served.north = await installationFor(baseUrl, token, "north");
+    served.south = await installationFor(baseUrl, options.installations?.[1]?.token ?? token, "south");
+  });
+  afterAll(async () => {
+    await served.north?.close();
+    await served.south?.close();
+    await served.sandbox?.stop();
+  });
+  return served;
 }
 
 export function tenant(installation: Installation, ...keys: string[]): Tenant {
