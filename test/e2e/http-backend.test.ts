@@ -31,7 +31,6 @@ import {
   sessionHeaders,
   sessionIdOf,
   startServer,
-  tenant,
   terminate,
   waitFor,
 } from "./http-harness.js";
@@ -189,7 +188,7 @@ describe("at the session cap", () => {
 
   it("at the total cap, closes the least recently used idle session of any key, else 503", async () => {
     const server = await startServer(
-      { tenants: [tenant(served.north, KEY_A), tenant(served.south, KEY_B)] },
+      { tenants: served.tenants() },
       { limits: { maxSessionsPerKey: 5, maxSessionsTotal: 2 } },
     );
     const a = await connectStreamable(server, KEY_A);

@@ -39,17 +39,23 @@ export async function installationFor(baseUrl: string, token: string, name: stri
   return installation;
 }
 
-/**
- * A sandbox and two installations of it for the tests of the enclosing block: "north" on the
- * sandbox's first installation, "south" on its second (the first again when there is one only),
- * opened before the tests and closed after. Read the fields inside tests.
- */
-export function northAndSouth(options: SandboxOptions = {}): {
+export interface NorthAndSouth {
   sandbox: Sandbox;
   north: Installation;
   south: Installation;
-} {
-  const served = {} as { sandbox: Sandbox; north: Installation; south: Installation };
+  tenants(): Tenant[];
+}
+
+/**
+ * A sandbox and two installations of it for the tests of the enclosing block: "north" on the
+ * sandbox's first installation, "south" on its second (the first again when there is one only),
+ * opened before the tests and closed after. Read the fields inside tests; `tenants()` serves
+ * north on KEY_A and south on KEY_B.
+ */
+export function northAndSouth(options: SandboxOptions = {}): NorthAndSouth {
+  const served = {
+    tenants: () => [tenant(served.north, KEY_A), tenant(served.south, KEY_B)],
+  } as NorthAndSouth;
   beforeAll(async () => {
     served.sandbox = await sandboxWith(options);
     const { baseUrl, token } = served.sandbox;

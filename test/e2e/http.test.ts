@@ -25,7 +25,6 @@ import {
   sessionHeaders,
   sessionIdOf,
   startServer,
-  tenant,
   terminate,
   waitFor,
 } from "./http-harness.js";
@@ -304,7 +303,7 @@ describe("one installation, stateful", () => {
 describe("two installations at once, each bound to its own keys", () => {
   let server: HttpServerHandle;
   beforeAll(async () => {
-    server = await startServer({ tenants: [tenant(served.north, KEY_A), tenant(served.south, KEY_B)] });
+    server = await startServer({ tenants: served.tenants() });
   });
   afterAll(() => server?.close());
 
@@ -400,10 +399,7 @@ describe("two installations at once, each bound to its own keys", () => {
 describe("stateless", () => {
   let server: HttpServerHandle;
   beforeAll(async () => {
-    server = await startServer(
-      { tenants: [tenant(served.north, KEY_A), tenant(served.south, KEY_B)] },
-      { stateless: true },
-    );
+    server = await startServer({ tenants: served.tenants() }, { stateless: true });
   });
   afterAll(() => server?.close());
 
@@ -496,7 +492,7 @@ describe("limits", () => {
 
   it("rate limits tool calls per key: 429 with Retry-After; other keys unaffected", async () => {
     const server = await startServer(
-      { tenants: [tenant(served.north, KEY_A), tenant(served.south, KEY_B)] },
+      { tenants: served.tenants() },
       { limits: { requestsPerMinute: 6, requestBurst: 2 } },
     );
     const a = await connectStreamable(server, KEY_A);

@@ -106,7 +106,7 @@ async function webhook(target: HttpServerHandle, over: Record<string, unknown>):
 }
 
 beforeAll(async () => {
-  server = await serve([tenant(served.north, KEY_A), tenant(served.south, KEY_B)]);
+  server = await serve(served.tenants());
 });
 afterAll(() => server?.close());
 
@@ -273,7 +273,7 @@ describe("subscriptions/listen over HTTP", () => {
   });
 
   it("caps the open listen streams of one API key", async () => {
-    const capped = await serve([tenant(served.north, KEY_A), tenant(served.south, KEY_B)], {
+    const capped = await serve(served.tenants(), {
       limits: { maxListenStreamsPerKey: 1 },
     });
     const client = await connectModern(capped, KEY_A);
