@@ -10,8 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import { z } from "zod";
-import { announce, getStudentResult } from "./floor-upstream.mjs";
+import { announce, withGetStudent } from "./floor-upstream.mjs";
 
 const stateless = process.env.BENCH_STATELESS === "1";
 const v1 = process.env.BENCH_SDK === "v1";
@@ -26,15 +25,7 @@ const { McpServer, Transport } = v1
       Transport: (await import("@modelcontextprotocol/node")).NodeStreamableHTTPServerTransport,
     };
 
-function newServer() {
-  const server = new McpServer({ name: "floor-http", version: "1.0.0" });
-  server.registerTool(
-    "get_student",
-    { description: "One student by id", inputSchema: z.object({ id: z.number().int() }) },
-    ({ id }) => getStudentResult(id),
-  );
-  return server;
-}
+const newServer = () => withGetStudent(new McpServer({ name: "floor-http", version: "1.0.0" }));
 
 const sessions = new Map();
 

@@ -11,18 +11,9 @@
 import { createServer } from "node:http";
 import { toNodeHandler } from "@modelcontextprotocol/node";
 import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
-import { z } from "zod";
-import { announce, getStudentResult } from "./floor-upstream.mjs";
+import { announce, withGetStudent } from "./floor-upstream.mjs";
 
-function newServer() {
-  const server = new McpServer({ name: "floor-modern", version: "1.0.0" });
-  server.registerTool(
-    "get_student",
-    { description: "One student by id", inputSchema: z.object({ id: z.number().int() }) },
-    ({ id }) => getStudentResult(id),
-  );
-  return server;
-}
+const newServer = () => withGetStudent(new McpServer({ name: "floor-modern", version: "1.0.0" }));
 
 const handler = createMcpHandler(() => newServer(), { legacy: "reject" });
 const node = toNodeHandler(handler);

@@ -4,9 +4,16 @@
  * lacks, each followed through `next` to the end and compared with the sandbox's own data.
  * In-process over linked transports against the real sandbox.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox, StoredRecord } from "../../src/sandbox/index.js";
-import { connectInProcess, type InProcessHarness, sandboxWith, structured, textOf } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import type { StoredRecord } from "../../src/sandbox/index.js";
+import {
+  connectInProcess,
+  type InProcessHarness,
+  sandboxServer,
+  sandboxWith,
+  structured,
+  textOf,
+} from "../helpers.js";
 
 type Args = Record<string, unknown>;
 
@@ -55,24 +62,14 @@ const idsOf = (pages: ListPage[]) => pages.flatMap((p) => p.data.map((r) => r.id
 const CONTRACT_QUERY = new Set(["page", "per_page", "search", "grade_id", "academic_year_id"]);
 
 describe("complete answers", () => {
-  let sandbox: Sandbox;
-  let h: InProcessHarness;
-  const students = () => sandbox.records<StoredRecord & Record<string, unknown>>(42, "students");
-  const guardians = () => sandbox.records<StoredRecord & Record<string, unknown>>(42, "guardians");
-
-  beforeAll(async () => {
-    sandbox = await sandboxWith();
-    h = await connectInProcess(sandbox);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await sandbox?.stop();
-  });
+  const served = sandboxServer(connectInProcess);
+  const students = () => served.sandbox.records<StoredRecord & Record<string, unknown>>(42, "students");
+  const guardians = () => served.sandbox.records<StoredRecord & Record<string, unknown>>(42, "guardians");
 
   async function directRun(key: string, params: Args): Promise<unknown[][]> {
-    const res = await fetch(`${sandbox.baseUrl}/reports/builder/${key}/run`, {
+    const res = await fetch(`${served.sandbox.baseUrl}/reports/builder/${key}/run`, {
       method: "POST",
-      headers: { authorization: `Bearer ${sandbox.token}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${served.sandbox.token}`, "content-type": "application/json" },
       body: JSON.stringify({ params }),
     });
     return ((await res.json()) as { data: { rows: unknown[][] } }).data.rows;
@@ -82,8 +79,8 @@ describe("complete answers", () => {
     it("a report of more than 100 rows read to the end through next, from one run", async () => {
       const expected = await directRun("guardian_contact_list", { grade_id: 1 });
       expect(expected.length).toBeGreaterThan(100);
-      sandbox.clearRequests();
-      const pages = await follow<ReportPage>(h, "run_report", {
+      served.sandbox.clearRequests();
+      const pages = await follow<ReportPage>(served.mcp, "run_report", {
         key: "guardian_contact_list",
         params: { grade_id: 1 },
       });
@@ -92,13 +89,13 @@ describe("complete answers", () => {
       expect(new Set(pages.map((p) => p.run_id)).size).toBe(1);
       expect(pages.flatMap((p) => p.data.rows)).toEqual(expected);
       // Later pages read the stored run: the report ran once.
-      expect(sandbox.requests.filter((r) => r.tool === "run_report")).toHaveLength(1);
+      expect(served.sandbox.requests.filter((r) => r.tool === "run_report")).toHaveLength(1);
       expect(pages.at(-1)?.next).toBeUndefined();
     });
 
     it("row_limit sets the page size and next keeps it; the offsets are exact", async () => {
       const first = structured<ReportPage>(
-        await h.client.callTool({
+        await served.mcp.client.callTool({
           name: "run_report",
           arguments: { key: "guardian_contact_list", params: { grade_id: 2 }, row_limit: 50 },
         }),
@@ -110,7 +107,7 @@ describe("complete answers", () => {
         row_offset: 50,
         row_limit: 50,
       });
-      const pages = [first, ...(await follow<ReportPage>(h, "run_report", first.next!))];
+      const pages = [first, ...(await follow<ReportPage>(served.mcp, "run_report", first.next!))];
       expect(pages.map((p) => p.row_offset)).toEqual([0, 50, 100]);
       expect(pages.flatMap((p) => p.data.rows)).toEqual(
         await directRun("guardian_contact_list", { grade_id: 2 }),
@@ -118,7 +115,7 @@ describe("complete answers", () => {
     });
 
     it("the byte cap cuts a page without losing rows: next starts at the first row not shown", async () => {
-      const small = await connectInProcess(sandbox, { maxResultBytes: 4_000 });
+      const small = await connectInProcess(served.sandbox, { maxResultBytes: 4_000 });
       try {
         const pages = await follow<ReportPage>(small, "run_report", {
           key: "guardian_contact_list",
@@ -136,7 +133,7 @@ describe("complete answers", () => {
 
     it("an unknown or evicted run says to run the report again; nothing is sent", async () => {
       const first = structured<ReportPage>(
-        await h.client.callTool({
+        await served.mcp.client.callTool({
           name: "run_report",
           arguments: { key: "guardian_contact_list", params: { grade_id: 4 } },
         }),
@@ -144,37 +141,40 @@ describe("complete answers", () => {
       expect(first.next).toBeDefined();
       // The server keeps the newest 50 runs: 50 more push this one out.
       for (let i = 0; i < 50; i++) {
-        const r = await h.client.callTool({ name: "run_report", arguments: { key: "enrolment_by_grade" } });
+        const r = await served.mcp.client.callTool({
+          name: "run_report",
+          arguments: { key: "enrolment_by_grade" },
+        });
         expect(r.isError, textOf(r)).toBeFalsy();
       }
-      sandbox.clearRequests();
-      const evicted = await h.client.callTool({ name: "run_report", arguments: first.next! });
+      served.sandbox.clearRequests();
+      const evicted = await served.mcp.client.callTool({ name: "run_report", arguments: first.next! });
       expect(evicted.isError).toBe(true);
       expect(textOf(evicted)).toMatch(/run_id/);
       expect(textOf(evicted)).toMatch(/run the report again/i);
-      const unknown = await h.client.callTool({
+      const unknown = await served.mcp.client.callTool({
         name: "run_report",
         arguments: { key: "guardian_contact_list", run_id: "00000000-0000-4000-8000-000000000000" },
       });
       expect(unknown.isError).toBe(true);
       expect(textOf(unknown)).toMatch(/run the report again/i);
-      expect(sandbox.requests).toEqual([]);
+      expect(served.sandbox.requests).toEqual([]);
     });
 
     it("a stored run is read only as the report it is, and without new params", async () => {
       const first = structured<ReportPage>(
-        await h.client.callTool({
+        await served.mcp.client.callTool({
           name: "run_report",
           arguments: { key: "guardian_contact_list", params: { grade_id: 5 } },
         }),
       );
-      const otherKey = await h.client.callTool({
+      const otherKey = await served.mcp.client.callTool({
         name: "run_report",
         arguments: { ...first.next, key: "staff_directory" },
       });
       expect(otherKey.isError).toBe(true);
       expect(textOf(otherKey)).toContain("guardian_contact_list");
-      const withParams = await h.client.callTool({
+      const withParams = await served.mcp.client.callTool({
         name: "run_report",
         arguments: { ...first.next, params: { grade_id: 6 } },
       });
@@ -185,7 +185,7 @@ describe("complete answers", () => {
 
   describe("all_pages resumes where it stopped", () => {
     it("stopped at max_items: next continues to the end, every id once", async () => {
-      const pages = await follow<ListPage>(h, "list_students", {
+      const pages = await follow<ListPage>(served.mcp, "list_students", {
         all_pages: true,
         max_items: 250,
         fields: ["id"],
@@ -199,7 +199,7 @@ describe("complete answers", () => {
     });
 
     it("stopped by the byte cap mid-page: the resume point is exact", async () => {
-      const small = await connectInProcess(sandbox, { maxResultBytes: 6_000 });
+      const small = await connectInProcess(served.sandbox, { maxResultBytes: 6_000 });
       try {
         const pages = await follow<ListPage>(small, "list_students", {
           all_pages: true,
@@ -240,7 +240,7 @@ describe("complete answers", () => {
 
   describe("filters the platform lacks", () => {
     const listAll = (name: string, args: Args) =>
-      follow<ListPage>(h, name, { ...args, all_pages: true, max_items: 5000, fields: ["id"] });
+      follow<ListPage>(served.mcp, name, { ...args, all_pages: true, max_items: 5000, fields: ["id"] });
 
     const cases: Array<[string, string, Args, () => Array<Record<string, unknown>>]> = [
       ["list_students", "section_id", { section_id: 7 }, () => students().filter((s) => s.section_id === 7)],
@@ -273,26 +273,26 @@ describe("complete answers", () => {
     ];
     for (const [tool, label, filter, expected] of cases) {
       it(`${tool} by ${label}: exactly the sandbox's matching ids and total`, async () => {
-        sandbox.clearRequests();
+        served.sandbox.clearRequests();
         const pages = await listAll(tool, filter);
         const want = expected().map((r) => r.id);
         expect(pages[0]!.total).toBe(want.length);
         expect(idsOf(pages)).toEqual(want);
         expect(pages[0]!.scan?.complete).toBe(true);
-        for (const r of sandbox.requests)
+        for (const r of served.sandbox.requests)
           for (const q of Object.keys(r.query)) expect(CONTRACT_QUERY.has(q), `query ${q}`).toBe(true);
       });
     }
 
     it("combines with search (sent to the platform) and fields; a filter can match everything", async () => {
-      const res = await fetch(`${sandbox.baseUrl}/education/students?search=james&per_page=100`, {
-        headers: { authorization: `Bearer ${sandbox.token}` },
+      const res = await fetch(`${served.sandbox.baseUrl}/education/students?search=james&per_page=100`, {
+        headers: { authorization: `Bearer ${served.sandbox.token}` },
       });
       const searched = ((await res.json()) as { data: Array<Record<string, unknown>> }).data;
       expect(searched.length).toBeGreaterThan(0);
       expect(searched.every((s) => s.gender === "male")).toBe(true);
-      sandbox.clearRequests();
-      const pages = await follow<ListPage>(h, "list_students", {
+      served.sandbox.clearRequests();
+      const pages = await follow<ListPage>(served.mcp, "list_students", {
         search: "james",
         gender: "male",
         fields: ["id", "gender"],
@@ -301,15 +301,15 @@ describe("complete answers", () => {
       expect(pages[0]!.total).toBe(searched.length);
       expect(idsOf(pages)).toEqual(searched.map((s) => s.id));
       for (const row of pages[0]!.data) expect(Object.keys(row).sort()).toEqual(["gender", "id"]);
-      expect(sandbox.requests.every((r) => r.query.search === "james")).toBe(true);
-      for (const r of sandbox.requests)
+      expect(served.sandbox.requests.every((r) => r.query.search === "james")).toBe(true);
+      for (const r of served.sandbox.requests)
         expect(Object.keys(r.query).sort()).toEqual(["page", "per_page", "search"]);
     });
 
     it("says what it scanned, and its next pages reuse the scan instead of rescanning", async () => {
-      sandbox.clearRequests();
+      served.sandbox.clearRequests();
       const first = structured<ListPage>(
-        await h.client.callTool({ name: "list_students", arguments: { grade_id: 4, per_page: 20 } }),
+        await served.mcp.client.callTool({ name: "list_students", arguments: { grade_id: 4, per_page: 20 } }),
       );
       expect(first.scan).toMatchObject({
         records_scanned: 1242,
@@ -317,12 +317,12 @@ describe("complete answers", () => {
         complete: true,
         reused: false,
       });
-      expect(sandbox.requests.filter((r) => r.tool === "list_students")).toHaveLength(13);
+      expect(served.sandbox.requests.filter((r) => r.tool === "list_students")).toHaveLength(13);
       expect(first.data).toHaveLength(20);
       expect(first.next).toMatchObject({ grade_id: 4, per_page: 20, offset: 20 });
-      sandbox.clearRequests();
-      const rest = await follow<ListPage>(h, "list_students", first.next!);
-      expect(sandbox.requests).toEqual([]);
+      served.sandbox.clearRequests();
+      const rest = await follow<ListPage>(served.mcp, "list_students", first.next!);
+      expect(served.sandbox.requests).toEqual([]);
       expect(rest.every((p) => p.scan?.reused)).toBe(true);
       expect([...first.data, ...rest.flatMap((p) => p.data)].map((r) => r.id)).toEqual(
         students()
@@ -333,10 +333,10 @@ describe("complete answers", () => {
 
     it("an expired or unknown cursor rescans and says so, serving the same place", async () => {
       const first = structured<ListPage>(
-        await h.client.callTool({ name: "list_students", arguments: { grade_id: 6, per_page: 30 } }),
+        await served.mcp.client.callTool({ name: "list_students", arguments: { grade_id: 6, per_page: 30 } }),
       );
       const stale = { ...first.next, cursor: "expired-cursor-id" };
-      const result = await h.client.callTool({ name: "list_students", arguments: stale });
+      const result = await served.mcp.client.callTool({ name: "list_students", arguments: stale });
       expect(result.isError, textOf(result)).toBeFalsy();
       const page = structured<ListPage>(result);
       expect(page.scan?.reused).toBe(false);
@@ -350,12 +350,12 @@ describe("complete answers", () => {
     });
 
     it("a grant change forgets the kept scans: the next page rescans under the new grant", async () => {
-      const own = await connectInProcess(sandbox);
+      const own = await connectInProcess(served.sandbox);
       try {
         const first = structured<ListPage>(
           await own.client.callTool({ name: "list_students", arguments: { grade_id: 5, per_page: 10 } }),
         );
-        sandbox.setScopes(sandbox.token, ["education.students.read", "education.grades.read"]);
+        served.sandbox.setScopes(served.sandbox.token, ["education.students.read", "education.grades.read"]);
         await own.installation.refreshWhoami();
         const second = structured<ListPage>(
           await own.client.callTool({ name: "list_students", arguments: first.next! }),
@@ -363,14 +363,14 @@ describe("complete answers", () => {
         expect(second.scan?.reused).toBe(false);
         expect(second.offset).toBe(10);
       } finally {
-        sandbox.setScopes(sandbox.token, undefined);
+        served.sandbox.setScopes(served.sandbox.token, undefined);
         await own.installation.refreshWhoami();
         await own.close();
       }
     });
 
     it("count_only answers how many without rows", async () => {
-      const result = await h.client.callTool({
+      const result = await served.mcp.client.callTool({
         name: "list_guardians",
         arguments: { relation: "father", count_only: true },
       });
@@ -382,7 +382,7 @@ describe("complete answers", () => {
     });
 
     it("a filtered all_pages cut by the byte cap resumes exactly", async () => {
-      const small = await connectInProcess(sandbox, { maxResultBytes: 5_000 });
+      const small = await connectInProcess(served.sandbox, { maxResultBytes: 5_000 });
       try {
         const pages = await follow<ListPage>(small, "list_students", {
           gender: "female",
@@ -430,15 +430,15 @@ describe("complete answers", () => {
     });
 
     it("the sandbox does not accept the filters: they exist only in this server", async () => {
-      const res = await fetch(`${sandbox.baseUrl}/education/students?grade_id=3`, {
-        headers: { authorization: `Bearer ${sandbox.token}` },
+      const res = await fetch(`${served.sandbox.baseUrl}/education/students?grade_id=3`, {
+        headers: { authorization: `Bearer ${served.sandbox.token}` },
       });
       expect(res.status).toBe(422);
     });
   });
 
   it("a cap too small for one record still shows one per answer, so next always ends", async () => {
-    const tiny = await connectInProcess(sandbox, { maxResultBytes: 50 });
+    const tiny = await connectInProcess(served.sandbox, { maxResultBytes: 50 });
     try {
       const pages = await follow<ListPage>(tiny, "list_students", { guardian_id: 5, all_pages: true });
       const want = students().filter((s) => s.guardian_id === 5);
@@ -455,30 +455,33 @@ describe("complete answers", () => {
   describe("next is the exact arguments", () => {
     it("a plain page's next keeps fields", async () => {
       const first = structured<ListPage>(
-        await h.client.callTool({ name: "list_guardians", arguments: { per_page: 5, fields: ["id"] } }),
+        await served.mcp.client.callTool({
+          name: "list_guardians",
+          arguments: { per_page: 5, fields: ["id"] },
+        }),
       );
       expect(first.next).toEqual({ per_page: 5, fields: ["id"], page: 2 });
     });
 
     it("offset and page together, or a cursor without a filter, are refused before any request", async () => {
-      sandbox.clearRequests();
-      const both = await h.client.callTool({
+      served.sandbox.clearRequests();
+      const both = await served.mcp.client.callTool({
         name: "list_students",
         arguments: { all_pages: true, offset: 10, page: 2 },
       });
       expect(both.isError).toBe(true);
       expect(textOf(both)).toMatch(/offset/);
-      const bare = await h.client.callTool({ name: "list_students", arguments: { cursor: "x" } });
+      const bare = await served.mcp.client.callTool({ name: "list_students", arguments: { cursor: "x" } });
       expect(bare.isError).toBe(true);
       expect(textOf(bare)).toMatch(/cursor/);
-      expect(sandbox.requests).toEqual([]);
+      expect(served.sandbox.requests).toEqual([]);
     });
 
     it("a plain page cut by the result cap resumes at the first record not shown", async () => {
-      const small = await connectInProcess(sandbox, { maxResultBytes: 5_000 });
+      const small = await connectInProcess(served.sandbox, { maxResultBytes: 5_000 });
       try {
         const pages = await follow<ListPage>(small, "list_guardians", { per_page: 50 }, 400);
-        const all = sandbox.records<StoredRecord>(42, "guardians").map((g) => g.id);
+        const all = served.sandbox.records<StoredRecord>(42, "guardians").map((g) => g.id);
         expect(pages.some((p) => p.truncated !== undefined)).toBe(true);
         expect(idsOf(pages)).toEqual(all);
         // A cut page continues by offset with the same page size.

@@ -18,45 +18,34 @@ import {
   StreamableHTTPClientTransport,
 } from "@modelcontextprotocol/client";
 import { createMcpHandler, type McpHttpHandler } from "@modelcontextprotocol/server";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
 import type { Logger } from "../../src/logger.js";
 import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
-import type { Sandbox } from "../../src/sandbox/index.js";
 import { createServer, type ServerOptions } from "../../src/server.js";
-import { CLI, connectStdio, type StdioHarness, sandboxWith, textOf } from "../helpers.js";
-import { capturingLogger, installationFor } from "./http-harness.js";
+import { CLI, connectStdio, type StdioHarness, textOf } from "../helpers.js";
+import { capturingLogger, northAndSouth } from "./http-harness.js";
 
 const MODERN = "2026-07-28";
 const NORTH = 42;
 const SOUTH = 7;
 
-let sandbox: Sandbox;
-let north: Installation;
-let south: Installation;
+const served = northAndSouth({
+  installations: [
+    { token: "sbx_mrtr_north_0001", scopes: ALL_SCOPES, tenantId: NORTH },
+    { token: "sbx_mrtr_south_0002", scopes: ALL_SCOPES, tenantId: SOUTH },
+  ],
+});
 let guardianPhone: string;
 
-beforeAll(async () => {
-  sandbox = await sandboxWith({
-    installations: [
-      { token: "sbx_mrtr_north_0001", scopes: ALL_SCOPES, tenantId: NORTH },
-      { token: "sbx_mrtr_south_0002", scopes: ALL_SCOPES, tenantId: SOUTH },
-    ],
-  });
-  north = await installationFor(sandbox.baseUrl, "sbx_mrtr_north_0001", "north");
-  south = await installationFor(sandbox.baseUrl, "sbx_mrtr_south_0002", "south");
-  guardianPhone = sandbox.records<{ phone: string }>(NORTH, "guardians")[2]!.phone;
-});
-afterAll(async () => {
-  await north?.close();
-  await south?.close();
-  await sandbox?.stop();
+beforeAll(() => {
+  guardianPhone = served.sandbox.records<{ phone: string }>(NORTH, "guardians")[2]!.phone;
 });
 
 /** Messages the platform holds with this text: what really reached it. */
 const sent = (message: string, tenantId = NORTH) =>
-  sandbox.records(tenantId, "notifications").filter((n) => n.message === message);
+  served.sandbox.records(tenantId, "notifications").filter((n) => n.message === message);
 
 const unique = (label: string) => `${label} ${randomBytes(4).toString("hex")}`;
 const sendCall = (message: string) => ({
@@ -75,7 +64,7 @@ describe("over stdio (the built bin), 2026-07-28", () => {
   });
   const connect = async (options: ClientOptions) => {
     h = await connectStdio(
-      { baseUrl: sandbox.baseUrl, token: "sbx_mrtr_north_0001" },
+      { baseUrl: served.sandbox.baseUrl, token: "sbx_mrtr_north_0001" },
       [],
       {},
       {
@@ -121,7 +110,7 @@ describe("over stdio (the built bin), 2026-07-28", () => {
 
   it("a 2025 client on the same bin is still asked by an elicitation request", async () => {
     h = await connectStdio(
-      { baseUrl: sandbox.baseUrl, token: "sbx_mrtr_north_0001" },
+      { baseUrl: served.sandbox.baseUrl, token: "sbx_mrtr_north_0001" },
       [],
       {},
       {
@@ -227,7 +216,7 @@ const refusal = (result: CallToolResult | InputRequiredResult) => {
 describe("in process (a modern handler), round by round", () => {
   it("the client's elicitation handler answers the round: yes sends once, no sends nothing", async () => {
     const { logger, lines } = capturingLogger();
-    const handler = modernHandler(north, {}, logger);
+    const handler = modernHandler(served.north, {}, logger);
     handlers.push(handler);
     const client = await connectModern(handler, "key-a");
     let answer = accept;
@@ -249,7 +238,7 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("a --confirm write is asked as `field: value` lines: no creates nothing, yes creates it once", async () => {
-    const handler = modernHandler(north, { confirm: ["create_subject"] });
+    const handler = modernHandler(served.north, { confirm: ["create_subject"] });
     handlers.push(handler);
     const client = await connectModern(handler, "key-a");
     const asked: string[] = [];
@@ -260,7 +249,7 @@ describe("in process (a modern handler), round by round", () => {
     });
     const code = `MR-${randomBytes(3).toString("hex").toUpperCase()}`;
     const subjects = () =>
-      sandbox.records<{ code: string }>(NORTH, "subjects").filter((s) => s.code === code);
+      served.sandbox.records<{ code: string }>(NORTH, "subjects").filter((s) => s.code === code);
     const create = { name: "create_subject", arguments: { name: "Latin", code } };
     const no = (await client.callTool(create)) as CallToolResult;
     expect(textOf(no)).toBe("Not sent: the user declined to confirm create_subject.");
@@ -274,7 +263,7 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("a bare `elicitation: {}` counts as form; --stateless (even with unconfirmed sends) still asks", async () => {
-    const handler = modernHandler(north, { sessionless: true, allowUnconfirmedSends: true });
+    const handler = modernHandler(served.north, { sessionless: true, allowUnconfirmedSends: true });
     handlers.push(handler);
     const client = await connectModern(handler, "key-a", { capabilities: { elicitation: {} } });
     let asked = 0;
@@ -290,7 +279,7 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("the genuine state with yes sends exactly once; sent again, it replays instead of sending twice", async () => {
-    const handler = modernHandler(north);
+    const handler = modernHandler(served.north);
     handlers.push(handler);
     const client = await manual(handler);
     const args = sendCall(unique("Manual yes")).arguments;
@@ -311,7 +300,7 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("a yes without a state is not a confirmation: the human is asked, nothing is sent", async () => {
-    const handler = modernHandler(north);
+    const handler = modernHandler(served.north);
     handlers.push(handler);
     const client = await manual(handler);
     const args = sendCall(unique("Unasked yes")).arguments;
@@ -321,7 +310,7 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("the state without an answer sends nothing", async () => {
-    const handler = modernHandler(north);
+    const handler = modernHandler(served.north);
     handlers.push(handler);
     const client = await manual(handler);
     const args = sendCall(unique("No answer")).arguments;
@@ -334,7 +323,7 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("a tampered state (its payload edited under the old MAC) sends nothing", async () => {
-    const handler = modernHandler(north);
+    const handler = modernHandler(served.north);
     handlers.push(handler);
     const client = await manual(handler);
     const asked = sendCall(unique("Asked about")).arguments;
@@ -354,7 +343,7 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("a genuine state replayed with other arguments sends nothing", async () => {
-    const handler = modernHandler(north);
+    const handler = modernHandler(served.north);
     handlers.push(handler);
     const client = await manual(handler);
     const asked = sendCall(unique("Confirmed text")).arguments;
@@ -379,8 +368,8 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("a state from another API key, or another installation, sends nothing", async () => {
-    const northHandler = modernHandler(north);
-    const southHandler = modernHandler(south);
+    const northHandler = modernHandler(served.north);
+    const southHandler = modernHandler(served.south);
     handlers.push(northHandler, southHandler);
     const args = sendCall(unique("Foreign")).arguments;
     const first = await firstRound(await manual(northHandler, "key-a"), args);
@@ -404,7 +393,7 @@ describe("in process (a modern handler), round by round", () => {
 
   it("an expired state sends nothing", async () => {
     // Minted already past its time: the same check as a state held past the 10 minutes.
-    const handler = modernHandler(north, { requestState: { key: randomBytes(32), ttlSeconds: -1 } });
+    const handler = modernHandler(served.north, { requestState: { key: randomBytes(32), ttlSeconds: -1 } });
     handlers.push(handler);
     const client = await manual(handler);
     const args = sendCall(unique("Expired")).arguments;
@@ -417,8 +406,8 @@ describe("in process (a modern handler), round by round", () => {
   });
 
   it("a state signed with another key (another instance without the shared key) sends nothing", async () => {
-    const minting = modernHandler(north, { requestState: { key: randomBytes(32) } });
-    const checking = modernHandler(north, { requestState: { key: randomBytes(32) } });
+    const minting = modernHandler(served.north, { requestState: { key: randomBytes(32) } });
+    const checking = modernHandler(served.north, { requestState: { key: randomBytes(32) } });
     handlers.push(minting, checking);
     const args = sendCall(unique("Other instance")).arguments;
     const first = await firstRound(await manual(minting), args);

@@ -12,10 +12,8 @@ import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1StreamableTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectOktaMcp, disconnectOktaMcp } from "../../examples/http-client.js";
-import type { Installation } from "../../src/installation.js";
-import type { Sandbox } from "../../src/sandbox/index.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
-import { sandboxWith, textOf } from "../helpers.js";
+import { textOf } from "../helpers.js";
 import {
   capturingLogger,
   connectModern,
@@ -23,35 +21,21 @@ import {
   connectStreamable,
   expectRpcError,
   initializeBody,
-  installationFor,
   KEY_A,
   KEY_B,
   MCP_HEADERS,
   MODERN_PROTOCOL_VERSION,
+  northAndSouth,
   raw,
   rpc,
   sessionHeaders,
   sessionIdOf,
   startServer,
-  tenant,
   terminate,
   waitFor,
 } from "./http-harness.js";
 
-let sandbox: Sandbox;
-let north: Installation;
-let south: Installation;
-
-beforeAll(async () => {
-  sandbox = await sandboxWith();
-  north = await installationFor(sandbox.baseUrl, sandbox.token, "north");
-  south = await installationFor(sandbox.baseUrl, sandbox.token, "south");
-});
-afterAll(async () => {
-  await north?.close();
-  await south?.close();
-  await sandbox?.stop();
-});
+const served = northAndSouth();
 
 /**
  * A 2025 session kept busy for as long as the test wants: a send waits for the human's answer,
@@ -67,7 +51,7 @@ async function busySession(server: HttpServerHandle, key = KEY_A) {
       return { action: "decline" };
     });
   });
-  const guardian = sandbox.records<{ phone: string }>(42, "guardians")[0]!;
+  const guardian = served.sandbox.records<{ phone: string }>(42, "guardians")[0]!;
   const call = client.callTool({
     name: "send_notification",
     arguments: { to: guardian.phone, message: "Held open by a test" },
@@ -111,7 +95,7 @@ describe("at the session cap", () => {
   it("closes the least recently used idle session of the key; a busy one survives; told and logged", async () => {
     const { logger, lines } = capturingLogger();
     const server = await startServer(
-      { installation: north, apiKey: KEY_A },
+      { installation: served.north, apiKey: KEY_A },
       { limits: { maxSessionsPerKey: 3 }, logger },
     );
     const busy = await busySession(server);
@@ -151,7 +135,7 @@ describe("at the session cap", () => {
 
   it("closes a legacy SSE session too: its client hears its stream end, is not reconnected, and gets 404", async () => {
     const server = await startServer(
-      { installation: north, apiKey: KEY_A },
+      { installation: served.north, apiKey: KEY_A },
       { limits: { maxSessionsPerKey: 2 } },
     );
     const sse = await connectSse(server, KEY_A);
@@ -179,7 +163,7 @@ describe("at the session cap", () => {
 
   it("refuses a new session with 503 only when every session at the cap is busy", async () => {
     const server = await startServer(
-      { installation: north, apiKey: KEY_A },
+      { installation: served.north, apiKey: KEY_A },
       { limits: { maxSessionsPerKey: 2 } },
     );
     const held = [await busySession(server), await busySession(server)];
@@ -204,7 +188,7 @@ describe("at the session cap", () => {
 
   it("at the total cap, closes the least recently used idle session of any key, else 503", async () => {
     const server = await startServer(
-      { tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] },
+      { tenants: served.tenants() },
       { limits: { maxSessionsPerKey: 5, maxSessionsTotal: 2 } },
     );
     const a = await connectStreamable(server, KEY_A);
@@ -237,7 +221,7 @@ describe("at the session cap", () => {
 describe("the default limits fit a chatbot backend on one key", () => {
   let server: HttpServerHandle;
   beforeAll(async () => {
-    server = await startServer({ installation: north, apiKey: KEY_A });
+    server = await startServer({ installation: served.north, apiKey: KEY_A });
   });
   afterAll(() => server?.close());
 
@@ -304,7 +288,7 @@ describe("the default limits fit a chatbot backend on one key", () => {
 
 describe("examples/http-client.ts ends what it opens", () => {
   it("no session on 2026-07-28, and a 2025 session ended by DELETE, not left to the idle timeout", async () => {
-    const server = await startServer({ installation: north, apiKey: KEY_A });
+    const server = await startServer({ installation: served.north, apiKey: KEY_A });
     try {
       const modern = await connectOktaMcp(server.mcpUrl, KEY_A);
       expect(modern.getNegotiatedProtocolVersion()).toBe(MODERN_PROTOCOL_VERSION);

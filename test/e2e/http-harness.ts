@@ -14,13 +14,21 @@ import {
   StreamableHTTPClientTransport,
 } from "@modelcontextprotocol/client";
 import { pino } from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { Installation } from "../../src/installation.js";
 import { type Logger, REDACT_PATHS, silentLogger } from "../../src/logger.js";
+import type { Sandbox, SandboxOptions } from "../../src/sandbox/index.js";
 import type { ServerOptions } from "../../src/server.js";
 import type { Tenant } from "../../src/tenant.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
-import { type HttpLimits, type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
+import {
+  type HttpLimits,
+  type HttpServerArgs,
+  type HttpServerHandle,
+  startHttpServer,
+} from "../../src/transport/http.js";
 import type { WebhookSecret } from "../../src/transport/webhook-verify.js";
+import { sandboxWith } from "../helpers.js";
 
 export const KEY_A = "test-key-alpha-0123456789abcdef";
 export const KEY_B = "test-key-bravo-0123456789abcdef";
@@ -31,36 +39,84 @@ export async function installationFor(baseUrl: string, token: string, name: stri
   return installation;
 }
 
+export interface NorthAndSouth {
+  sandbox: Sandbox;
+  north: Installation;
+  south: Installation;
+  tenants(): Tenant[];
+}
+
+/**
+ * A sandbox and two installations of it for the tests of the enclosing block: "north" on the
+ * sandbox's first installation, "south" on its second (the first again when there is one only),
+ * opened before the tests and closed after. Read the fields inside tests; `tenants()` serves
+ * north on KEY_A and south on KEY_B.
+ */
+export function northAndSouth(options: SandboxOptions = {}): NorthAndSouth {
+  const served = {
+    tenants: () => [tenant(served.north, KEY_A), tenant(served.south, KEY_B)],
+  } as NorthAndSouth;
+  beforeAll(async () => {
+    served.sandbox = await sandboxWith(options);
+    const { baseUrl, token } = served.sandbox;
+    served.north = await installationFor(baseUrl, token, "north");
+    served.south = await installationFor(baseUrl, options.installations?.[1]?.token ?? token, "south");
+  });
+  afterAll(async () => {
+    await served.north?.close();
+    await served.south?.close();
+    await served.sandbox?.stop();
+  });
+  return served;
+}
+
 export function tenant(installation: Installation, ...keys: string[]): Tenant {
   return { name: installation.name, installation, apiKeySha256: keys.map(sha256Hex) };
 }
 
-export async function startServer(
-  served: { tenants: Tenant[] } | { installation: Installation; apiKey: string },
-  opts: {
-    stateless?: boolean;
-    limits?: Partial<HttpLimits>;
-    allowedOrigins?: string[];
-    onClose?: () => Promise<void>;
-    logger?: Logger;
-    options?: ServerOptions;
-  } = {},
-): Promise<HttpServerHandle> {
+/** What a test server serves: tenants by key, one installation and its key, or an installations file. */
+export type Served =
+  | { tenants: Tenant[] }
+  | { installation: Installation; apiKey: string }
+  | { installationsFile: string };
+
+export interface ServeOptions {
+  stateless?: boolean;
+  /** 0 (the default): any free port. */
+  port?: number;
+  limits?: Partial<HttpLimits>;
+  allowedOrigins?: string[];
+  onClose?: () => Promise<void>;
+  logger?: Logger;
+  options?: ServerOptions;
+  /** What the server reads instead of process.env (webhook secrets, the API key). */
+  env?: HttpServerArgs["env"];
+  store?: HttpServerArgs["store"];
+  webhooks?: HttpServerArgs["webhooks"];
+  watch?: HttpServerArgs["watch"];
+}
+
+/** The HTTP server in-process on loopback, with the defaults every suite uses (silent, no guards). */
+export async function startServer(served: Served, opts: ServeOptions = {}): Promise<HttpServerHandle> {
   return startHttpServer({
     config: {
       host: "127.0.0.1",
-      port: 0,
+      port: opts.port ?? 0,
       stateless: opts.stateless ?? false,
       allowedHosts: [],
       allowedOrigins: opts.allowedOrigins ?? [],
+      ...("installationsFile" in served ? { installationsFile: served.installationsFile } : {}),
     },
-    ...("tenants" in served
-      ? { tenants: served.tenants }
-      : { installations: [served.installation], apiKey: served.apiKey }),
+    ...("tenants" in served ? { tenants: served.tenants } : {}),
+    ...("installation" in served ? { installations: [served.installation], apiKey: served.apiKey } : {}),
     options: opts.options ?? {},
     logger: opts.logger ?? silentLogger(),
     limits: opts.limits,
     onClose: opts.onClose,
+    env: opts.env,
+    store: opts.store,
+    webhooks: opts.webhooks,
+    watch: opts.watch,
   });
 }
 
@@ -91,21 +147,15 @@ export async function serveNorthFromTokenFile(
     base_url: baseUrl,
   };
   writeFileSync(installationsFile, JSON.stringify({ installations: [north] }));
-  const server = await startHttpServer({
-    config: {
-      host: "127.0.0.1",
-      port: 0,
-      stateless: false,
-      allowedHosts: [],
-      allowedOrigins: [],
-      installationsFile,
+  const server = await startServer(
+    { installationsFile },
+    {
+      logger: opts.logger,
+      env: {},
+      watch: { pollMs: 50, whoamiIntervalMs: 0 },
+      webhooks: opts.webhookSecrets ? { secrets: opts.webhookSecrets, retryDelaysMs: [5] } : undefined,
     },
-    options: {},
-    logger: opts.logger ?? silentLogger(),
-    env: {},
-    watch: { pollMs: 50, whoamiIntervalMs: 0 },
-    ...(opts.webhookSecrets ? { webhooks: { secrets: opts.webhookSecrets, retryDelaysMs: [5] } } : {}),
-  });
+  );
   return { server, tokenFile };
 }
 

@@ -6,51 +6,35 @@
 import { connect } from "node:net";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Installation } from "../../src/installation.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
-import type { Sandbox } from "../../src/sandbox/index.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
 import { VERSION } from "../../src/version.js";
-import { READ_ONLY_SCOPES, sandboxWith, structured, textOf } from "../helpers.js";
+import { READ_ONLY_SCOPES, structured, textOf } from "../helpers.js";
 import {
   capturingLogger,
   connectSse,
   connectStreamable,
   expectRpcError,
   initializeBody,
-  installationFor,
   KEY_A,
   KEY_B,
   MCP_HEADERS,
+  northAndSouth,
   raw,
   rpc,
   sessionHeaders,
   sessionIdOf,
   startServer,
-  tenant,
   terminate,
   waitFor,
 } from "./http-harness.js";
 
-let sandbox: Sandbox;
-let north: Installation;
-let south: Installation;
 const SOUTH_TENANT = 7;
-
-beforeAll(async () => {
-  sandbox = await sandboxWith({
-    installations: [
-      { token: "sbx_north_token_0001", scopes: ALL_SCOPES, tenantId: 42 },
-      { token: "sbx_south_token_0002", scopes: READ_ONLY_SCOPES, tenantId: SOUTH_TENANT },
-    ],
-  });
-  north = await installationFor(sandbox.baseUrl, "sbx_north_token_0001", "north");
-  south = await installationFor(sandbox.baseUrl, "sbx_south_token_0002", "south");
-});
-afterAll(async () => {
-  await north?.close();
-  await south?.close();
-  await sandbox?.stop();
+const served = northAndSouth({
+  installations: [
+    { token: "sbx_north_token_0001", scopes: ALL_SCOPES, tenantId: 42 },
+    { token: "sbx_south_token_0002", scopes: READ_ONLY_SCOPES, tenantId: SOUTH_TENANT },
+  ],
 });
 
 type Page = { total: number; data: { id: number }[] };
@@ -60,7 +44,7 @@ describe("one installation, stateful", () => {
   const log = capturingLogger();
   beforeAll(async () => {
     server = await startServer(
-      { installation: north, apiKey: KEY_A },
+      { installation: served.north, apiKey: KEY_A },
       { limits: { maxBodyBytes: 64 * 1024, bodyTimeoutMs: 400 }, logger: log.logger },
     );
   });
@@ -319,7 +303,7 @@ describe("one installation, stateful", () => {
 describe("two installations at once, each bound to its own keys", () => {
   let server: HttpServerHandle;
   beforeAll(async () => {
-    server = await startServer({ tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] });
+    server = await startServer({ tenants: served.tenants() });
   });
   afterAll(() => server?.close());
 
@@ -356,14 +340,14 @@ describe("two installations at once, each bound to its own keys", () => {
       const whoB = structured<{ tenant_id: number }>(await bSse.callTool({ name: "whoami", arguments: {} }));
       expect([whoA.tenant_id, whoB.tenant_id]).toEqual([42, SOUTH_TENANT]);
 
-      sandbox.clearRequests();
+      served.sandbox.clearRequests();
       const denied = await b
         .callTool({ name: "create_student", arguments: { full_name: "X" } })
         .catch((e: Error) => e);
       expect(denied instanceof Error ? denied.message : textOf(denied)).toContain(
         "Unknown tool: create_student",
       );
-      expect(sandbox.requests.filter((r) => r.method !== "GET")).toHaveLength(0);
+      expect(served.sandbox.requests.filter((r) => r.method !== "GET")).toHaveLength(0);
     } finally {
       await Promise.all([a.close(), b.close(), bSse.close()]);
     }
@@ -415,10 +399,7 @@ describe("two installations at once, each bound to its own keys", () => {
 describe("stateless", () => {
   let server: HttpServerHandle;
   beforeAll(async () => {
-    server = await startServer(
-      { tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] },
-      { stateless: true },
-    );
+    server = await startServer({ tenants: served.tenants() }, { stateless: true });
   });
   afterAll(() => server?.close());
 
@@ -484,7 +465,7 @@ describe("limits", () => {
   // The caps (per key, in total, both transports; room made or 503 when all are busy): http-backend.test.ts.
   it("closes idle sessions (both transports); a busy one stays", async () => {
     const server = await startServer(
-      { installation: north, apiKey: KEY_A },
+      { installation: served.north, apiKey: KEY_A },
       { limits: { sessionIdleMs: 500 } },
     );
     try {
@@ -494,7 +475,7 @@ describe("limits", () => {
       const idleId = sessionIdOf(idle)!;
       expect(server.sessionCount()).toBe(3);
       // Keep one session busy with a call that lasts longer than the idle timeout.
-      sandbox.injectFaults({ kind: "delay", delayMs: 1_500, match: { tool: "list_grades" } });
+      served.sandbox.injectFaults({ kind: "delay", delayMs: 1_500, match: { tool: "list_grades" } });
       const long = busy.callTool({ name: "list_grades", arguments: {} });
       await waitFor(() => server.sessionCount() === 1, 15_000, "idle sessions to close");
       expect((await long).isError).toBeFalsy();
@@ -511,7 +492,7 @@ describe("limits", () => {
 
   it("rate limits tool calls per key: 429 with Retry-After; other keys unaffected", async () => {
     const server = await startServer(
-      { tenants: [tenant(north, KEY_A), tenant(south, KEY_B)] },
+      { tenants: served.tenants() },
       { limits: { requestsPerMinute: 6, requestBurst: 2 } },
     );
     const a = await connectStreamable(server, KEY_A);
@@ -547,7 +528,7 @@ describe("graceful shutdown", () => {
   it("lets calls in flight finish over both transports, refuses new work, then closes everything", async () => {
     let onCloseCalled = false;
     const server = await startServer(
-      { installation: north, apiKey: KEY_A },
+      { installation: served.north, apiKey: KEY_A },
       {
         onClose: async () => {
           onCloseCalled = true;
@@ -556,8 +537,8 @@ describe("graceful shutdown", () => {
     );
     const streamable = await connectStreamable(server, KEY_A);
     const sse = await connectSse(server, KEY_A);
-    sandbox.clearRequests();
-    sandbox.injectFaults(
+    served.sandbox.clearRequests();
+    served.sandbox.injectFaults(
       { kind: "delay", delayMs: 600, match: { tool: "list_students" } },
       { kind: "delay", delayMs: 600, match: { tool: "list_students" } },
     );
@@ -582,9 +563,9 @@ describe("graceful shutdown", () => {
   });
 
   it("a request on a connection still open during shutdown is told to retry (503, Retry-After, close)", async () => {
-    const server = await startServer({ installation: north, apiKey: KEY_A });
+    const server = await startServer({ installation: served.north, apiKey: KEY_A });
     const client = await connectStreamable(server, KEY_A, { noStandaloneStream: true });
-    sandbox.injectFaults({ kind: "delay", delayMs: 600, match: { tool: "list_students" } });
+    served.sandbox.injectFaults({ kind: "delay", delayMs: 600, match: { tool: "list_students" } });
     // A new connection is refused once shutdown begins (the server stops listening); one with a
     // call in flight stays open, and a request pipelined behind that call meets the guard.
     const socket = connect(server.port, "127.0.0.1");

@@ -9,12 +9,9 @@ import { randomUUID } from "node:crypto";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1StreamableTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Installation } from "../../src/installation.js";
-import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
-import type { Sandbox } from "../../src/sandbox/index.js";
-import { type HttpServerHandle, startHttpServer, type Tenant } from "../../src/transport/http.js";
-import { READ_ONLY_SCOPES, readJson, sandboxWith, textOf } from "../helpers.js";
+import type { HttpServerHandle, Tenant } from "../../src/transport/http.js";
+import { READ_ONLY_SCOPES, readJson, textOf } from "../helpers.js";
 import {
   connectModern,
   connectSse,
@@ -23,8 +20,11 @@ import {
   KEY_A,
   KEY_B,
   MODERN_PROTOCOL_VERSION,
+  northAndSouth,
   raw,
+  type ServeOptions,
   sessionHeaders,
+  startServer,
   tenant,
   waitFor,
 } from "./http-harness.js";
@@ -32,25 +32,19 @@ import { deliver, envelope, recordNotifications, signed } from "./webhook-harnes
 
 const SECRET = "whsec_modern_secret_0123456789";
 
-let sandbox: Sandbox;
-let north: Installation;
-let south: Installation;
+const served = northAndSouth({
+  installations: [
+    { token: "sbx_modern_north_0001", scopes: ALL_SCOPES, tenantId: 42 },
+    { token: "sbx_modern_south_0002", scopes: READ_ONLY_SCOPES, tenantId: 7 },
+  ],
+});
 let server: HttpServerHandle;
 
-async function serve(
-  tenants: Tenant[],
-  extra: Partial<Parameters<typeof startHttpServer>[0]> = {},
-  stateless = false,
-): Promise<HttpServerHandle> {
-  return startHttpServer({
-    config: { host: "127.0.0.1", port: 0, stateless, allowedHosts: [], allowedOrigins: [] },
-    tenants,
-    options: {},
-    logger: silentLogger(),
-    env: {},
-    webhooks: { secrets: [{ secret: SECRET }], retryDelaysMs: [5] },
-    ...extra,
-  });
+function serve(tenants: Tenant[], opts: ServeOptions = {}): Promise<HttpServerHandle> {
+  return startServer(
+    { tenants },
+    { env: {}, webhooks: { secrets: [{ secret: SECRET }], retryDelaysMs: [5] }, ...opts },
+  );
 }
 
 /** A fetch that records every response's Mcp-Session-Id header (undefined when absent). */
@@ -113,22 +107,9 @@ async function webhook(target: HttpServerHandle, over: Record<string, unknown>):
 }
 
 beforeAll(async () => {
-  sandbox = await sandboxWith({
-    installations: [
-      { token: "sbx_modern_north_0001", scopes: ALL_SCOPES, tenantId: 42 },
-      { token: "sbx_modern_south_0002", scopes: READ_ONLY_SCOPES, tenantId: 7 },
-    ],
-  });
-  north = await installationFor(sandbox.baseUrl, "sbx_modern_north_0001", "north");
-  south = await installationFor(sandbox.baseUrl, "sbx_modern_south_0002", "south");
-  server = await serve([tenant(north, KEY_A), tenant(south, KEY_B)]);
+  server = await serve(served.tenants());
 });
-afterAll(async () => {
-  await server?.close();
-  await north?.close();
-  await south?.close();
-  await sandbox?.stop();
-});
+afterAll(() => server?.close());
 
 describe("one /mcp, two eras", () => {
   it("a negotiating v2 client gets 2026-07-28 and every primitive, with no session", async () => {
@@ -201,7 +182,7 @@ describe("one /mcp, two eras", () => {
   });
 
   it("the per-key request budget holds on the 2026 leg too", async () => {
-    const metered = await serve([tenant(north, KEY_A)], {
+    const metered = await serve([tenant(served.north, KEY_A)], {
       limits: { requestBurst: 1, requestsPerMinute: 1 },
     });
     const client = await connectModern(metered, KEY_A);
@@ -246,7 +227,7 @@ describe("one /mcp, two eras", () => {
   });
 
   it("--stateless: 2026 as usual, and 2025 clients through the stateless legacy fallback", async () => {
-    const stateless = await serve([tenant(north, KEY_A)], {}, true);
+    const stateless = await serve([tenant(served.north, KEY_A)], { stateless: true });
     const modern = await connectModern(stateless, KEY_A);
     const legacy = await connectStreamable(stateless, KEY_A);
     try {
@@ -300,8 +281,8 @@ describe("subscriptions/listen over HTTP", () => {
 
   it("refuses URIs that are not subscribable, not resources, or not served under the grant", async () => {
     const token = `sbx_modern_narrow_${randomUUID().slice(0, 8)}`;
-    sandbox.addInstallation({ token, scopes: ["education.students.read"], tenantId: 42 });
-    const narrow = await installationFor(sandbox.baseUrl, token, "narrow");
+    served.sandbox.addInstallation({ token, scopes: ["education.students.read"], tenantId: 42 });
+    const narrow = await installationFor(served.sandbox.baseUrl, token, "narrow");
     const local = await serve([tenant(narrow, KEY_B)]);
     const client = await connectModern(local, KEY_B);
     try {
@@ -326,7 +307,7 @@ describe("subscriptions/listen over HTTP", () => {
   });
 
   it("caps the open listen streams of one API key", async () => {
-    const capped = await serve([tenant(north, KEY_A), tenant(south, KEY_B)], {
+    const capped = await serve(served.tenants(), {
       limits: { maxListenStreamsPerKey: 1 },
     });
     const client = await connectModern(capped, KEY_A);
@@ -353,8 +334,8 @@ describe("subscriptions/listen over HTTP", () => {
 
   it("a grant change: list_changed and whoami/scopes updates on 2026, list_changed on a 2025 session", async () => {
     const token = `sbx_modern_grant_${randomUUID().slice(0, 8)}`;
-    sandbox.addInstallation({ token, scopes: ALL_SCOPES, tenantId: 42 });
-    const east = await installationFor(sandbox.baseUrl, token, "east");
+    served.sandbox.addInstallation({ token, scopes: ALL_SCOPES, tenantId: 42 });
+    const east = await installationFor(served.sandbox.baseUrl, token, "east");
     const local = await serve([tenant(east, KEY_A)]);
     const modern = await connectModern(local, KEY_A);
     const legacy = await connectStreamable(local, KEY_A);
@@ -370,7 +351,7 @@ describe("subscriptions/listen over HTTP", () => {
         toolsListChanged: true,
         resourcesListChanged: true,
       });
-      sandbox.setScopes(token, READ_ONLY_SCOPES);
+      served.sandbox.setScopes(token, READ_ONLY_SCOPES);
       await east.refreshWhoami();
       await waitFor(
         () =>
@@ -397,20 +378,20 @@ describe("subscriptions/listen over HTTP", () => {
     try {
       await client.callTool({ name: "whoami", arguments: {} });
       // The installation's follower (and the 2025 sessions') listen; 2026 requests add nobody.
-      const before = north.events.listenerCount;
+      const before = served.north.events.listenerCount;
       const subs = [];
       for (let i = 0; i < 3; i++)
         subs.push(await client.listen({ resourceSubscriptions: ["okta://whoami"] }));
       for (const sub of subs) await sub.close();
       await client.callTool({ name: "whoami", arguments: {} });
-      expect(north.events.listenerCount).toBe(before);
+      expect(served.north.events.listenerCount).toBe(before);
     } finally {
       await client.close();
     }
   });
 
   it("a silent listen stream carries a comment every sseKeepAliveMs, so a proxy does not drop it", async () => {
-    const local = await serve([tenant(north, KEY_A)], { limits: { sseKeepAliveMs: 200 } });
+    const local = await serve([tenant(served.north, KEY_A)], { limits: { sseKeepAliveMs: 200 } });
     const tap = listenStreamTap();
     const client = await connectModern(local, KEY_A, { fetch: tap.fetch });
     try {
@@ -430,7 +411,7 @@ describe("subscriptions/listen over HTTP", () => {
   });
 
   it("a silent 2025 GET stream carries the same comment every sseKeepAliveMs", async () => {
-    const local = await serve([tenant(north, KEY_A)], { limits: { sseKeepAliveMs: 200 } });
+    const local = await serve([tenant(served.north, KEY_A)], { limits: { sseKeepAliveMs: 200 } });
     const client = await connectStreamable(local, KEY_A, { noStandaloneStream: true });
     const stream = new AbortController();
     try {
@@ -456,7 +437,7 @@ describe("subscriptions/listen over HTTP", () => {
   });
 
   it("shutdown ends open listen streams gracefully instead of waiting out the grace", async () => {
-    const local = await serve([tenant(north, KEY_A)], { limits: { shutdownGraceMs: 600_000 } });
+    const local = await serve([tenant(served.north, KEY_A)], { limits: { shutdownGraceMs: 600_000 } });
     const client = await connectModern(local, KEY_A);
     const sub = await client.listen({ resourceSubscriptions: ["okta://whoami"] });
     await local.close();

@@ -4,17 +4,15 @@
  * tool list, over stdio (the built bin) and over HTTP; so do a periodic whoami re-read, a 403
  * scope_not_granted, and a reload of the installations file (SIGHUP).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
-import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
-import { CLI, connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
+import { connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
+import { startHttpBin } from "./http-bin.js";
 import {
   connectModern,
   connectStreamable,
@@ -24,9 +22,10 @@ import {
   raw,
   replaceFile,
   rpc,
+  startServer,
   waitFor,
 } from "./http-harness.js";
-import { freePort, recordNotifications } from "./webhook-harness.js";
+import { recordNotifications } from "./webhook-harness.js";
 
 const READ_ONLY_TOOLS = 8; // whoami + the reads of READ_ONLY_SCOPES
 
@@ -158,20 +157,10 @@ describe("over HTTP", () => {
         ],
       }),
     );
-    const server = await startHttpServer({
-      config: {
-        host: "127.0.0.1",
-        port: 0,
-        stateless: false,
-        allowedHosts: [],
-        allowedOrigins: [],
-        installationsFile: installations,
-      },
-      options: {},
-      logger: silentLogger(),
-      env: {},
-      watch: { pollMs: 50, whoamiIntervalMs: 0 },
-    });
+    const server = await startServer(
+      { installationsFile: installations },
+      { env: {}, watch: { pollMs: 50, whoamiIntervalMs: 0 } },
+    );
     const one = await connectStreamable(server, KEY_A);
     const two = await connectStreamable(server, KEY_A);
     const other = await connectStreamable(server, KEY_B);
@@ -197,14 +186,7 @@ describe("over HTTP", () => {
     const token = newToken(ALL_SCOPES);
     const periodic = await installationFor(sandbox.baseUrl, token, "periodic");
     periodic.watch({ whoamiIntervalMs: 100 });
-    const server = await startHttpServer({
-      config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
-      installations: [periodic],
-      apiKey: KEY_A,
-      options: {},
-      logger: silentLogger(),
-      env: {},
-    });
+    const server = await startServer({ installation: periodic, apiKey: KEY_A }, { env: {} });
     const client = await connectStreamable(server, KEY_A);
     const notes = recordNotifications(client);
     try {
@@ -220,14 +202,7 @@ describe("over HTTP", () => {
     // No timer this time: the platform's 403 is what makes the server look again.
     const denied = newToken(ALL_SCOPES);
     const inst = await installationFor(sandbox.baseUrl, denied, "denied");
-    const server2 = await startHttpServer({
-      config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
-      installations: [inst],
-      apiKey: KEY_A,
-      options: {},
-      logger: silentLogger(),
-      env: {},
-    });
+    const server2 = await startServer({ installation: inst, apiKey: KEY_A }, { env: {} });
     const client2 = await connectStreamable(server2, KEY_A);
     const notes2 = recordNotifications(client2);
     try {
@@ -262,20 +237,7 @@ describe("over HTTP", () => {
       file,
       JSON.stringify({ installations: [entry("keep", keep, KEY_A), entry("drop", drop, KEY_B)] }),
     );
-    const server = await startHttpServer({
-      config: {
-        host: "127.0.0.1",
-        port: 0,
-        stateless: false,
-        allowedHosts: [],
-        allowedOrigins: [],
-        installationsFile: file,
-      },
-      options: {},
-      logger: silentLogger(),
-      env: {},
-      watch: false,
-    });
+    const server = await startServer({ installationsFile: file }, { env: {}, watch: false });
     const kept = await connectStreamable(server, KEY_A);
     const dropped = await connectStreamable(server, KEY_B);
     // 2026 clients have no session: their listen streams are what a reload must end.
@@ -335,24 +297,8 @@ describe("over HTTP", () => {
       base_url: sandbox.baseUrl,
     });
     writeFileSync(file, JSON.stringify({ installations: [entry("first", newToken(ALL_SCOPES), KEY_A)] }));
-    const port = await freePort();
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [CLI, "--transport", "http", "--port", String(port), "--installations", file],
-      { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info" }, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    child.stderr?.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const exited = new Promise((r) => child.once("exit", r));
+    const bin = await startHttpBin(["--installations", file], {});
     try {
-      await waitFor(() => stderr.includes("serving MCP over HTTP"), 10_000, "the bin to listen");
-      const handle = {
-        url: `http://127.0.0.1:${port}`,
-        mcpUrl: `http://127.0.0.1:${port}/mcp`,
-        port,
-      } as HttpServerHandle;
       writeFileSync(
         file,
         JSON.stringify({
@@ -362,14 +308,14 @@ describe("over HTTP", () => {
           ],
         }),
       );
-      child.kill("SIGHUP");
-      await waitFor(() => stderr.includes("installations file reloaded"), 10_000, "the reload");
-      const client = await connectStreamable(handle, KEY_D);
+      bin.child.kill("SIGHUP");
+      await waitFor(() => bin.stderr().includes("installations file reloaded"), 10_000, "the reload");
+      const client = await connectStreamable(bin.handle, KEY_D);
       expect((await client.listTools()).tools).toHaveLength(22);
       await client.close();
     } finally {
-      child.kill("SIGTERM");
-      await exited;
+      bin.child.kill("SIGTERM");
+      await bin.exit;
     }
   });
 });

@@ -6,15 +6,24 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
-import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { InMemorySharedStore } from "../../src/store/memory.js";
 import type { SharedStore } from "../../src/store/shared-store.js";
 import { MemoryWebhookQueue } from "../../src/store/webhook-queue.js";
-import { type HttpServerHandle, startHttpServer, type Tenant } from "../../src/transport/http.js";
+import type { HttpServerHandle, Tenant } from "../../src/transport/http.js";
 import { READ_ONLY_SCOPES, readJson, sandboxWith, structured, textOf } from "../helpers.js";
-import { connectStreamable, installationFor, KEY_A, KEY_B, raw, tenant, waitFor } from "./http-harness.js";
+import {
+  connectStreamable,
+  installationFor,
+  KEY_A,
+  KEY_B,
+  raw,
+  type ServeOptions,
+  startServer,
+  tenant,
+  waitFor,
+} from "./http-harness.js";
 import { deliver, envelope, freePort, recordNotifications, signed } from "./webhook-harness.js";
 
 const SECRET = "whsec_current_secret_0123456789";
@@ -26,20 +35,15 @@ let north: Installation;
 let south: Installation;
 let server: HttpServerHandle;
 
-async function serve(
-  tenants: Tenant[],
-  extra: Partial<Parameters<typeof startHttpServer>[0]> = {},
-  port = 0,
-): Promise<HttpServerHandle> {
-  return startHttpServer({
-    config: { host: "127.0.0.1", port, stateless: false, allowedHosts: [], allowedOrigins: [] },
-    tenants,
-    options: {},
-    logger: silentLogger(),
-    env: {},
-    webhooks: { secrets: [{ secret: SECRET }, { secret: PREVIOUS }], retryDelaysMs: [5] },
-    ...extra,
-  });
+function serve(tenants: Tenant[], opts: ServeOptions = {}): Promise<HttpServerHandle> {
+  return startServer(
+    { tenants },
+    {
+      env: {},
+      webhooks: { secrets: [{ secret: SECRET }, { secret: PREVIOUS }], retryDelaysMs: [5] },
+      ...opts,
+    },
+  );
 }
 
 beforeAll(async () => {
@@ -53,11 +57,9 @@ beforeAll(async () => {
   });
   north = await installationFor(sandbox.baseUrl, "sbx_hook_north_0001", "north");
   south = await installationFor(sandbox.baseUrl, "sbx_hook_south_0002", "south");
-  server = await serve(
-    [tenant(north, KEY_A), { ...tenant(south, KEY_B), webhookSecrets: [SOUTH_SECRET] }],
-    {},
+  server = await serve([tenant(north, KEY_A), { ...tenant(south, KEY_B), webhookSecrets: [SOUTH_SECRET] }], {
     port,
-  );
+  });
 });
 afterAll(async () => {
   await server?.close();

@@ -11,7 +11,8 @@ import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
 import { RedisSharedStore } from "../../src/store/redis.js";
 import type { RedisQueueSettings } from "../../src/store/webhook-queue.js";
-import { type HttpServerHandle, startHttpServer } from "../../src/transport/http.js";
+import type { HttpServerHandle } from "../../src/transport/http.js";
+import { startServer } from "../e2e/http-harness.js";
 import { freePort } from "../e2e/webhook-harness.js";
 
 export interface TestRedis {
@@ -109,15 +110,9 @@ export async function redisInstance(opts: {
     sharedStore: store,
   });
   await installation.refreshWhoami();
-  const server = await startHttpServer({
-    config: { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], allowedOrigins: [] },
-    installations: [installation],
-    apiKey: opts.apiKey,
-    options: {},
-    logger: silentLogger(),
-    env: {},
-    store,
-    webhooks: { secrets: [{ secret: opts.webhookSecret }] },
-  });
+  const server = await startServer(
+    { installation, apiKey: opts.apiKey },
+    { env: {}, store, webhooks: { secrets: [{ secret: opts.webhookSecret }] } },
+  );
   return { server, installation, store };
 }

@@ -1,13 +1,40 @@
-/** What the view tests share: a UI host's capabilities, and a student whose names are markup. */
+/**
+ * What the view tests share: a UI host's capabilities, the suite's sandbox, server and browser,
+ * and a student whose names are markup.
+ */
 import type { Client } from "@modelcontextprotocol/client";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { UI_EXTENSION_ID, VIEW_MIME_TYPE } from "../../src/apps/views.js";
-import { structured } from "../helpers.js";
-import { type HostPage, screenshot } from "./browser.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import { connectInProcess, type InProcessHarness, sandboxServer, structured } from "../helpers.js";
+import { type BrowserHarness, type HostPage, screenshot, startBrowser } from "./browser.js";
 
 export const UI_HOST = { extensions: { [UI_EXTENSION_ID]: { mimeTypes: [VIEW_MIME_TYPE] } } };
 
 /** Rendered as HTML it would make an image and run a script; as text it is these characters. */
+export interface ViewSuite {
+  sandbox: Sandbox;
+  /** The server in-process, connected as a UI host. */
+  mcp: InProcessHarness;
+  browser: BrowserHarness;
+}
+
+/**
+ * For the tests of the enclosing block: a sandbox, the server in-process for a UI host and a
+ * browser, started before them and closed after. Read the fields inside tests.
+ */
+export function viewSuite(): ViewSuite {
+  const suite = sandboxServer((sandbox) => connectInProcess(sandbox, {}, UI_HOST)) as ViewSuite;
+  // Chromium can take longer to start than the default hook timeout.
+  beforeAll(async () => {
+    suite.browser = await startBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await suite.browser?.close();
+  });
+  return suite;
+}
+
 export const HOSTILE = "<img src=x onerror=alert(1)>";
 
 export interface Enrolled {

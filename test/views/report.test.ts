@@ -5,19 +5,11 @@
  */
 import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import type { Frame } from "puppeteer-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { VIEWS } from "../../src/apps/views.js";
-import type { Sandbox } from "../../src/sandbox/index.js";
-import { connectInProcess, type InProcessHarness, readJson, sandboxWith, structured } from "../helpers.js";
-import {
-  type BrowserHarness,
-  browserAvailable,
-  type HostPage,
-  mountView,
-  screenshot,
-  startBrowser,
-} from "./browser.js";
-import { enrolHostileStudent, finish, HOSTILE, UI_HOST } from "./fixtures.js";
+import { readJson, structured } from "../helpers.js";
+import { browserAvailable, type HostPage, mountView, screenshot } from "./browser.js";
+import { enrolHostileStudent, finish, HOSTILE, viewSuite } from "./fixtures.js";
 
 interface ReportResult {
   data: { columns: string[]; rows: unknown[][] };
@@ -30,17 +22,13 @@ const texts = (frame: Frame, selector: string) =>
   frame.$$eval(selector, (nodes) => nodes.map((n) => n.textContent ?? ""));
 
 describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
-  let sandbox: Sandbox;
-  let harness: InProcessHarness;
-  let browser: BrowserHarness;
+  const suite = viewSuite();
   let client: Client;
   let gradeId: number;
   const input = () => ({ key: "guardian_contact_list", params: { grade_id: gradeId } });
 
   beforeAll(async () => {
-    sandbox = await sandboxWith();
-    harness = await connectInProcess(sandbox, {}, UI_HOST);
-    client = harness.client;
+    client = suite.mcp.client;
     // A guardian and a student whose names are markup: the view must show them as text.
     ({
       grade: { id: gradeId },
@@ -49,13 +37,6 @@ describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
       phone: "+966501112233",
       relation: "mother",
     }));
-    browser = await startBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-    await sandbox?.stop();
   });
 
   async function show(host: HostPage, args: Record<string, unknown>, theme: "light" | "dark" = "light") {
@@ -90,7 +71,7 @@ describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
   });
 
   it("shows the guardian contact list of Grade 5: columns, a known row, every row through next, the markup name as text", async () => {
-    const host = await browser.open(client);
+    const host = await suite.browser.open(client);
     const { frame, result } = await show(host, input());
     const first = structured<ReportResult>(result);
     expect(first.next).toBeDefined();
@@ -143,7 +124,7 @@ describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
   });
 
   it("sorts by a column both ways and downloads the rows as CSV through the host", async () => {
-    const host = await browser.open(client);
+    const host = await suite.browser.open(client);
     const { frame } = await show(host, { ...input(), row_limit: 500 });
     await frame.waitForSelector("tbody tr");
     const names = await texts(frame, "tbody tr td:nth-child(2)");
@@ -176,7 +157,7 @@ describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
   });
 
   it("charts enrolment by grade as bars, follows the host's theme and width", async () => {
-    const host = await browser.open(client);
+    const host = await suite.browser.open(client);
     const { frame, result } = await show(host, { key: "enrolment_by_grade" });
     const report = structured<ReportResult>(result);
     await frame.waitForSelector("svg.chart");
@@ -202,7 +183,7 @@ describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
   });
 
   it("says so when a report has no rows, and shows a refused run as the error it is", async () => {
-    const host = await browser.open(client);
+    const host = await suite.browser.open(client);
     const empty = await show(host, {
       key: "staff_directory",
       params: { job_title: "no such title anywhere" },
@@ -214,7 +195,7 @@ describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
     console.info(`screenshot: ${await screenshot(host, "report-empty")}`);
     await host.page.close();
 
-    const refused = await browser.open(client);
+    const refused = await suite.browser.open(client);
     const failed = await show(refused, { key: "no_such_report" });
     await failed.frame.waitForSelector(".message.error");
     const [message] = await texts(failed.frame, ".message.error");
@@ -227,7 +208,7 @@ describe.skipIf(!browserAvailable())("report viewer in Chromium", () => {
   });
 
   it("hears the view's console errors (so 'no console errors' above could fail)", async () => {
-    const host = await browser.open(client);
+    const host = await suite.browser.open(client);
     const { frame } = await show(host, { key: "enrolment_by_grade" });
     await frame.waitForSelector("table");
     await frame.evaluate(() => console.error("probe from the view"));

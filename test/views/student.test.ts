@@ -4,43 +4,31 @@
  */
 import type { CallToolResult } from "@modelcontextprotocol/client";
 import type { Frame } from "puppeteer-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { VIEWS } from "../../src/apps/views.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
-import type { Sandbox } from "../../src/sandbox/index.js";
-import { connectInProcess, type InProcessHarness, sandboxWith, structured } from "../helpers.js";
-import { type BrowserHarness, browserAvailable, mountView, screenshot, startBrowser } from "./browser.js";
-import { enrolHostileStudent, finish, HOSTILE, UI_HOST } from "./fixtures.js";
+import { connectInProcess, sandboxWith, structured } from "../helpers.js";
+import { browserAvailable, mountView, screenshot } from "./browser.js";
+import { enrolHostileStudent, finish, HOSTILE, UI_HOST, viewSuite } from "./fixtures.js";
 
 const field = (frame: Frame, name: string) =>
   frame.$eval(`[data-field="${name}"] dd`, (dd) => dd.textContent ?? "");
 
 describe.skipIf(!browserAvailable())("student card in Chromium", () => {
-  let sandbox: Sandbox;
-  let harness: InProcessHarness;
-  let browser: BrowserHarness;
+  const suite = viewSuite();
   let student: { id: number; guardian_id: number };
   let section: { id: number; name: string };
 
   beforeAll(async () => {
-    sandbox = await sandboxWith();
-    harness = await connectInProcess(sandbox, {}, UI_HOST);
     ({ section, student } = await enrolHostileStudent(
-      harness.client,
+      suite.mcp.client,
       { full_name: `Guardian ${HOSTILE}`, phone: "+966501112244", relation: "father" },
       1,
     ));
-    browser = await startBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.close();
-    await sandbox?.stop();
   });
 
   it("names its view on get_student for a UI host", async () => {
-    const { tools } = await harness.client.listTools();
+    const { tools } = await suite.mcp.client.listTools();
     expect(tools.find((t) => t.name === "get_student")?._meta).toEqual({
       ui: { resourceUri: VIEWS.student.uri },
       "ui/resourceUri": VIEWS.student.uri,
@@ -48,8 +36,8 @@ describe.skipIf(!browserAvailable())("student card in Chromium", () => {
   });
 
   it("shows name, grade, section and the guardian with phone and relation, fetched through the host", async () => {
-    const client = harness.client;
-    const host = await browser.open(client);
+    const client = suite.mcp.client;
+    const host = await suite.browser.open(client);
     const args = { id: student.id };
     const result = (await client.callTool({ name: "get_student", arguments: args })) as CallToolResult;
     const frame = await mountView(host, client, VIEWS.student.uri, args, result);
@@ -79,7 +67,7 @@ describe.skipIf(!browserAvailable())("student card in Chromium", () => {
       const first = structured<{ data: { id: number }[] }>(
         await client.callTool({ name: "list_students", arguments: { per_page: 1 } }),
       ).data[0]!;
-      const host = await browser.open(client);
+      const host = await suite.browser.open(client);
       const result = await client.callTool({ name: "get_student", arguments: { id: first.id } });
       const frame = await mountView(host, client, VIEWS.student.uri, { id: first.id }, result, "dark");
       await frame.waitForSelector(".guardian .unavailable");
