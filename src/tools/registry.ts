@@ -344,7 +344,7 @@ export class ToolRegistry {
       modern,
     });
     if (plan === "none" || plan === "host-approval") return undefined;
-    if (plan === "refuse") throw new NotConfirmedError("no_session", endpoint.tool);
+    if (plan === "refuse") throw new NotConfirmedError("no_session", endpoint);
     if (plan === "unconfirmed") {
       this.logger.warn(
         { tool: endpoint.tool, installation: this.installation.name },
@@ -362,14 +362,14 @@ export class ToolRegistry {
         { relatedRequestId: io.requestId, signal: io.signal, timeout },
       );
     } catch (error) {
-      if (io.signal.aborted) throw new NotConfirmedError("cancelled", endpoint.tool);
+      if (io.signal.aborted) throw new NotConfirmedError("cancelled", endpoint);
       if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)
-        throw new NotConfirmedError("no_answer", endpoint.tool, timeout);
+        throw new NotConfirmedError("no_answer", endpoint, timeout);
       this.logger.warn({ tool: endpoint.tool, err: error }, "confirmation could not be asked");
-      throw new NotConfirmedError("unavailable", endpoint.tool);
+      throw new NotConfirmedError("unavailable", endpoint);
     }
     if (answer.action !== "accept" || answer.content?.confirm !== true) {
-      throw new NotConfirmedError("declined", endpoint.tool);
+      throw new NotConfirmedError("declined", endpoint);
     }
     return "confirmed";
   }
@@ -400,15 +400,15 @@ export class ToolRegistry {
     }
     if (!check.valid) {
       const ttlMs = (this.options.requestState?.ttlSeconds ?? CONFIRM_STATE_TTL_SECONDS) * 1000;
-      throw new NotConfirmedError(`state_${check.refusal}`, endpoint.tool, ttlMs);
+      throw new NotConfirmedError(`state_${check.refusal}`, endpoint, ttlMs);
     }
     if (check.state.tool !== endpoint.tool || check.state.args !== digest) {
-      throw new NotConfirmedError("other_arguments", endpoint.tool);
+      throw new NotConfirmedError("other_arguments", endpoint);
     }
     const answer = inputResponse(request.mcpReq.inputResponses, CONFIRM_KEY);
-    if (answer.kind === "missing") throw new NotConfirmedError("no_answer", endpoint.tool);
+    if (answer.kind === "missing") throw new NotConfirmedError("no_answer", endpoint);
     if (answer.kind !== "elicit" || answer.action !== "accept" || answer.content?.confirm !== true) {
-      throw new NotConfirmedError("declined", endpoint.tool);
+      throw new NotConfirmedError("declined", endpoint);
     }
     return "confirmed";
   }
