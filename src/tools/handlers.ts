@@ -93,8 +93,11 @@ export async function write(
   await claim.settle("succeeded");
   ctx.attempts = res.attempts;
   const outcome = outcomeOf(endpoint, res, claim.earlier);
-  const ago = claim.earlier ? Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000)) : 0;
-  return writeResult(endpoint, outcome, sanitize(res.body.data), res.attempts, ago);
+  // Only this server's memory knows when: a replay the platform flagged on its own has no time.
+  const when = claim.earlier
+    ? `${Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000))} s ago`
+    : "earlier";
+  return writeResult(endpoint, outcome, sanitize(res.body.data), res.attempts, when);
 }
 
 /**
@@ -121,7 +124,8 @@ function writeResult(
   outcome: WriteOutcome,
   data: unknown,
   attempts: number,
-  agoSeconds = 0,
+  /** When the earlier identical call was, e.g. "12 s ago" (replayed and completed only). */
+  when = "earlier",
 ): CallToolResult {
   const noun = recordNoun(endpoint);
   const id = (data as { id?: unknown } | undefined)?.id;
@@ -134,8 +138,8 @@ function writeResult(
     sent: `Sent by this call: ${noun}${ref} queued for delivery.${retried}`,
     updated: `Updated by this call: ${noun}${ref}.${retried}`,
     existing: `Nothing added: the platform already had this ${noun}${ref} and returned it unchanged.`,
-    replayed: `Already done: an identical ${endpoint.tool} succeeded ${agoSeconds} s ago; the platform returned that result and nothing new was ${endpoint.kind === "send" ? "sent" : "created"} now. ${again}`,
-    completed: `Done, exactly once: an identical ${endpoint.tool} ${agoSeconds} s ago ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
+    replayed: `Already done: an identical ${endpoint.tool} succeeded ${when}; the platform returned that result and nothing new was ${endpoint.kind === "send" ? "sent" : "created"} now. ${again}`,
+    completed: `Done, exactly once: an identical ${endpoint.tool} ${when} ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
   };
   return toolResult({ data, outcome }, text[outcome]);
 }

@@ -157,3 +157,24 @@ describe("write outcomes are facts", () => {
     expect(named("students", "full_name", "Sami Concurrent")).toHaveLength(1);
   });
 });
+
+describe("a replay this server does not remember", () => {
+  // No write memory: only the platform knows the key was used before, not when.
+  const served = sandboxServer((sandbox) => connectInProcess(sandbox, {}, {}, { replayWindowMs: 0 }));
+
+  it("is called a replay without claiming when the earlier call was", async () => {
+    const args = { full_name: "Omar Unremembered", idempotency_key: "omar-unremembered" };
+    const first = await served.mcp.client.callTool({ name: "create_student", arguments: args });
+    expect(structured<WriteAnswer>(first).outcome).toBe("created");
+    const second = await served.mcp.client.callTool({ name: "create_student", arguments: args });
+    expect(second.isError, textOf(second)).toBeFalsy();
+    expect(structured<WriteAnswer>(second).outcome).toBe("replayed");
+    expect(textOf(second)).toMatch(/already done/i);
+    expect(textOf(second)).not.toMatch(/\d+ s ago/);
+    expect(
+      served.sandbox
+        .records<{ full_name: string }>(42, "students")
+        .filter((s) => s.full_name === "Omar Unremembered"),
+    ).toHaveLength(1);
+  });
+});
