@@ -40,8 +40,8 @@ export interface StoredReportRun {
   at: string;
 }
 
-/** Report runs and the catalog are kept only while this scope is granted. */
-const REPORTS_SCOPE = "reports.builder.read";
+/** Report runs and the catalog are kept only while run_report's scope (from the catalog) is granted. */
+const REPORTS_SCOPE = endpointOf("run_report").scope;
 const REPORT_CATALOG_TTL_MS = 5 * 60 * 1000;
 const MAX_STORED_RUNS = 50;
 /** A model retrying a refused tool must not turn into a whoami storm: one re-read per window. */
@@ -109,7 +109,7 @@ export class Installation {
     this.writeMemory = new WriteMemory(writeStore, { windowMs: options.replayWindowMs });
     this.sandbox = options.sandbox ?? false;
     this.onScopesChanged((scopes) => {
-      if (!scopes.includes(REPORTS_SCOPE)) this.forgetReports();
+      if (REPORTS_SCOPE && !scopes.includes(REPORTS_SCOPE)) this.forgetReports();
     });
   }
 
