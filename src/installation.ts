@@ -44,6 +44,11 @@ export interface StoredReportRun {
 const REPORTS_SCOPE = endpointOf("run_report").scope;
 const REPORT_CATALOG_TTL_MS = 5 * 60 * 1000;
 const MAX_STORED_RUNS = 50;
+/**
+ * Where report runs are, as a message says it: in this process only, so an id from another
+ * instance (a balancer may send the next page to any) or from before a restart is not here.
+ */
+export const RUNS_KEPT = `Runs are kept in this server process's memory only (each installation's newest ${MAX_STORED_RUNS}, dropped when the reports scope is withdrawn): this one was pushed out, is kept by another instance or a server since restarted, or never existed.`;
 /** A model retrying a refused tool must not turn into a whoami storm: one re-read per window. */
 const SCOPE_DENIED_REREAD_GAP_MS = 10_000;
 

@@ -25,7 +25,7 @@ import {
   servedToolNames,
   type ToolFilterOptions,
 } from "../grant/served.js";
-import type { Installation } from "../installation.js";
+import { type Installation, RUNS_KEPT } from "../installation.js";
 import {
   endpointOf,
   fillPath,
@@ -196,7 +196,7 @@ function definedResources(installation: Installation): DefinedResource[] {
       if (!run)
         throw notFound(
           uri,
-          `No stored report run ${String(variables.id)}: runs are kept for this server's lifetime (the newest 50) and dropped when reports.builder.read is withdrawn. Call run_report again.`,
+          `No stored report run ${String(variables.id)} here. ${RUNS_KEPT} Call run_report again.`,
         );
       return json(uri, run);
     },

@@ -161,6 +161,29 @@ describe("complete answers", () => {
       expect(sandbox.requests).toEqual([]);
     });
 
+    it("a run kept by another instance is not called expired: another instance is named as a place it may be", async () => {
+      const first = structured<ReportPage>(
+        await h.client.callTool({
+          name: "run_report",
+          arguments: { key: "guardian_contact_list", params: { grade_id: 4 } },
+        }),
+      );
+      expect(first.next).toBeDefined();
+      // A second instance of the same installation (round robin sends the next page anywhere).
+      const other = await connectInProcess(sandbox);
+      try {
+        sandbox.clearRequests();
+        const elsewhere = await other.client.callTool({ name: "run_report", arguments: first.next! });
+        expect(elsewhere.isError).toBe(true);
+        expect(textOf(elsewhere)).toMatch(/run the report again/i);
+        expect(textOf(elsewhere)).not.toMatch(/expired/);
+        expect(textOf(elsewhere)).toMatch(/another instance/);
+        expect(sandbox.requests).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    });
+
     it("a stored run is read only as the report it is, and without new params", async () => {
       const first = structured<ReportPage>(
         await h.client.callTool({
