@@ -19,9 +19,7 @@ function isReadOnlyEndpoint(endpoint: Endpoint): boolean {
 export function grantedEndpoints(
   grantedScopes: readonly string[],
   options: ToolFilterOptions = {},
-  catalog: readonly Endpoint[] = CATALOG,
 ): readonly Endpoint[] {
-  if (catalog !== CATALOG) return filterEndpoints(grantedScopes, options, catalog);
   // A server is made per request on some paths and each asks this: the answer is kept per
   // scopes array (whoami's, replaced when the grant changes) and filter, frozen.
   let byFilter = granted.get(grantedScopes);
@@ -32,7 +30,7 @@ export function grantedEndpoints(
   const key = `${options.readOnly === true}|${options.toolsets?.join(",") ?? "*"}`;
   let endpoints = byFilter.get(key);
   if (!endpoints) {
-    endpoints = Object.freeze(filterEndpoints(grantedScopes, options, catalog));
+    endpoints = Object.freeze(filterEndpoints(grantedScopes, options));
     byFilter.set(key, endpoints);
   }
   return endpoints;
@@ -40,14 +38,9 @@ export function grantedEndpoints(
 
 const granted = new WeakMap<readonly string[], Map<string, readonly Endpoint[]>>();
 
-function filterEndpoints(
-  grantedScopes: readonly string[],
-  options: ToolFilterOptions,
-  catalog: readonly Endpoint[],
-): Endpoint[] {
+function filterEndpoints(grantedScopes: readonly string[], options: ToolFilterOptions): Endpoint[] {
   const scopes = new Set(grantedScopes);
-  return catalog
-    .filter((e) => e.scope === null || scopes.has(e.scope))
+  return CATALOG.filter((e) => e.scope === null || scopes.has(e.scope))
     .filter((e) => !options.readOnly || isReadOnlyEndpoint(e))
     .filter((e) => {
       if (!options.toolsets || e.scope === null) return true;
