@@ -84,9 +84,10 @@ export async function write(
   try {
     res = await installation.client.request({ ...request, idempotencyKey: claim.key });
   } catch (error) {
-    // A definite refusal (4xx) or a request that never left leaves nothing to replay or complete.
-    const unknown =
-      error instanceof ApiError && error.maybeApplied && !(error.status >= 400 && error.status < 500);
+    // Only a call none of whose attempts may have been applied leaves nothing to complete. A 4xx
+    // after one that may (a 409 while a timed-out attempt is still in flight, a 429) refuses the
+    // retry, not that attempt: the key is kept, so the identical repeat completes it, once.
+    const unknown = error instanceof ApiError && error.maybeApplied;
     await claim.settle(unknown ? "unknown" : "refused");
     throw error;
   }

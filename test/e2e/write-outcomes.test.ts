@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { connectInProcess, sandboxServer, structured, textOf } from "../helpers.js";
+import { waitFor } from "./http-harness.js";
 
 interface WriteAnswer {
   data: { id: number } & Record<string, unknown>;
@@ -146,6 +147,24 @@ describe("write outcomes are facts", () => {
     expect(writes().map((r) => r.idempotencyKey)).toHaveLength(2);
     expect(writes()[1]!.idempotencyKey).not.toBe(keysBefore[0]);
   });
+
+  it("a 409 on the retry of an attempt that timed out keeps the key: the repeat completes, one record", async () => {
+    // The first attempt is applied but answers after the client's 10 s attempt timeout; the
+    // retry, under the same key while it is still in flight, gets the contract's 409.
+    served.sandbox.injectFaults({ kind: "delay", delayMs: 12_000, match: { tool: "create_student" } });
+    const first = await call("create_student", { full_name: "Hana Slow-Answer" });
+    expect(first.isError).toBe(true);
+    expect(textOf(first)).toContain("409");
+    // The platform has applied it and, past its delay, stored its answer under the key.
+    await waitFor(() => writes().some((r) => r.status === 201), 20_000, "the slow create's answer");
+    expect(named("students", "full_name", "Hana Slow-Answer")).toHaveLength(1);
+
+    const again = await call("create_student", { full_name: "Hana Slow-Answer" });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(structured<WriteAnswer>(again).outcome).toBe("completed");
+    expect(named("students", "full_name", "Hana Slow-Answer")).toHaveLength(1);
+    expect(new Set(writes().map((r) => r.idempotencyKey)).size).toBe(1);
+  }, 40_000);
 
   it("two identical creates at once: one record, one says created and the other replayed", async () => {
     const args = { full_name: "Sami Concurrent" };
