@@ -37,6 +37,7 @@ import {
 import { listEnvelope, recordEnvelope } from "../platform/envelopes.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
 import { cleanText, sanitize } from "../text/clean.js";
+import { weakMemo } from "../weak-memo.js";
 import { invalidParams, notFound, readErrorOf } from "./errors.js";
 import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
 import { Subscriptions, subscriptionRefusal } from "./subscriptions.js";
@@ -129,11 +130,7 @@ interface DefinedResource extends ServedResource {
  * request, and a stateless 2025 one, gets a new server; templates parse their URI once here).
  * The event feed is not among them: what it shows depends on the server's tool filter.
  */
-const definedByInstallation = new WeakMap<Installation, DefinedResource[]>();
-
-function definedResources(installation: Installation): DefinedResource[] {
-  const known = definedByInstallation.get(installation);
-  if (known) return known;
+const definedResources = weakMemo((installation: Installation): DefinedResource[] => {
   const defined: DefinedResource[] = [];
   const add = (resource: Omit<ServedResource, "template">, completers: Completers = {}) => {
     const template = resource.uri.includes("{") ? new UriTemplate(resource.uri) : undefined;
@@ -256,9 +253,8 @@ function definedResources(installation: Installation): DefinedResource[] {
     );
   }
 
-  definedByInstallation.set(installation, defined);
   return defined;
-}
+});
 
 export class Resources {
   readonly #all: ServedResource[] = [];

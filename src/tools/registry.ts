@@ -32,6 +32,7 @@ import { callLogger, type Logger } from "../logger.js";
 import type { Endpoint, ToolName } from "../platform/catalog.js";
 import { writeFingerprint } from "../store/write-memory.js";
 import { cleanText } from "../text/clean.js";
+import { weakMemo } from "../weak-memo.js";
 import { annotationsOf } from "./annotations.js";
 import { CONFIRM_STATE_TTL_SECONDS, type ConfirmStates, type StateCheck } from "./confirm-state.js";
 import {
@@ -189,7 +190,10 @@ function validate(tool: PreparedTool, raw: unknown): CallArgs {
 }
 
 /** The prepared tools of one selection (grantedEndpoints keeps each one), shared by its servers. */
-const selections = new WeakMap<readonly Endpoint[], ReadonlyMap<string, PreparedTool>>();
+const preparedSelection = weakMemo(
+  (endpoints: readonly Endpoint[]): ReadonlyMap<string, PreparedTool> =>
+    new Map(endpoints.map((e) => [e.tool, prepareTool(e)])),
+);
 
 export class ToolRegistry {
   #tools: ReadonlyMap<string, PreparedTool> = new Map();
@@ -246,13 +250,7 @@ export class ToolRegistry {
   }
 
   #select(scopes: readonly string[]) {
-    const endpoints = grantedEndpoints(scopes, this.options);
-    let tools = selections.get(endpoints);
-    if (!tools) {
-      tools = new Map(endpoints.map((e) => [e.tool, prepareTool(e)]));
-      selections.set(endpoints, tools);
-    }
-    this.#tools = tools;
+    this.#tools = preparedSelection(grantedEndpoints(scopes, this.options));
   }
 
   async #call(
