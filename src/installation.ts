@@ -40,10 +40,15 @@ export interface StoredReportRun {
   at: string;
 }
 
-/** Report runs and the catalog are kept only while this scope is granted. */
-const REPORTS_SCOPE = "reports.builder.read";
+/** Report runs and the catalog are kept only while run_report's scope (from the catalog) is granted. */
+const REPORTS_SCOPE = endpointOf("run_report").scope;
 const REPORT_CATALOG_TTL_MS = 5 * 60 * 1000;
 const MAX_STORED_RUNS = 50;
+/**
+ * Where report runs are, as a message says it: in this process only, so an id from another
+ * instance (a balancer may send the next page to any) or from before a restart is not here.
+ */
+export const RUNS_KEPT = `Runs are kept in this server process's memory only (each installation's newest ${MAX_STORED_RUNS}, dropped when the reports scope is withdrawn): this one was pushed out, is kept by another instance or a server since restarted, or never existed.`;
 /** A model retrying a refused tool must not turn into a whoami storm: one re-read per window. */
 const SCOPE_DENIED_REREAD_GAP_MS = 10_000;
 
@@ -75,11 +80,9 @@ export class Installation {
   readonly #scopeListeners = new Set<(scopes: readonly string[]) => void>();
   /** whoami reads in flight, by token fingerprint: concurrent callers share one request. */
   readonly #reading = new Map<string, Promise<Whoami>>();
-  /** The fingerprint of the token whose whoami last named this installation's tenant: calls with it go out. */
-  #admitted?: string;
   /**
-   * That token itself, the one the installation is currently configured with (it holds it anyway):
-   * compared first, so the calls of a token already admitted skip hashing it again.
+   * The token whose whoami last named this installation's tenant: calls with it go out. The token
+   * itself (the installation holds it anyway), so a call compares it without hashing it.
    */
   #admittedToken?: string;
   /** The token whose whoami named another tenant (or module): calls with it are refused. */
@@ -109,7 +112,7 @@ export class Installation {
     this.writeMemory = new WriteMemory(writeStore, { windowMs: options.replayWindowMs });
     this.sandbox = options.sandbox ?? false;
     this.onScopesChanged((scopes) => {
-      if (!scopes.includes(REPORTS_SCOPE)) this.forgetReports();
+      if (REPORTS_SCOPE && !scopes.includes(REPORTS_SCOPE)) this.forgetReports();
     });
   }
 
@@ -134,20 +137,18 @@ export class Installation {
     return typeof this.options.token === "function" ? this.options.token() : this.options.token;
   }
 
-  /** Every platform call but whoami's passes here with the token it would carry. */
-  /** Undefined when `token` is the one admitted: the hot path makes no promise. */
+  /**
+   * Every platform call but whoami's passes here with the token it would carry. Undefined when
+   * `token` is the one admitted: the hot path makes no promise.
+   */
   #admit(token: string): Promise<void> | undefined {
     if (token === this.#admittedToken) return undefined;
-    const print = fingerprint(token);
-    if (print === this.#admitted) {
-      this.#admittedToken = token;
-      return undefined;
-    }
     // A token not yet read (rotated since): whoami first, and nothing else goes out with it.
-    return this.#verify(token, print).then(() => {});
+    return this.#verify(token).then(() => {});
   }
 
-  #verify(token: string, print = fingerprint(token)): Promise<Whoami> {
+  #verify(token: string): Promise<Whoami> {
+    const print = fingerprint(token);
     // A token's tenant never changes: a refused token is not read again (no whoami storm from
     // a model retrying); a fix is a new token, which is read.
     if (print === this.#refused?.fingerprint) return Promise.reject(this.#refused.error);
@@ -173,10 +174,7 @@ export class Installation {
       // The module counts too: another app of the same school has another grant and its own
       // write memory (the installation id is tenant:module), so it is another installation.
       const error = new TenantMismatchError(tenantOf(before), tenantOf(next));
-      if (this.#admitted === print) {
-        this.#admitted = undefined;
-        this.#admittedToken = undefined;
-      }
+      if (this.#admittedToken === token) this.#admittedToken = undefined;
       this.#refused = { fingerprint: print, error };
       this.#logger.error(
         { serves: tenantOf(before), token_of: tenantOf(next) },
@@ -185,7 +183,6 @@ export class Installation {
       throw error;
     }
     this.#whoami = next;
-    this.#admitted = print;
     this.#admittedToken = token;
     // Subscribed before the first whoami answers, so no pause announced after start-up is missed.
     if (!before) await this.#followPauses();

@@ -2,8 +2,10 @@
  * Which tools an installation gets: a pure function of the catalog, the granted scopes and the
  * operator's options. The order is fixed here and only here: scope, then read-only, then toolsets.
  */
+
 import { CATALOG, type Endpoint, type ToolName } from "../platform/catalog.js";
 import { type Scope, type Toolset, toolsetOfScope } from "../platform/scopes.js";
+import { weakMemo } from "../weak-memo.js";
 
 export interface ToolFilterOptions {
   /** Serve only tools that change nothing (`--read-only`). */
@@ -19,35 +21,25 @@ function isReadOnlyEndpoint(endpoint: Endpoint): boolean {
 export function grantedEndpoints(
   grantedScopes: readonly string[],
   options: ToolFilterOptions = {},
-  catalog: readonly Endpoint[] = CATALOG,
 ): readonly Endpoint[] {
-  if (catalog !== CATALOG) return filterEndpoints(grantedScopes, options, catalog);
   // A server is made per request on some paths and each asks this: the answer is kept per
   // scopes array (whoami's, replaced when the grant changes) and filter, frozen.
-  let byFilter = granted.get(grantedScopes);
-  if (!byFilter) {
-    byFilter = new Map();
-    granted.set(grantedScopes, byFilter);
-  }
+  const byFilter = byScopes(grantedScopes);
   const key = `${options.readOnly === true}|${options.toolsets?.join(",") ?? "*"}`;
   let endpoints = byFilter.get(key);
   if (!endpoints) {
-    endpoints = Object.freeze(filterEndpoints(grantedScopes, options, catalog));
+    endpoints = Object.freeze(filterEndpoints(grantedScopes, options));
     byFilter.set(key, endpoints);
   }
   return endpoints;
 }
 
-const granted = new WeakMap<readonly string[], Map<string, readonly Endpoint[]>>();
+/** The selections made under one scopes array (whoami's), by filter. */
+const byScopes = weakMemo((_scopes: readonly string[]) => new Map<string, readonly Endpoint[]>());
 
-function filterEndpoints(
-  grantedScopes: readonly string[],
-  options: ToolFilterOptions,
-  catalog: readonly Endpoint[],
-): Endpoint[] {
+function filterEndpoints(grantedScopes: readonly string[], options: ToolFilterOptions): Endpoint[] {
   const scopes = new Set(grantedScopes);
-  return catalog
-    .filter((e) => e.scope === null || scopes.has(e.scope))
+  return CATALOG.filter((e) => e.scope === null || scopes.has(e.scope))
     .filter((e) => !options.readOnly || isReadOnlyEndpoint(e))
     .filter((e) => {
       if (!options.toolsets || e.scope === null) return true;
@@ -60,16 +52,12 @@ export function servedToolNames(
   grantedScopes: readonly string[],
   options: ToolFilterOptions = {},
 ): ReadonlySet<ToolName> {
-  const endpoints = grantedEndpoints(grantedScopes, options);
-  let names = namesOf.get(endpoints);
-  if (!names) {
-    names = new Set(endpoints.map((e) => e.tool));
-    namesOf.set(endpoints, names);
-  }
-  return names;
+  return namesOf(grantedEndpoints(grantedScopes, options));
 }
 
-const namesOf = new WeakMap<readonly Endpoint[], ReadonlySet<ToolName>>();
+const namesOf = weakMemo(
+  (endpoints: readonly Endpoint[]): ReadonlySet<ToolName> => new Set(endpoints.map((e) => e.tool)),
+);
 
 /**
  * The granted scopes some served tool still uses: what the event feed may show, so an event about

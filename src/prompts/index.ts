@@ -12,6 +12,7 @@ import type { Installation } from "../installation.js";
 import { endpointOf, type ToolName } from "../platform/catalog.js";
 import { listEnvelope } from "../platform/envelopes.js";
 import { cleanText } from "../text/clean.js";
+import { weakMemo } from "../weak-memo.js";
 
 const MAX_COMPLETIONS = 20;
 
@@ -192,16 +193,10 @@ export const PROMPTS: PromptDefinition[] = [
  * 2026 request (and a stateless 2025 one) gets a new server, and zod schemas are costly to build.
  * Their completions read that installation's data, so they are per installation, not per process.
  */
-const argsByInstallation = new WeakMap<Installation, Map<string, z.ZodObject>>();
-
-function argsOf(installation: Installation): Map<string, z.ZodObject> {
-  let args = argsByInstallation.get(installation);
-  if (!args) {
-    args = new Map(PROMPTS.map((p) => [p.name, p.args(installation)]));
-    argsByInstallation.set(installation, args);
-  }
-  return args;
-}
+const argsOf = weakMemo(
+  (installation: Installation): Map<string, z.ZodObject> =>
+    new Map(PROMPTS.map((p) => [p.name, p.args(installation)])),
+);
 
 export class Prompts {
   readonly #registered: Array<{ tools: ToolName[]; handle: PromptHandle }>;

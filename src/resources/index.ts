@@ -25,7 +25,7 @@ import {
   servedToolNames,
   type ToolFilterOptions,
 } from "../grant/served.js";
-import type { Installation } from "../installation.js";
+import { type Installation, RUNS_KEPT } from "../installation.js";
 import {
   endpointOf,
   fillPath,
@@ -37,6 +37,7 @@ import {
 import { listEnvelope, recordEnvelope } from "../platform/envelopes.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
 import { cleanText, sanitize } from "../text/clean.js";
+import { weakMemo } from "../weak-memo.js";
 import { invalidParams, notFound, readErrorOf } from "./errors.js";
 import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
 import { Subscriptions, subscriptionRefusal } from "./subscriptions.js";
@@ -129,11 +130,7 @@ interface DefinedResource extends ServedResource {
  * request, and a stateless 2025 one, gets a new server; templates parse their URI once here).
  * The event feed is not among them: what it shows depends on the server's tool filter.
  */
-const definedByInstallation = new WeakMap<Installation, DefinedResource[]>();
-
-function definedResources(installation: Installation): DefinedResource[] {
-  const known = definedByInstallation.get(installation);
-  if (known) return known;
+const definedResources = weakMemo((installation: Installation): DefinedResource[] => {
   const defined: DefinedResource[] = [];
   const add = (resource: Omit<ServedResource, "template">, completers: Completers = {}) => {
     const template = resource.uri.includes("{") ? new UriTemplate(resource.uri) : undefined;
@@ -196,7 +193,7 @@ function definedResources(installation: Installation): DefinedResource[] {
       if (!run)
         throw notFound(
           uri,
-          `No stored report run ${String(variables.id)}: runs are kept for this server's lifetime (the newest 50) and dropped when reports.builder.read is withdrawn. Call run_report again.`,
+          `No stored report run ${String(variables.id)} here. ${RUNS_KEPT} Call run_report again.`,
         );
       return json(uri, run);
     },
@@ -256,9 +253,8 @@ function definedResources(installation: Installation): DefinedResource[] {
     );
   }
 
-  definedByInstallation.set(installation, defined);
   return defined;
-}
+});
 
 export class Resources {
   readonly #all: ServedResource[] = [];

@@ -6,13 +6,10 @@
 import type { JSONRPCErrorResponse, JSONRPCMessage, JSONRPCRequest } from "@modelcontextprotocol/server";
 import { isJSONRPCRequest, ProtocolErrorCode } from "@modelcontextprotocol/server";
 
-/** What a listen request asks to hear: the URIs it names (pure). */
-export function listenedUris(request: JSONRPCRequest): string[] {
-  const notifications = (
-    request.params as { notifications?: { resourceSubscriptions?: unknown } } | undefined
-  )?.notifications;
-  const uris = notifications?.resourceSubscriptions;
-  return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === "string") : [];
+/** What a listen request names to hear, as sent: checked by listenRefusal (pure). */
+function namedUris(request: JSONRPCRequest): unknown {
+  return (request.params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)
+    ?.notifications?.resourceSubscriptions;
 }
 
 export function isListenRequest(message: JSONRPCMessage): message is JSONRPCRequest {
@@ -28,12 +25,12 @@ export function listenRefusal(
   request: JSONRPCRequest,
   refusal: (uri: string) => Error | undefined,
 ): string | undefined {
-  const named = (request.params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)
-    ?.notifications?.resourceSubscriptions;
-  if (named !== undefined && !(Array.isArray(named) && named.every((u) => typeof u === "string"))) {
+  const named = namedUris(request);
+  if (named === undefined) return undefined;
+  if (!(Array.isArray(named) && named.every((u): u is string => typeof u === "string"))) {
     return "subscriptions/listen: notifications.resourceSubscriptions must be an array of resource URIs";
   }
-  for (const uri of listenedUris(request)) {
+  for (const uri of named) {
     const refused = refusal(uri);
     if (refused) return refused.message;
   }

@@ -13,10 +13,8 @@ export class InMemorySharedStore implements SharedStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async remember(key: string, ttlMs: number): Promise<boolean> {
-    if (this.#live(key) !== undefined) return false;
-    this.#put(key, "1", ttlMs);
-    return true;
+  remember(key: string, ttlMs: number): Promise<boolean> {
+    return this.setIfAbsent(key, "1", ttlMs);
   }
 
   async forget(key: string): Promise<void> {

@@ -39,8 +39,8 @@ export class RedisSharedStore implements SharedStore {
     await this.#client.ping();
   }
 
-  async remember(key: string, ttlMs: number): Promise<boolean> {
-    return (await this.#client.set(key, "1", "PX", ttlMs, "NX")) === "OK";
+  remember(key: string, ttlMs: number): Promise<boolean> {
+    return this.setIfAbsent(key, "1", ttlMs);
   }
 
   async forget(key: string): Promise<void> {

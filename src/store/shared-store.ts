@@ -11,7 +11,7 @@
 import type { WebhookQueue, WebhookQueueOptions } from "./webhook-queue.js";
 
 export interface SharedStore {
-  /** Records `key` for `ttlMs`; true only for the first caller (atomic across instances). */
+  /** Records `key` for `ttlMs`; true only for the first caller (atomic across instances): `setIfAbsent` of a mark. */
   remember(key: string, ttlMs: number): Promise<boolean>;
   /** Drops a remembered key, e.g. a claim made for work that could not be queued. */
   forget(key: string): Promise<void>;

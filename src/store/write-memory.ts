@@ -10,7 +10,8 @@
  * - `succeeded`: the platform answered 2xx; a repeat is a replay of that answer;
  * - `unknown`: the call ended without a clear answer (5xx, timeout, dropped connection); a repeat
  *   with the same key completes it exactly once.
- * A call that failed definitively (a 4xx, or nothing was sent) leaves no entry.
+ * A call that failed definitively (a 4xx with no earlier attempt that may have been applied, or
+ * nothing was sent) leaves no entry.
  * The claim is atomic (`setIfAbsent` / `replaceIf`: Redis `SET NX` and a compare-and-set script),
  * so two instances sharing a store never both send a first attempt under different keys.
  */

@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import { ApiError, TenantMismatchError, UnexpectedResponseError } from "../client/errors.js";
-import { type Endpoint, endpointOf, isToolName } from "../platform/catalog.js";
+import type { Endpoint } from "../platform/catalog.js";
 import { WriteInProgressError } from "../store/write-memory.js";
 
 /** Arguments refused before any request was sent. */
@@ -45,17 +45,18 @@ export type NotConfirmedReason =
 export class NotConfirmedError extends Error {
   constructor(
     readonly reason: NotConfirmedReason,
-    tool: string,
+    endpoint: Endpoint,
     waitedMs = 0,
   ) {
-    super(notConfirmedMessage(reason, tool, waitedMs));
+    super(notConfirmedMessage(reason, endpoint, waitedMs));
     this.name = "NotConfirmedError";
   }
 }
 
-function notConfirmedMessage(reason: NotConfirmedReason, tool: string, waitedMs: number): string {
+function notConfirmedMessage(reason: NotConfirmedReason, endpoint: Endpoint, waitedMs: number): string {
   // The endpoint's kind says whether a message goes out, not its tool's name.
-  const send = isToolName(tool) && endpointOf(tool).kind === "send";
+  const { tool } = endpoint;
+  const send = endpoint.kind === "send";
   const what = send ? "the message" : tool;
   const stopped = send ? "Not sent" : "Not done";
   switch (reason) {

@@ -84,18 +84,21 @@ export async function write(
   try {
     res = await installation.client.request({ ...request, idempotencyKey: claim.key });
   } catch (error) {
-    // A definite refusal (4xx) or a request that never left leaves nothing to replay or complete.
-    const unknown =
-      error instanceof ApiError && error.maybeApplied && !(error.status >= 400 && error.status < 500);
+    // Only a call none of whose attempts may have been applied leaves nothing to complete. A 4xx
+    // after one that may (a 409 while a timed-out attempt is still in flight, a 429) refuses the
+    // retry, not that attempt: the key is kept, so the identical repeat completes it, once.
+    const unknown = error instanceof ApiError && error.maybeApplied;
     await claim.settle(unknown ? "unknown" : "refused");
     throw error;
   }
   await claim.settle("succeeded");
   ctx.attempts = res.attempts;
   const outcome = outcomeOf(endpoint, res, claim.earlier);
-  // How long ago only when this server remembers the earlier call; the platform's word alone says no when.
-  const ago = claim.earlier ? Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000)) : undefined;
-  return writeResult(endpoint, outcome, sanitize(res.body.data), res.attempts, ago);
+  // Only this server's memory knows when: a replay the platform flagged on its own has no time.
+  const when = claim.earlier
+    ? `${Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000))} s ago`
+    : "earlier";
+  return writeResult(endpoint, outcome, sanitize(res.body.data), res.attempts, when);
 }
 
 /**
@@ -122,7 +125,8 @@ function writeResult(
   outcome: WriteOutcome,
   data: unknown,
   attempts: number,
-  agoSeconds?: number,
+  /** When the earlier identical call was, e.g. "12 s ago" (replayed and completed only). */
+  when = "earlier",
 ): CallToolResult {
   const noun = recordNoun(endpoint);
   const id = (data as { id?: unknown } | undefined)?.id;
@@ -130,17 +134,13 @@ function writeResult(
   const retried =
     attempts > 1 ? ` It took ${attempts} attempts; one idempotency key made them one write.` : "";
   const again = `To ${endpoint.kind === "send" ? "send it again" : "create another"} on purpose, call again with a new idempotency_key.`;
-  const made = endpoint.kind === "send" ? "sent" : "created";
   const text: Record<WriteOutcome, string> = {
     created: `Created by this call: ${noun}${ref}.${retried}`,
     sent: `Sent by this call: ${noun}${ref} queued for delivery.${retried}`,
     updated: `Updated by this call: ${noun}${ref}.${retried}`,
     existing: `Nothing added: the platform already had this ${noun}${ref} and returned it unchanged.`,
-    replayed:
-      agoSeconds === undefined
-        ? `Already done: the platform answered with what an earlier call with this idempotency_key made${ref}; nothing new was ${made} now. ${again}`
-        : `Already done: an identical ${endpoint.tool} succeeded ${agoSeconds} s ago; the platform returned that result and nothing new was ${made} now. ${again}`,
-    completed: `Done, exactly once: an identical ${endpoint.tool} ${agoSeconds ?? 0} s ago ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
+    replayed: `Already done: an identical ${endpoint.tool} succeeded ${when}; the platform returned that result and nothing new was ${endpoint.kind === "send" ? "sent" : "created"} now. ${again}`,
+    completed: `Done, exactly once: an identical ${endpoint.tool} ${when} ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
   };
   return toolResult({ data, outcome }, text[outcome]);
 }

@@ -32,6 +32,7 @@ import { callLogger, type Logger } from "../logger.js";
 import type { Endpoint, ToolName } from "../platform/catalog.js";
 import { writeFingerprint } from "../store/write-memory.js";
 import { cleanText } from "../text/clean.js";
+import { weakMemo } from "../weak-memo.js";
 import { annotationsOf } from "./annotations.js";
 import { CONFIRM_STATE_TTL_SECONDS, type ConfirmStates, type StateCheck } from "./confirm-state.js";
 import {
@@ -189,7 +190,10 @@ function validate(tool: PreparedTool, raw: unknown): CallArgs {
 }
 
 /** The prepared tools of one selection (grantedEndpoints keeps each one), shared by its servers. */
-const selections = new WeakMap<readonly Endpoint[], ReadonlyMap<string, PreparedTool>>();
+const preparedSelection = weakMemo(
+  (endpoints: readonly Endpoint[]): ReadonlyMap<string, PreparedTool> =>
+    new Map(endpoints.map((e) => [e.tool, prepareTool(e)])),
+);
 
 export class ToolRegistry {
   #tools: ReadonlyMap<string, PreparedTool> = new Map();
@@ -246,13 +250,7 @@ export class ToolRegistry {
   }
 
   #select(scopes: readonly string[]) {
-    const endpoints = grantedEndpoints(scopes, this.options);
-    let tools = selections.get(endpoints);
-    if (!tools) {
-      tools = new Map(endpoints.map((e) => [e.tool, prepareTool(e)]));
-      selections.set(endpoints, tools);
-    }
-    this.#tools = tools;
+    this.#tools = preparedSelection(grantedEndpoints(scopes, this.options));
   }
 
   async #call(
@@ -344,7 +342,7 @@ export class ToolRegistry {
       modern,
     });
     if (plan === "none" || plan === "host-approval") return undefined;
-    if (plan === "refuse") throw new NotConfirmedError("no_session", endpoint.tool);
+    if (plan === "refuse") throw new NotConfirmedError("no_session", endpoint);
     if (plan === "unconfirmed") {
       this.logger.warn(
         { tool: endpoint.tool, installation: this.installation.name },
@@ -362,14 +360,14 @@ export class ToolRegistry {
         { relatedRequestId: io.requestId, signal: io.signal, timeout },
       );
     } catch (error) {
-      if (io.signal.aborted) throw new NotConfirmedError("cancelled", endpoint.tool);
+      if (io.signal.aborted) throw new NotConfirmedError("cancelled", endpoint);
       if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)
-        throw new NotConfirmedError("no_answer", endpoint.tool, timeout);
+        throw new NotConfirmedError("no_answer", endpoint, timeout);
       this.logger.warn({ tool: endpoint.tool, err: error }, "confirmation could not be asked");
-      throw new NotConfirmedError("unavailable", endpoint.tool);
+      throw new NotConfirmedError("unavailable", endpoint);
     }
     if (answer.action !== "accept" || answer.content?.confirm !== true) {
-      throw new NotConfirmedError("declined", endpoint.tool);
+      throw new NotConfirmedError("declined", endpoint);
     }
     return "confirmed";
   }
@@ -400,15 +398,15 @@ export class ToolRegistry {
     }
     if (!check.valid) {
       const ttlMs = (this.options.requestState?.ttlSeconds ?? CONFIRM_STATE_TTL_SECONDS) * 1000;
-      throw new NotConfirmedError(`state_${check.refusal}`, endpoint.tool, ttlMs);
+      throw new NotConfirmedError(`state_${check.refusal}`, endpoint, ttlMs);
     }
     if (check.state.tool !== endpoint.tool || check.state.args !== digest) {
-      throw new NotConfirmedError("other_arguments", endpoint.tool);
+      throw new NotConfirmedError("other_arguments", endpoint);
     }
     const answer = inputResponse(request.mcpReq.inputResponses, CONFIRM_KEY);
-    if (answer.kind === "missing") throw new NotConfirmedError("no_answer", endpoint.tool);
+    if (answer.kind === "missing") throw new NotConfirmedError("no_answer", endpoint);
     if (answer.kind !== "elicit" || answer.action !== "accept" || answer.content?.confirm !== true) {
-      throw new NotConfirmedError("declined", endpoint.tool);
+      throw new NotConfirmedError("declined", endpoint);
     }
     return "confirmed";
   }

@@ -131,13 +131,17 @@ describe("complete answers", () => {
       }
     });
 
-    it("an unknown or evicted run says to run the report again; nothing is sent", async () => {
-      const first = structured<ReportPage>(
+    /** The first page of a report long enough to have a next page. */
+    const firstPageOfGrade4 = async () =>
+      structured<ReportPage>(
         await served.mcp.client.callTool({
           name: "run_report",
           arguments: { key: "guardian_contact_list", params: { grade_id: 4 } },
         }),
       );
+
+    it("an unknown or evicted run says to run the report again; nothing is sent", async () => {
+      const first = await firstPageOfGrade4();
       expect(first.next).toBeDefined();
       // The server keeps the newest 50 runs: 50 more push this one out.
       for (let i = 0; i < 50; i++) {
@@ -159,6 +163,24 @@ describe("complete answers", () => {
       expect(unknown.isError).toBe(true);
       expect(textOf(unknown)).toMatch(/run the report again/i);
       expect(served.sandbox.requests).toEqual([]);
+    });
+
+    it("a run kept by another instance is not called expired: another instance is named as a place it may be", async () => {
+      const first = await firstPageOfGrade4();
+      expect(first.next).toBeDefined();
+      // A second instance of the same installation (round robin sends the next page anywhere).
+      const other = await connectInProcess(served.sandbox);
+      try {
+        served.sandbox.clearRequests();
+        const elsewhere = await other.client.callTool({ name: "run_report", arguments: first.next! });
+        expect(elsewhere.isError).toBe(true);
+        expect(textOf(elsewhere)).toMatch(/run the report again/i);
+        expect(textOf(elsewhere)).not.toMatch(/expired/);
+        expect(textOf(elsewhere)).toMatch(/another instance/);
+        expect(served.sandbox.requests).toEqual([]);
+      } finally {
+        await other.close();
+      }
     });
 
     it("a stored run is read only as the report it is, and without new params", async () => {

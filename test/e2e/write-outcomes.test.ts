@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { connectInProcess, sandboxServer, structured, textOf } from "../helpers.js";
+import { waitFor } from "./http-harness.js";
 
 interface WriteAnswer {
   data: { id: number } & Record<string, unknown>;
@@ -107,28 +108,6 @@ describe("write outcomes are facts", () => {
     expect(named("students", "full_name", "Rana Twice")).toHaveLength(2);
   });
 
-  it("a key this server never saw, replayed by the platform: replayed, without claiming when", async () => {
-    // Another server (a restarted one, another instance without shared memory) made the record
-    // with this key: this one remembers nothing, so all it knows is what the platform said.
-    const args = { full_name: "Rana Elsewhere", gender: "female", idempotency_key: "made-elsewhere-1" };
-    const other = await connectInProcess(served.sandbox);
-    try {
-      expect(
-        structured<WriteAnswer>(await other.client.callTool({ name: "create_student", arguments: args }))
-          .outcome,
-      ).toBe("created");
-    } finally {
-      await other.close();
-    }
-    const again = await call("create_student", args);
-    expect(structured<WriteAnswer>(again).outcome).toBe("replayed");
-    expect(textOf(again)).toMatch(
-      /^Already done: the platform answered with what an earlier call with this idempotency_key made/,
-    );
-    expect(textOf(again)).not.toMatch(/\d+ s ago/);
-    expect(named("students", "full_name", "Rana Elsewhere")).toHaveLength(1);
-  });
-
   it("create_subject with an existing code: existing, nothing added", async () => {
     const subject = served.sandbox.records<{ id: number; code: string; name: string }>(42, "subjects")[0]!;
     const before = served.sandbox.records(42, "subjects").length;
@@ -169,6 +148,24 @@ describe("write outcomes are facts", () => {
     expect(writes()[1]!.idempotencyKey).not.toBe(keysBefore[0]);
   });
 
+  it("a 409 on the retry of an attempt that timed out keeps the key: the repeat completes, one record", async () => {
+    // The first attempt is applied but answers after the client's 10 s attempt timeout; the
+    // retry, under the same key while it is still in flight, gets the contract's 409.
+    served.sandbox.injectFaults({ kind: "delay", delayMs: 12_000, match: { tool: "create_student" } });
+    const first = await call("create_student", { full_name: "Hana Slow-Answer" });
+    expect(first.isError).toBe(true);
+    expect(textOf(first)).toContain("409");
+    // The platform has applied it and, past its delay, stored its answer under the key.
+    await waitFor(() => writes().some((r) => r.status === 201), 20_000, "the slow create's answer");
+    expect(named("students", "full_name", "Hana Slow-Answer")).toHaveLength(1);
+
+    const again = await call("create_student", { full_name: "Hana Slow-Answer" });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(structured<WriteAnswer>(again).outcome).toBe("completed");
+    expect(named("students", "full_name", "Hana Slow-Answer")).toHaveLength(1);
+    expect(new Set(writes().map((r) => r.idempotencyKey)).size).toBe(1);
+  }, 40_000);
+
   it("two identical creates at once: one record, one says created and the other replayed", async () => {
     const args = { full_name: "Sami Concurrent" };
     const [a, b] = await Promise.all([call("create_student", args), call("create_student", args)]);
@@ -177,5 +174,26 @@ describe("write outcomes are facts", () => {
     const outcomes = [structured<WriteAnswer>(a).outcome, structured<WriteAnswer>(b).outcome].sort();
     expect(outcomes).toEqual(["created", "replayed"]);
     expect(named("students", "full_name", "Sami Concurrent")).toHaveLength(1);
+  });
+});
+
+describe("a replay this server does not remember", () => {
+  // No write memory: only the platform knows the key was used before, not when.
+  const served = sandboxServer((sandbox) => connectInProcess(sandbox, {}, {}, { replayWindowMs: 0 }));
+
+  it("is called a replay without claiming when the earlier call was", async () => {
+    const args = { full_name: "Omar Unremembered", idempotency_key: "omar-unremembered" };
+    const first = await served.mcp.client.callTool({ name: "create_student", arguments: args });
+    expect(structured<WriteAnswer>(first).outcome).toBe("created");
+    const second = await served.mcp.client.callTool({ name: "create_student", arguments: args });
+    expect(second.isError, textOf(second)).toBeFalsy();
+    expect(structured<WriteAnswer>(second).outcome).toBe("replayed");
+    expect(textOf(second)).toMatch(/already done/i);
+    expect(textOf(second)).not.toMatch(/\d+ s ago/);
+    expect(
+      served.sandbox
+        .records<{ full_name: string }>(42, "students")
+        .filter((s) => s.full_name === "Omar Unremembered"),
+    ).toHaveLength(1);
   });
 });

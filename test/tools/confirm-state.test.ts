@@ -1,6 +1,7 @@
 /** The key that signs 2026-07-28 confirmation states: read from the environment, checked at start. */
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger.js";
+import { endpointOf } from "../../src/platform/catalog.js";
 import { requestStateKeyFor } from "../../src/serve.js";
 import { requestStateKeyFrom } from "../../src/tools/confirm-state.js";
 import { NotConfirmedError } from "../../src/tools/errors.js";
@@ -58,10 +59,10 @@ describe("the key at start", () => {
 
 describe("a refused state, as the model reads it", () => {
   it("says what was wrong, that nothing was sent, and what to do", () => {
-    expect(new NotConfirmedError("state_expired", "send_notification", 600_000).message).toBe(
+    expect(new NotConfirmedError("state_expired", endpointOf("send_notification"), 600_000).message).toBe(
       "Not sent: the confirmation of the message expired (an answer must come back within 10 minutes), and nothing was sent. Call again to ask the user anew.",
     );
-    expect(new NotConfirmedError("state_foreign", "create_subject").message).toBe(
+    expect(new NotConfirmedError("state_foreign", endpointOf("create_subject")).message).toBe(
       "Not done: the confirmation handed back for create_subject was issued to another API key or installation, and nothing was sent. Call again to ask the user anew.",
     );
   });

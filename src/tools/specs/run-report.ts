@@ -7,7 +7,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { VIEWS } from "../../apps/views.js";
-import type { StoredReportRun } from "../../installation.js";
+import { RUNS_KEPT, type StoredReportRun } from "../../installation.js";
 import { type Endpoint, fillPath } from "../../platform/catalog.js";
 import { recordEnvelope } from "../../platform/envelopes.js";
 import { sanitize } from "../../text/clean.js";
@@ -187,7 +187,7 @@ function storedRun(key: string, runId: string, args: CallArgs, ctx: HandlerConte
   if (!run) {
     throw new InvalidArgumentsError({
       run_id: [
-        "No such stored run: it expired (this server keeps each installation's newest 50 runs, in memory) or never existed. Run the report again: run_report without run_id",
+        `No stored run with this id here. ${RUNS_KEPT} Run the report again: run_report without run_id`,
       ],
     });
   }
