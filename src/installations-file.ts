@@ -26,7 +26,7 @@ import { Installation } from "./installation.js";
 import type { WatchOptions } from "./live/watch.js";
 import type { Logger } from "./logger.js";
 import type { SharedStore } from "./store/shared-store.js";
-import type { Tenant } from "./tenant.js";
+import { keyIdOf, type Tenant } from "./tenant.js";
 import { canonicalJson } from "./text/canonical-json.js";
 import { parseJson } from "./text/json.js";
 
@@ -172,7 +172,7 @@ export function parseInstallationsFile(
       const other = hashes.get(hash);
       if (other) {
         throw new InstallationsFileError(
-          `${at}.api_key_sha256: the hash ${hash.slice(0, 12)}... also selects "${other}"; a key must select one installation`,
+          `${at}.api_key_sha256: the hash ${keyIdOf(hash)}... also selects "${other}"; a key must select one installation`,
         );
       }
       hashes.set(hash, entry.name);

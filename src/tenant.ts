@@ -13,3 +13,11 @@ export interface Tenant {
   /** This installation's own webhook secrets (current, then previous), valid for its tenant only. */
   webhookSecrets?: readonly string[];
 }
+
+/**
+ * A key's id, the one name it has in logs, limits, session ownership and the served list: the
+ * first 12 hex characters of its SHA-256 (48 bits, not enough to find the key by).
+ */
+export function keyIdOf(keyHash: string): string {
+  return keyHash.slice(0, 12).toLowerCase();
+}

@@ -6,7 +6,10 @@
  */
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Tenant } from "../tenant.js";
+import { keyIdOf, type Tenant } from "../tenant.js";
+
+export { keyIdOf };
+
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
 /** An authenticated caller: which key (by a short, non-secret id) and which installation. */
@@ -22,14 +25,6 @@ const REALM = 'Bearer realm="okta-partners-mcp"';
 export function sha256Hex(value: string): string {
   // The one-shot hash: no Hash object per call (it runs for every request's key).
   return hash("sha256", value, "hex");
-}
-
-/**
- * A key's id, the one name it has in logs, limits, session ownership and the served list: the
- * first 12 hex characters of its SHA-256 (48 bits, not enough to find the key by).
- */
-export function keyIdOf(keyHash: string): string {
-  return keyHash.slice(0, 12).toLowerCase();
 }
 
 /** A strong random key (256 bits), URL-safe, recognisable by its prefix in a secret scanner. */
