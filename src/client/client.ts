@@ -108,6 +108,8 @@ export interface ApiResponse<T> {
   /** The platform answered from its idempotency store (header Idempotent-Replayed: true). */
   replayed: boolean;
   rateLimit: RateLimitInfo;
+  /** When the platform answered, by its own clock (the HTTP `Date` header), in epoch ms, if sent. */
+  answeredAt?: number;
   /** The key the write carried (absent for GET). */
   idempotencyKey?: string;
 }
@@ -285,7 +287,12 @@ export class OktaClient {
             replayed: headerValue(headers, "idempotent-replayed")?.toLowerCase() === "true",
             rateLimit,
           };
-          if (idempotencyKey !== undefined) result.idempotencyKey = idempotencyKey;
+          if (idempotencyKey !== undefined) {
+            result.idempotencyKey = idempotencyKey;
+            // Only writes need it (was the record made before this answer?): no parse for reads.
+            const answeredAt = Date.parse(headerValue(headers, "date") ?? "");
+            if (Number.isFinite(answeredAt)) result.answeredAt = answeredAt;
+          }
           return result;
         }
         // A 5xx may come after the write was committed; a 4xx is a definite refusal.

@@ -54,6 +54,11 @@ export interface SandboxOptions {
   logger?: Logger;
   /** Milliseconds since the epoch; injectable so tests can move time (idempotency TTL, rate windows). */
   clock?: () => number;
+  /**
+   * Default true: a replayed write carries `Idempotent-Replayed: true`, this sandbox's extension.
+   * False answers as the bare contract does, so tests can prove nothing depends on the header.
+   */
+  replayHeader?: boolean;
 }
 
 export interface Sandbox {
@@ -132,6 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     sleeper,
     logger,
     clock,
+    replayHeader: options.replayHeader ?? true,
     openapi,
   });
   const server = createServer(listener);

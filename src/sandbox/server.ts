@@ -54,6 +54,8 @@ export interface PipelineDeps {
   sleeper: Sleeper;
   logger: Logger;
   clock: () => number;
+  /** Whether a replay says so in `Idempotent-Replayed` (not in the contract). */
+  replayHeader: boolean;
   openapi: () => unknown;
 }
 
@@ -144,6 +146,8 @@ export function createRequestListener(
     }
     const rate = state.rate ?? deps.rateLimiter.hit(ANONYMOUS);
     const headers: Record<string, string> = {
+      // The platform's one clock, as records' timestamps are: Node's own Date would ignore `clock`.
+      Date: new Date(deps.clock()).toUTCString(),
       "X-RateLimit-Limit": String(rate.limit),
       "X-RateLimit-Remaining": String(rate.remaining),
       ...reply.headers,
@@ -270,7 +274,9 @@ export function createRequestListener(
       );
     }
     state.log.replayed = true;
-    return { ...begin.response, headers: { "Idempotent-Replayed": "true" } };
+    return deps.replayHeader
+      ? { ...begin.response, headers: { "Idempotent-Replayed": "true" } }
+      : begin.response;
   }
 
   function validateInputs(

@@ -93,12 +93,51 @@ export async function write(
   }
   await claim.settle("succeeded");
   ctx.attempts = res.attempts;
-  const outcome = outcomeOf(endpoint, res, claim.earlier);
-  // Only this server's memory knows when: a replay the platform flagged on its own has no time.
+  const data = sanitize(res.body.data);
+  // A key the caller chose may have been used before this server's memory began (or beyond it):
+  // only the platform knew, and its answer to a replay is the stored one, status and all.
+  const unrememberedKey = claim.earlier === undefined ? args.idempotencyKey : undefined;
+  const createdAt = endpoint.kind === "create" ? createdAtOf(data) : undefined;
+  // Both times by the platform's clock: a skew between its clock and this server's changes nothing.
+  const madeAgo =
+    createdAt !== undefined && res.answeredAt !== undefined ? res.answeredAt - createdAt.ms : undefined;
+  const earlierRecord =
+    unrememberedKey !== undefined && madeAgo !== undefined && madeAgo > MADE_BY_THIS_CALL_WITHIN_MS;
+  const outcome = earlierRecord ? "replayed" : outcomeOf(endpoint, res, claim.earlier);
+  // Only this server's memory knows when, or the record's own created_at; a flagged replay has no time.
   const when = claim.earlier
     ? `${Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000))} s ago`
-    : "earlier";
-  return writeResult(endpoint, outcome, sanitize(res.body.data), res.attempts, when);
+    : earlierRecord
+      ? `at ${createdAt?.text}`
+      : "earlier";
+  // A recent created_at shows the record is new; a send's answer has nothing to show.
+  const unproven =
+    unrememberedKey !== undefined && (outcome === "sent" || (outcome === "created" && madeAgo === undefined));
+  const caveat = unproven ? unprovenCaveat(endpoint, unrememberedKey) : "";
+  return writeResult(endpoint, outcome, data, res.attempts, when, caveat);
+}
+
+/**
+ * A record this call made was created at most this long before the platform's answer: the
+ * client's whole deadline (25 s, every retry included) with room to spare. Older: an earlier call's.
+ */
+const MADE_BY_THIS_CALL_WITHIN_MS = 60_000;
+
+/** The record's `created_at` (every record has one, per the contract), when it reads as a time. */
+function createdAtOf(data: unknown): { text: string; ms: number } | undefined {
+  const text = (data as { created_at?: unknown } | undefined)?.created_at;
+  if (typeof text !== "string") return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? { text, ms } : undefined;
+}
+
+/**
+ * What a success under a caller's key this server never saw cannot prove: the platform answers a
+ * repeat of a key as it answered the first use. Said, rather than claiming this call did it.
+ */
+function unprovenCaveat(endpoint: Endpoint, key: string): string {
+  const done = endpoint.kind === "send" ? "sent" : "created";
+  return ` This server has no record of idempotency_key "${key}" being used before; if it was (the platform keeps a key's answer for 24 hours), this is that earlier call's answer and nothing new was ${done} now.`;
 }
 
 /**
@@ -127,6 +166,8 @@ function writeResult(
   attempts: number,
   /** When the earlier identical call was, e.g. "12 s ago" (replayed and completed only). */
   when = "earlier",
+  /** Appended to the text: what this answer cannot prove. */
+  caveat = "",
 ): CallToolResult {
   const noun = recordNoun(endpoint);
   const id = (data as { id?: unknown } | undefined)?.id;
@@ -134,13 +175,15 @@ function writeResult(
   const retried =
     attempts > 1 ? ` It took ${attempts} attempts; one idempotency key made them one write.` : "";
   const again = `To ${endpoint.kind === "send" ? "send it again" : "create another"} on purpose, call again with a new idempotency_key.`;
+  // What the answer cannot prove is not claimed: with a caveat, "by this call" is left out.
+  const by = caveat ? "" : " by this call";
   const text: Record<WriteOutcome, string> = {
-    created: `Created by this call: ${noun}${ref}.${retried}`,
-    sent: `Sent by this call: ${noun}${ref} queued for delivery.${retried}`,
+    created: `Created${by}: ${noun}${ref}.${retried}`,
+    sent: `Sent${by}: ${noun}${ref} queued for delivery.${retried}`,
     updated: `Updated by this call: ${noun}${ref}.${retried}`,
     existing: `Nothing added: the platform already had this ${noun}${ref} and returned it unchanged.`,
     replayed: `Already done: an identical ${endpoint.tool} succeeded ${when}; the platform returned that result and nothing new was ${endpoint.kind === "send" ? "sent" : "created"} now. ${again}`,
     completed: `Done, exactly once: an identical ${endpoint.tool} ${when} ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
   };
-  return toolResult({ data, outcome }, text[outcome]);
+  return toolResult({ data, outcome }, text[outcome] + caveat);
 }

@@ -197,3 +197,61 @@ describe("a replay this server does not remember", () => {
     ).toHaveLength(1);
   });
 });
+
+describe("a replay on the bare contract (no Idempotent-Replayed header), not remembered here", () => {
+  // The platform's clock, movable: the first create is made an hour in the past.
+  let offsetMs = 0;
+  const served = sandboxServer((sandbox) => connectInProcess(sandbox, {}, {}, { replayWindowMs: 0 }), {
+    replayHeader: false,
+    clock: () => Date.now() + offsetMs,
+  });
+  const call = (name: string, args: Record<string, unknown>) =>
+    served.mcp.client.callTool({ name, arguments: args });
+
+  it("a create whose record is older than the call is the earlier call's, not this one's", async () => {
+    const args = { full_name: "Hala Hour-Ago", idempotency_key: "hala-hour-ago" };
+    offsetMs = -60 * 60_000;
+    const first = await call("create_student", args);
+    offsetMs = 0;
+    expect(structured<WriteAnswer>(first).outcome).toBe("created");
+    const second = await call("create_student", args);
+    expect(second.isError, textOf(second)).toBeFalsy();
+    expect(served.sandbox.requests.at(-1)?.status).toBe(201);
+    expect(structured<WriteAnswer>(second).outcome).toBe("replayed");
+    expect(textOf(second)).not.toMatch(/created by this call/i);
+    expect(textOf(second)).toContain(String(structured<WriteAnswer>(first).data.created_at));
+    expect(
+      served.sandbox
+        .records<{ full_name: string }>(42, "students")
+        .filter((s) => s.full_name === "Hala Hour-Ago"),
+    ).toHaveLength(1);
+  });
+
+  it("a fresh create with the caller's own key is this call's", async () => {
+    const result = await call("create_student", {
+      full_name: "Nadia New-Key",
+      idempotency_key: "nadia-new-key",
+    });
+    expect(structured<WriteAnswer>(result).outcome).toBe("created");
+    expect(textOf(result)).toMatch(/created by this call/i);
+  });
+
+  it("a send with the caller's own key, unknown here, says what a repeat key would mean", async () => {
+    const args = {
+      to: "+966500000001",
+      message: "Reminder: school trip",
+      idempotency_key: "trip-reminder-1",
+    };
+    const first = await call("send_notification", args);
+    expect(first.isError, textOf(first)).toBeFalsy();
+    const second = await call("send_notification", args);
+    expect(second.isError, textOf(second)).toBeFalsy();
+    expect(
+      served.sandbox.records(42, "notifications").filter((n) => n.message === args.message),
+    ).toHaveLength(1);
+    // Nothing in the answer tells a replay apart: the text must not claim this call sent it.
+    expect(textOf(second)).not.toMatch(/^Sent by this call/);
+    expect(textOf(second)).toMatch(/trip-reminder-1/);
+    expect(textOf(second)).toMatch(/earlier/i);
+  });
+});
