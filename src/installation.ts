@@ -12,6 +12,7 @@ import type { Logger } from "./logger.js";
 import { endpointOf } from "./platform/catalog.js";
 import { collectionEnvelope } from "./platform/envelopes.js";
 import { ReportDefinition, Whoami } from "./platform/records.js";
+import { MemoryReportRuns, type ReportRuns, SharedReportRuns } from "./store/report-runs.js";
 import { KEY_PREFIX, type SharedStore } from "./store/shared-store.js";
 import { WriteMemory, type WriteMemoryStore } from "./store/write-memory.js";
 import { SharedWriteStore } from "./store/write-store.js";
@@ -32,23 +33,9 @@ export interface InstallationOptions {
   name?: string;
 }
 
-export interface StoredReportRun {
-  id: string;
-  key: string;
-  params: Record<string, unknown>;
-  result: unknown;
-  at: string;
-}
-
 /** Report runs and the catalog are kept only while run_report's scope (from the catalog) is granted. */
 const REPORTS_SCOPE = endpointOf("run_report").scope;
 const REPORT_CATALOG_TTL_MS = 5 * 60 * 1000;
-const MAX_STORED_RUNS = 50;
-/**
- * Where report runs are, as a message says it: in this process only, so an id from another
- * instance (a balancer may send the next page to any) or from before a restart is not here.
- */
-export const RUNS_KEPT = `Runs are kept in this server process's memory only (each installation's newest ${MAX_STORED_RUNS}, dropped when the reports scope is withdrawn): this one was pushed out, is kept by another instance or a server since restarted, or never existed.`;
 /** A model retrying a refused tool must not turn into a whoami storm: one re-read per window. */
 const SCOPE_DENIED_REREAD_GAP_MS = 10_000;
 
@@ -72,7 +59,11 @@ export class Installation {
   readonly #logger: Logger;
   #whoami?: Whoami;
   #reportCatalog?: { at: number; reports: ReportDefinition[] };
-  readonly #runs = new Map<string, StoredReportRun>();
+  /**
+   * run_report's stored runs: in the shared store when it spans instances (a balancer sends the
+   * next page to any of them), else the newest 50 in this process (no TTL sweep needed to bound it).
+   */
+  readonly reportRuns: ReportRuns;
   /** The scans behind filtered listings, reused across their pages (tools/list-scans.ts). */
   readonly listScans = new ListScans();
   /** Recent webhook events of this tenant, and the sessions listening to them. */
@@ -111,8 +102,12 @@ export class Installation {
         : undefined);
     this.writeMemory = new WriteMemory(writeStore, { windowMs: options.replayWindowMs });
     this.sandbox = options.sandbox ?? false;
+    this.reportRuns = options.sharedStore?.spansInstances
+      ? new SharedReportRuns(options.sharedStore, () => this.storeNamespace, this.#logger)
+      : new MemoryReportRuns();
     this.onScopesChanged((scopes) => {
-      if (REPORTS_SCOPE && !scopes.includes(REPORTS_SCOPE)) this.forgetReports();
+      // A store failure is logged where it happened (report-runs.ts); the catalog is dropped anyway.
+      if (REPORTS_SCOPE && !scopes.includes(REPORTS_SCOPE)) void this.forgetReports().catch(() => {});
     });
   }
 
@@ -265,25 +260,13 @@ export class Installation {
     return reports;
   }
 
-  storeReportRun(key: string, params: Record<string, unknown>, result: unknown): StoredReportRun {
-    const run = { id: randomUUID(), key, params, result, at: new Date().toISOString() };
-    this.#runs.set(run.id, run);
-    // Keep the newest runs only: a Map iterates in insertion order.
-    while (this.#runs.size > MAX_STORED_RUNS) this.#runs.delete(this.#runs.keys().next().value as string);
-    return run;
-  }
-
-  reportRun(id: string): StoredReportRun | undefined {
-    return this.#runs.get(id);
-  }
-
   /**
    * Forgets the stored report runs and the cached catalog: what the grant no longer covers must
    * not come back readable if the scope is granted again.
    */
-  forgetReports(): void {
-    this.#runs.clear();
+  async forgetReports(): Promise<void> {
     this.#reportCatalog = undefined;
+    await this.reportRuns.forgetAll();
   }
 
   /** The channel on which this installation's instances pass on the platform's pauses. */

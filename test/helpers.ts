@@ -8,7 +8,7 @@ import type { CallToolResult, ClientCapabilities, ClientOptions } from "@modelco
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { Installation } from "../src/installation.js";
+import { Installation, type InstallationOptions } from "../src/installation.js";
 import { silentLogger } from "../src/logger.js";
 import type { Scope } from "../src/platform/scopes.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../src/sandbox/index.js";
@@ -69,7 +69,7 @@ export async function connectInProcess(
   sandbox: { baseUrl: string; token: string },
   options: ServerOptions = {},
   clientCapabilities: ClientCapabilities = {},
-  installationOptions: { replayWindowMs?: number } = {},
+  installationOptions: Pick<InstallationOptions, "replayWindowMs" | "sharedStore"> = {},
 ): Promise<InProcessHarness> {
   const installation = new Installation({
     baseUrl: sandbox.baseUrl,

@@ -11,13 +11,15 @@
  *   this server noticed: for this client the resource is no longer served, and the grant is re-read).
  * - -32602 without `data.uri` (invalid params): a malformed id, refused before any request.
  * - -32603 (internal error): the platform could not answer (429, 5xx or no answer after the
- *   retries, a revoked token, ...) or the server failed; the message says which and what to do.
+ *   retries, a revoked token, ...), the shared store of report runs did not answer, or the server
+ *   failed; the message says which and what to do.
  */
 
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError } from "@modelcontextprotocol/server";
 import { ApiError, NotFoundError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Endpoint } from "../platform/catalog.js";
-import { messageForApiError } from "../tools/errors.js";
+import { ReportRunsUnavailableError } from "../store/report-runs.js";
+import { messageForApiError, RUNS_UNREADABLE } from "../tools/errors.js";
 
 export const notFound = (uri: string, message: string) => new ResourceNotFoundError(uri, message);
 export const invalidParams = (message: string) => new ProtocolError(ProtocolErrorCode.InvalidParams, message);
@@ -36,6 +38,9 @@ export function readErrorOf(error: unknown, uri: string, endpoint: Endpoint): Pr
       ProtocolErrorCode.InternalError,
       `Reading ${uri} failed. ${messageForApiError(error, endpoint)}`,
     );
+  }
+  if (error instanceof ReportRunsUnavailableError) {
+    return new ProtocolError(ProtocolErrorCode.InternalError, `Reading ${uri} failed. ${RUNS_UNREADABLE}`);
   }
   return new ProtocolError(
     ProtocolErrorCode.InternalError,

@@ -25,7 +25,7 @@ import {
   servedToolNames,
   type ToolFilterOptions,
 } from "../grant/served.js";
-import { type Installation, RUNS_KEPT } from "../installation.js";
+import type { Installation } from "../installation.js";
 import {
   endpointOf,
   fillPath,
@@ -36,7 +36,9 @@ import {
 } from "../platform/catalog.js";
 import { listEnvelope, recordEnvelope } from "../platform/envelopes.js";
 import { SCOPES, type Scope } from "../platform/scopes.js";
+import { isRunId } from "../store/report-runs.js";
 import { cleanText, sanitize } from "../text/clean.js";
+import { quoted } from "../tools/errors.js";
 import { weakMemo } from "../weak-memo.js";
 import { invalidParams, notFound, readErrorOf } from "./errors.js";
 import { EVENTS_URI, eventFeed, followEvents } from "./events.js";
@@ -189,12 +191,13 @@ const definedResources = weakMemo((installation: Installation): DefinedResource[
       mimeType: "application/json",
     },
     read: async (uri, variables) => {
-      const run = installation.reportRun(String(variables.id));
-      if (!run)
-        throw notFound(
-          uri,
-          `No stored report run ${String(variables.id)} here. ${RUNS_KEPT} Call run_report again.`,
-        );
+      const id = String(variables.id);
+      // The id is the client's: one that is not a run id is not looked up at all.
+      if (!isRunId(id))
+        throw notFound(uri, `No stored report run ${quoted(id)}: a run id is the UUID run_report returns.`);
+      const runs = installation.reportRuns;
+      const run = await runs.get(id);
+      if (!run) throw notFound(uri, `No stored report run ${id} here. ${runs.kept} Call run_report again.`);
       return json(uri, run);
     },
   });

@@ -8,6 +8,7 @@ import { MemoryWebhookQueue, type WebhookQueue, type WebhookQueueOptions } from 
 const SWEEP_ABOVE = 10_000;
 
 export class InMemorySharedStore implements SharedStore {
+  readonly spansInstances = false;
   readonly #values = new Map<string, { value: string; expires: number }>();
   readonly #channels = new Map<string, Set<(message: string) => void>>();
 

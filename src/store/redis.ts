@@ -25,6 +25,7 @@ export interface RedisStoreOptions {
 }
 
 export class RedisSharedStore implements SharedStore {
+  readonly spansInstances = true;
   readonly #client: Redis;
   #subscriber?: Redis;
   readonly #queueConnections = new Set<Redis>();

@@ -11,6 +11,11 @@
 import type { WebhookQueue, WebhookQueueOptions } from "./webhook-queue.js";
 
 export interface SharedStore {
+  /**
+   * True when other processes see the same state (Redis). What only makes sense shared (report
+   * runs any instance may page) lives here only then; else it stays in bounded process memory.
+   */
+  readonly spansInstances: boolean;
   /** Records `key` for `ttlMs`; true only for the first caller (atomic across instances): `setIfAbsent` of a mark. */
   remember(key: string, ttlMs: number): Promise<boolean>;
   /** Drops a remembered key, e.g. a claim made for work that could not be queued. */

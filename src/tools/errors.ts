@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { ApiError, TenantMismatchError, UnexpectedResponseError } from "../client/errors.js";
 import type { Endpoint } from "../platform/catalog.js";
+import { ReportRunsUnavailableError } from "../store/report-runs.js";
 import { WriteInProgressError } from "../store/write-memory.js";
 
 /** Arguments refused before any request was sent. */
@@ -226,6 +227,10 @@ export function messageForApiError(error: ApiError, endpoint: Endpoint): string 
   }
 }
 
+/** A stored run could not be read because its store did not answer (nothing was sent). */
+export const RUNS_UNREADABLE =
+  "The shared store of report runs did not answer, so the run could not be read; nothing was sent to the platform. Try again shortly, or run the report again (run_report without run_id).";
+
 /** One mapping for everything a handler can throw. */
 export function messageForError(error: unknown, endpoint: Endpoint): string {
   if (error instanceof ApiError) return messageForApiError(error, endpoint);
@@ -233,5 +238,6 @@ export function messageForError(error: unknown, endpoint: Endpoint): string {
   if (error instanceof WriteInProgressError) {
     return `Nothing sent: an identical ${endpoint.tool} started ${Math.round(error.sinceMs / 1000)} s ago is still waiting for the platform's answer. Call again in a few seconds; the answer will then say what happened.`;
   }
+  if (error instanceof ReportRunsUnavailableError) return RUNS_UNREADABLE;
   return `${endpoint.tool} failed unexpectedly on the server. Try again; if it persists, the operator can find details in the server log.`;
 }

@@ -30,6 +30,7 @@ import { grantedEndpoints, type ToolFilterOptions } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import { callLogger, type Logger } from "../logger.js";
 import type { Endpoint, ToolName } from "../platform/catalog.js";
+import { ReportRunsUnavailableError } from "../store/report-runs.js";
 import { writeFingerprint } from "../store/write-memory.js";
 import { cleanText } from "../text/clean.js";
 import { weakMemo } from "../weak-memo.js";
@@ -294,6 +295,9 @@ export class ToolRegistry {
         status = "invalid_arguments";
       } else if (error instanceof NotConfirmedError) {
         status = error.reason;
+      } else if (error instanceof ReportRunsUnavailableError) {
+        // Logged by the store with what failed; the model is told, no stack needed here.
+        status = "store_unavailable";
       } else {
         status = "error";
         this.logger.error({ tool: tool.endpoint.tool, err: error }, "tool failed unexpectedly");

@@ -2,7 +2,8 @@
  * Three instances of the built bin behind HAProxy with the shipped deploy/haproxy.cfg, sharing
  * one Redis, default limits: a busy chatbot key spread over the instances, 2025 sessions kept on
  * the instance that holds them, one record for an identical create sent through two instances,
- * and a webhook taken by one instance reaching listeners on the others, once.
+ * a webhook taken by one instance reaching listeners on the others, once, and a report run
+ * paged (and read as a resource) through whichever instance each request lands on.
  */
 import { randomUUID } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/client";
@@ -25,6 +26,7 @@ import { structured, textOf } from "../helpers.js";
 import {
   type Cluster,
   clusterBinaries,
+  SANDBOX_TOKEN,
   sessionsClosedBy,
   sessionsOpenedBy,
   startCluster,
@@ -39,6 +41,7 @@ const KEY_BUSY = "cluster-key-busy-0123456789abcdef";
 const KEY_STICKY = "cluster-key-sticky-0123456789abcdef";
 const KEY_WRITES = "cluster-key-writes-0123456789abcdef";
 const KEY_EVENTS = "cluster-key-events-0123456789abcdef";
+const KEY_REPORTS = "cluster-key-reports-0123456789abcdef";
 
 const binaries = clusterBinaries();
 
@@ -61,7 +64,9 @@ async function converse(client: Client, n: number): Promise<void> {
 describe.skipIf(!binaries)("three instances behind HAProxy (deploy/haproxy.cfg as shipped)", () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster(binaries!, { keys: [KEY_BUSY, KEY_STICKY, KEY_WRITES, KEY_EVENTS] });
+    cluster = await startCluster(binaries!, {
+      keys: [KEY_BUSY, KEY_STICKY, KEY_WRITES, KEY_EVENTS, KEY_REPORTS],
+    });
   }, 60_000);
   afterAll(() => cluster?.stop(), 30_000);
 
@@ -187,6 +192,61 @@ describe.skipIf(!binaries)("three instances behind HAProxy (deploy/haproxy.cfg a
       await listeners.close();
     }
   });
+
+  it("a 2026 client pages a report run through the balancer: every row once, whichever instance serves a page", async () => {
+    const { instances, balancer, sandbox } = cluster;
+    const client = await connectModern(balancer, KEY_REPORTS);
+    try {
+      const before = instances.map((i) => toolCallsOf(i, "run_report").length);
+      sandbox.clearRequests();
+      type Page = { data: { rows: unknown[][] }; run_id: string; total_rows: number; next?: object };
+      const pages: Page[] = [];
+      let args: object | undefined = { key: "guardian_contact_list", params: { grade_id: 1 }, row_limit: 10 };
+      while (args) {
+        const result = await client.callTool({
+          name: "run_report",
+          arguments: args as Record<string, unknown>,
+        });
+        expect(result.isError, textOf(result)).toBeFalsy();
+        const page = structured<Page>(result);
+        pages.push(page);
+        args = page.next;
+        expect(pages.length, "next never ended").toBeLessThanOrEqual(100);
+      }
+      // The report ran once at the platform; every later page read the one stored run.
+      expect(sandbox.requests.filter((r) => r.tool === "run_report")).toHaveLength(1);
+      const total = pages[0]!.total_rows;
+      expect(total).toBeGreaterThan(50);
+      expect(new Set(pages.map((p) => p.run_id)).size).toBe(1);
+      const rows = pages.flatMap((p) => p.data.rows);
+      expect(rows).toHaveLength(total);
+      expect(new Set(rows.map((r) => JSON.stringify(r))).size).toBe(total);
+      // The same rows, in order, as the platform's own run of the report.
+      const direct = await fetch(`${sandbox.baseUrl}/reports/builder/guardian_contact_list/run`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${SANDBOX_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ params: { grade_id: 1 } }),
+      });
+      expect(rows).toEqual(((await direct.json()) as { data: { rows: unknown[][] } }).data.rows);
+      // Round robin spread the pages: at least two instances served some (so the run was shared).
+      const served = await waitForToolCalls(instances, before, pages.length, "run_report");
+      expect(served.filter((n) => n > 0).length, `pages served ${served.join(" / ")}`).toBeGreaterThanOrEqual(
+        2,
+      );
+
+      // The full run as a resource, read through the balancer (any instance) three times.
+      const uri = `okta://reports/runs/${pages[0]!.run_id}`;
+      for (let k = 0; k < 3; k++) {
+        const read = await client.readResource({ uri });
+        const body = JSON.parse((read.contents[0] as { text: string }).text) as {
+          result: { rows: unknown[][] };
+        };
+        expect(body.result.rows).toEqual(rows);
+      }
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 
   it("the balancer answers /healthz from an instance and passes MCP errors through unchanged", async () => {
     const health = await fetch(`${cluster.balancer.url}/healthz`);

@@ -74,6 +74,7 @@ function withPublish(
   publish: (next: SharedStore["publish"], channel: string, message: string) => Promise<void>,
 ): SharedStore {
   return {
+    spansInstances: store.spansInstances,
     remember: (k, ttl) => store.remember(k, ttl),
     forget: (k) => store.forget(k),
     get: (k) => store.get(k),

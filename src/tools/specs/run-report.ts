@@ -7,9 +7,9 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { VIEWS } from "../../apps/views.js";
-import { RUNS_KEPT, type StoredReportRun } from "../../installation.js";
 import { type Endpoint, fillPath } from "../../platform/catalog.js";
 import { recordEnvelope } from "../../platform/envelopes.js";
+import { newReportRun, ReportRunsUnavailableError, type StoredReportRun } from "../../store/report-runs.js";
 import { sanitize } from "../../text/clean.js";
 import { InvalidArgumentsError } from "../errors.js";
 import { validateReportParams } from "../report-params.js";
@@ -84,10 +84,10 @@ function pagingOf(args: CallArgs): { runId?: string; rowOffset?: number; rowLimi
 async function runReport(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext): Promise<CallToolResult> {
   const key = String(args.path.key);
   const paging = pagingOf(args);
-  const run =
+  const { run, stored } =
     paging.runId === undefined
-      ? await newReportRun(endpoint, key, args, ctx)
-      : storedRun(key, paging.runId, args, ctx);
+      ? await runAndStore(endpoint, key, args, ctx)
+      : { run: await storedRun(key, paging.runId, args, ctx), stored: true };
   const full = run.result as { columns?: string[]; rows?: unknown[][] } & Record<string, unknown>;
   const rows = Array.isArray(full?.rows) ? full.rows : [];
   const uri = `okta://reports/runs/${run.id}`;
@@ -103,7 +103,7 @@ async function runReport(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext
   const omitted = Math.max(0, rows.length - end);
   // The same run, from the first row not shown: every row once, whatever cut the window.
   const next =
-    omitted > 0
+    omitted > 0 && stored
       ? {
           key,
           run_id: run.id,
@@ -112,43 +112,47 @@ async function runReport(endpoint: Endpoint, args: CallArgs, ctx: HandlerContext
         }
       : undefined;
   const shown = window.length === 0 ? "none shown" : `rows ${offset + 1}-${end} shown`;
+  const rest = stored
+    ? `Call run_report with next for the following rows (or read ${uri}).`
+    : `${NOT_STORED} Run the report again shortly (run_report without run_id) to page it; row_limit up to ${MAX_REPORT_ROWS} shows more rows in one call.`;
   const result = toolResult(
     {
       data: { ...full, rows: window },
-      run_id: run.id,
+      ...(stored ? { run_id: run.id } : {}),
       row_offset: offset,
       total_rows: rows.length,
       ...(next ? { next } : {}),
-      ...(omitted > 0
-        ? {
-            truncated: {
-              shown: window.length,
-              omitted,
-              hint: `Call run_report with next for the following rows (or read ${uri}).`,
-            },
-          }
-        : {}),
-      resource_uri: uri,
+      ...(omitted > 0 ? { truncated: { shown: window.length, omitted, hint: rest } } : {}),
+      ...(stored ? { resource_uri: uri } : {}),
     },
-    `Report ${key}: ${rows.length} rows, ${shown}.${next ? " Follow next for the following rows." : ""}`,
+    `Report ${key}: ${rows.length} rows, ${shown}.${next ? " Follow next for the following rows." : ""}${stored ? "" : ` ${NOT_STORED}`}`,
   );
-  result.content.push({
-    type: "resource_link",
-    uri,
-    name: `${key} run`,
-    mimeType: "application/json",
-    description: `Full result of ${key} (${rows.length} rows)`,
-  });
+  if (stored) {
+    result.content.push({
+      type: "resource_link",
+      uri,
+      name: `${key} run`,
+      mimeType: "application/json",
+      description: `Full result of ${key} (${rows.length} rows)`,
+    });
+  }
   return result;
 }
 
-/** Runs the report (parameters checked against the catalog first) and stores the run. */
-async function newReportRun(
+/** Said when the report ran at the platform but the shared store did not take the run. */
+const NOT_STORED =
+  "This run could not be stored (the shared store of report runs did not answer): it cannot be paged further or read as a resource.";
+
+/**
+ * Runs the report (parameters checked against the catalog first) and stores the run. A store
+ * that fails does not hide rows the platform computed: they are shown, `stored` says paging is not.
+ */
+async function runAndStore(
   endpoint: Endpoint,
   key: string,
   args: CallArgs,
   ctx: HandlerContext,
-): Promise<StoredReportRun> {
+): Promise<{ run: StoredReportRun; stored: boolean }> {
   const installation = ctx.installation;
   const given = (args.body?.params ?? undefined) as Record<string, unknown> | undefined;
   await ctx.progress(0, 3, `Checking parameters of ${key}`);
@@ -170,24 +174,37 @@ async function newReportRun(
     expect: recordEnvelope(endpoint.record),
   });
   ctx.attempts = res.attempts;
-  const run = installation.storeReportRun(key, checked.params, sanitize(res.body.data));
+  const run = newReportRun(key, checked.params, sanitize(res.body.data));
+  const stored = await installation.reportRuns.save(run).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof ReportRunsUnavailableError) return false;
+      throw error;
+    },
+  );
   const rows = (run.result as { rows?: unknown[] } | undefined)?.rows;
   await ctx.progress(3, 3, `Done: ${Array.isArray(rows) ? rows.length : 0} rows`);
-  return run;
+  return { run, stored };
 }
 
 /** A run stored by an earlier call: its rows stay the same across pages. Nothing is sent. */
-function storedRun(key: string, runId: string, args: CallArgs, ctx: HandlerContext): StoredReportRun {
+async function storedRun(
+  key: string,
+  runId: string,
+  args: CallArgs,
+  ctx: HandlerContext,
+): Promise<StoredReportRun> {
   if (args.body?.params !== undefined) {
     throw new InvalidArgumentsError({
       params: ["Not with run_id: a stored run keeps the params it ran with; omit run_id to run again"],
     });
   }
-  const run = ctx.installation.reportRun(runId);
+  const runs = ctx.installation.reportRuns;
+  const run = await runs.get(runId);
   if (!run) {
     throw new InvalidArgumentsError({
       run_id: [
-        `No stored run with this id here. ${RUNS_KEPT} Run the report again: run_report without run_id`,
+        `No stored run with this id here. ${runs.kept} Run the report again: run_report without run_id`,
       ],
     });
   }
