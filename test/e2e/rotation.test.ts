@@ -7,7 +7,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
@@ -18,7 +17,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
-import { CLI, connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
+import {
+  binTransport,
+  connectInProcess,
+  connectStdio,
+  READ_ONLY_SCOPES,
+  sandboxWith,
+  textOf,
+} from "../helpers.js";
 import { startHttpBin } from "./http-bin.js";
 import {
   connectModern,
@@ -139,16 +145,7 @@ describe("over stdio on 2026-07-28 (the built bin)", () => {
 
 describe("over stdio, a 2026-07-28 listen as the connection's first request", () => {
   it("is checked against the grant before any server is made: bad URIs refused, good ones honoured", async () => {
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI],
-      env: {
-        PATH: process.env.PATH ?? "",
-        OKTA_PARTNER_TOKEN: sandbox.token,
-        OKTA_API_BASE_URL: sandbox.baseUrl,
-      },
-      stderr: "pipe",
-    });
+    const transport = binTransport(sandbox);
     const answers = new Map<unknown, JSONRPCMessage>();
     let acknowledged = 0;
     transport.onmessage = (message) => {
