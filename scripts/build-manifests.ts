@@ -199,18 +199,31 @@ export function renderManifests(pkg = readPackageJson()): Record<string, string>
   };
 }
 
+/** A directory a bundle may not be staged in: a mistake of the caller, told in one line. */
+export class BundleDirRefused extends Error {
+  override name = "BundleDirRefused";
+}
+
+/**
+ * `dir`, resolved, when a bundle may be staged there. It is emptied first, so anything but a
+ * previous bundle or an empty place is refused (BundleDirRefused), before anything is written.
+ */
+export function checkedBundleDir(dir: string): string {
+  const target = resolve(dir);
+  if (!relative(target, ROOT).startsWith(".."))
+    throw new BundleDirRefused(`refusing to stage a bundle in ${target}: it contains this repository`);
+  if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, "manifest.json")))
+    throw new BundleDirRefused(`refusing to empty ${target}: it is not empty and holds no previous bundle`);
+  return target;
+}
+
 /**
  * A self-contained extension directory: the published package's files (what `npm pack` ships),
  * its production dependencies from the lockfile, and the manifest. Claude Desktop runs it with
  * its own Node, so nothing is fetched at launch. Needs `npm run build` first.
  */
 export function stageBundle(dir: string, pkg = readPackageJson()): string {
-  const target = resolve(dir);
-  // The directory is emptied first: refuse anything but a previous bundle or an empty place.
-  if (!relative(target, ROOT).startsWith(".."))
-    throw new Error(`refusing to stage a bundle in ${target}: it contains this repository`);
-  if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, "manifest.json")))
-    throw new Error(`refusing to empty ${target}: it is not empty and holds no previous bundle`);
+  const target = checkedBundleDir(dir);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), "okta-mcpb-"));
@@ -236,7 +249,26 @@ export function stageBundle(dir: string, pkg = readPackageJson()): string {
   return target;
 }
 
+/** The bundle directory `--bundle [DIR]` names (a new temporary one without DIR), checked. */
+function bundleDirOf(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf("--bundle");
+  if (at === -1) return undefined;
+  const given = argv[at + 1];
+  return checkedBundleDir(
+    given && !given.startsWith("--") ? given : mkdtempSync(join(tmpdir(), "okta-partners-mcpb-")),
+  );
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  let bundleDir: string | undefined;
+  try {
+    // Checked before any file is written: a refused directory leaves everything as it was.
+    bundleDir = bundleDirOf(process.argv);
+  } catch (error) {
+    if (!(error instanceof BundleDirRefused)) throw error;
+    process.stderr.write(`build-manifests: ${error.message}\n`);
+    process.exit(1);
+  }
   for (const [path, text] of Object.entries(renderManifests())) {
     mkdirSync(join(ROOT, path, ".."), { recursive: true });
     writeFileSync(join(ROOT, path), text);
@@ -252,11 +284,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
-  const bundleAt = process.argv.indexOf("--bundle");
-  if (bundleAt !== -1) {
-    const given = process.argv[bundleAt + 1];
-    const dir = given && !given.startsWith("--") ? given : mkdtempSync(join(tmpdir(), "okta-partners-mcpb-"));
-    const staged = stageBundle(dir);
+  if (bundleDir !== undefined) {
+    const staged = stageBundle(bundleDir);
     process.stderr.write(`extension staged in ${staged}\nnext: npx @anthropic-ai/mcpb pack ${staged}\n`);
   }
 }

@@ -27,6 +27,27 @@ export interface StdioHarness {
 }
 
 /**
+ * The built bin as a stdio child against `sandbox` (its token and base URL, nothing else from the
+ * environment but PATH and `env`). stderr "pipe" must be read, or a chatty child blocks on it.
+ */
+export function binTransport(
+  sandbox: { baseUrl: string; token: string },
+  opts: { args?: string[]; env?: Record<string, string>; stderr?: "pipe" | "ignore" } = {},
+): StdioClientTransport {
+  return new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, ...(opts.args ?? [])],
+    env: {
+      PATH: process.env.PATH ?? "",
+      OKTA_PARTNER_TOKEN: sandbox.token,
+      OKTA_API_BASE_URL: sandbox.baseUrl,
+      ...opts.env,
+    },
+    stderr: opts.stderr ?? "ignore",
+  });
+}
+
+/**
  * Spawns the built bin over stdio against `sandbox`, like Claude Desktop would. The client speaks
  * 2025 unless `clientOptions` ask otherwise (`versionNegotiation: { mode: "auto" }`: 2026-07-28).
  */
@@ -36,18 +57,7 @@ export async function connectStdio(
   env: Record<string, string> = {},
   clientOptions: ClientOptions = {},
 ): Promise<StdioHarness> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, ...args],
-    env: {
-      PATH: process.env.PATH ?? "",
-      OKTA_PARTNER_TOKEN: sandbox.token,
-      OKTA_API_BASE_URL: sandbox.baseUrl,
-      LOG_LEVEL: "debug",
-      ...env,
-    },
-    stderr: "pipe",
-  });
+  const transport = binTransport(sandbox, { args, env: { LOG_LEVEL: "debug", ...env }, stderr: "pipe" });
   let stderr = "";
   transport.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();

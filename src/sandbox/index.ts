@@ -77,6 +77,8 @@ export interface Sandbox {
   records<T = StoredRecord>(tenantId: number, collection: RecordCollection): T[];
   /** Queues faults; each is used by the first later request it matches. */
   injectFaults(...faults: ScriptedFault[]): void;
+  /** Queued faults no request has used yet: 0 once every faulted request has reached the sandbox. */
+  readonly faultsPending: number;
   addInstallation(input: InstallationInput): void;
   /** Replaces a token's scopes; `undefined` grants all 14 again. */
   setScopes(token: string, scopes: readonly Scope[] | undefined): void;
@@ -170,6 +172,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     records: ((tenantId: number, collection: Collection) =>
       store.records(tenantId, collection)) as Sandbox["records"],
     injectFaults: (...list) => faults.inject(...list),
+    get faultsPending() {
+      return faults.pending;
+    },
     addInstallation,
     setScopes: (token, scopes) => installations.setScopes(token, scopes ?? ALL_SCOPES),
     revokeToken: (token) => {

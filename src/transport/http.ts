@@ -102,7 +102,10 @@ export interface HttpServerHandle {
   limits: HttpLimits;
   /** Live sessions (both transports). */
   sessionCount(): number;
-  /** Requests from clients not yet answered (tool calls and others), over every session. */
+  /**
+   * Calls from clients not yet answered (tool calls and others), each once, in every era and mode:
+   * those of sessions (SessionTable.inFlight) and those served without one (ActiveRequests).
+   */
   inFlight(): number;
   /** `POST` target for the platform's webhooks. */
   webhookUrl: string;
@@ -203,6 +206,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     throw error;
   });
   const stopHousekeeping = startHousekeeping(sessions, meter);
+  const inFlight = () => sessions.inFlight + active.count;
   warnAboutBind(config.host, config.allowedHosts, logger);
 
   const reload = (): Promise<{ added: string[]; removed: string[] }> =>
@@ -235,12 +239,12 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
     webhooksIdle: () => webhooks.idle(),
     reload,
     sessionCount: () => sessions.size,
-    inFlight: () => sessions.inFlight + (config.stateless ? active.count : 0),
+    inFlight,
     close: () => {
       closing ??= shutdown({
         server,
         sessions,
-        active,
+        inFlight,
         modern,
         stopHousekeeping,
         webhooks,

@@ -79,10 +79,14 @@ export class SessionTable {
     return this.#sessions.size;
   }
 
-  /** Requests in flight over every session. */
+  /**
+   * Calls in flight over every session, each once: a session's requests not yet answered, or, while
+   * more POSTs to it are being handled than it has requests pending (their messages not read yet),
+   * one per POST.
+   */
   get inFlight(): number {
     let n = 0;
-    for (const s of this.#sessions.values()) n += s.pending.size;
+    for (const s of this.#sessions.values()) n += Math.max(s.pending.size, s.handling);
     return n;
   }
 

@@ -85,6 +85,8 @@ export class LegacySseEndpoint {
     caller: Caller,
     url: URL,
     headers: Record<string, string>,
+    /** Takes the POST out of the HTTP in-flight count once its session counts it. */
+    untrack: () => void = () => {},
   ): Promise<void> {
     if (req.method !== "POST") {
       return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { ...headers, Allow: "POST" });
@@ -110,6 +112,7 @@ export class LegacySseEndpoint {
     }
     // Busy from here: the session must not be closed while its body is still being read.
     const done = this.ctx.sessions.begin(session);
+    untrack();
     try {
       const body = await readRpcBody(req, res, this.ctx.limits, headers);
       if (!body.ok) return;

@@ -12,8 +12,8 @@ import { StdioServerTransport, serveStdio as serveStdioEntry } from "@modelconte
 import { servedToolNames } from "../grant/served.js";
 import type { Installation } from "../installation.js";
 import type { Logger } from "../logger.js";
-import { listenRefusalResponse } from "../resources/listen.js";
-import { createServer, type ServerOptions } from "../server.js";
+import { isListenRequest, listenRefusalResponse } from "../resources/listen.js";
+import { createServer, type OktaMcpServer, type ServerOptions } from "../server.js";
 import { followRequests } from "./sessions.js";
 
 /** How long calls in flight may finish after the client hangs up or a signal arrives. */
@@ -103,18 +103,27 @@ export async function serveStdio(
     await handle.close().catch(() => {});
     await onClose();
   };
-  // Follows the grant for the process's lifetime (one connection): what a listen stream may name.
-  const reference = createServer(installation, options, logger);
+  // The connection's server, the latest the SDK's factory made (a 2026 probe the client left for
+  // 2025 is replaced): it follows the grant, so it says what a listen stream may name now.
+  let current: OktaMcpServer | undefined;
+  // A listen can reach this check before the SDK has made any server (a 2026 client's first
+  // request): one made for this check alone, following nothing, answers from the grant as it is.
+  const grantNow = () => current ?? createServer(installation, { ...options, follow: false }, logger);
   const transport = new CountingTransport(
     new StdioServerTransport(heldUntilAnswered(process.stdin, inFlight), process.stdout),
     inFlight,
     () => void shutdown("client closed the connection"),
-    (message) => listenRefusalResponse(message, (uri) => reference.resources.subscriptionRefusal(uri)),
+    (message) => {
+      if (!isListenRequest(message)) return undefined;
+      const server = grantNow();
+      return listenRefusalResponse(message, (uri) => server.resources.subscriptionRefusal(uri));
+    },
   );
   const handle = serveStdioEntry(
     ({ era }) => {
       // One server per connection (the entry pins it); it follows the installation while open.
-      return createServer(installation, { ...options, modern: era === "modern" }, logger).mcp;
+      current = createServer(installation, { ...options, modern: era === "modern" }, logger);
+      return current.mcp;
     },
     { transport, onerror: (error) => logger.warn({ err: { message: error.message } }, "stdio error") },
   );

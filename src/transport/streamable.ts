@@ -75,7 +75,10 @@ export class StreamableEndpoint {
     private readonly modern: ModernEndpoint,
   ) {}
 
-  /** `untrack()`: the request leaves the shutdown's in-flight count (an open listen stream). */
+  /**
+   * `untrack()`: the request leaves the HTTP in-flight count (routes.ts), when it is an open
+   * listen stream or when its session counts it instead.
+   */
   async handle(
     req: IncomingMessage,
     res: ServerResponse,
@@ -136,12 +139,13 @@ export class StreamableEndpoint {
           headers,
         );
       }
-      return this.#initialize(req, res, caller, body.raw, headers);
+      return this.#initialize(req, res, caller, body.raw, headers, untrack);
     }
     const session = this.#sessionOf(req, res, caller, headers);
     if (!session) return;
     if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
     const done = this.ctx.sessions.begin(session);
+    untrack(); // counted by its session from here (SessionTable.inFlight), never twice
     try {
       await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body.raw);
     } finally {
@@ -180,6 +184,7 @@ export class StreamableEndpoint {
     caller: Caller,
     raw: unknown,
     headers: Record<string, string>,
+    untrack: () => void,
   ) {
     const { sessions, logger } = this.ctx;
     const admission = sessions.admit(caller.keyId);
@@ -195,6 +200,7 @@ export class StreamableEndpoint {
       onsessioninitialized: (id) => {
         session.id = id;
         sessions.add(session);
+        untrack(); // the session counts this initialize from here (its `handling`)
         registered = true;
         admission.release();
         logger.info(
@@ -219,11 +225,13 @@ export class StreamableEndpoint {
       sessions.remove(session.id);
       logger.info({ session: session.id, keyId: caller.keyId }, "session closed");
     };
+    const done = sessions.begin(session);
     try {
       await server.mcp.connect(transport);
       followRequests(transport, session);
       await transport.handleRequest(req, res, raw);
     } finally {
+      done();
       admission.release();
       // Refused by the SDK (bad initialize, batch with initialize...): nothing stays behind.
       if (!registered) await server.mcp.close().catch(() => {});

@@ -6,12 +6,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { Client, ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
 import type { Sandbox, StoredRecord } from "../../src/sandbox/index.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
-import { CLI, sandboxWith, structured, textOf } from "../helpers.js";
+import { binTransport, sandboxWith, structured, textOf } from "../helpers.js";
 import {
   connectModern,
   connectSse,
@@ -69,16 +68,7 @@ afterAll(async () => {
 
 function stdio(era: "modern" | "legacy"): () => Promise<Connection> {
   return async () => {
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI],
-      env: {
-        PATH: process.env.PATH ?? "",
-        OKTA_PARTNER_TOKEN: sandbox.token,
-        OKTA_API_BASE_URL: sandbox.baseUrl,
-      },
-      stderr: "ignore",
-    });
+    const transport = binTransport(sandbox);
     const client = answering(
       new Client(
         { name: "contract", version: "1.0.0" },

@@ -42,6 +42,30 @@ describe("errors and retries over stdio", () => {
     });
     expect(second.isError).toBe(true);
     expect(textOf(second)).toContain("409");
+    // Its only attempt was refused outright: nothing to complete, so nothing says it may be done.
+    expect(textOf(second)).not.toMatch(/may or may not have been applied/);
+  });
+
+  it("409 on the retry of a write that may have been applied (503 first): says so, and how to finish it", async () => {
+    const key = "e2e-conflict-key-0002";
+    const first = await served.mcp.client.callTool({
+      name: "create_subject",
+      arguments: { name: "Botany", code: "BOT-1", idempotency_key: key },
+    });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    served.sandbox.clearRequests();
+    served.sandbox.injectFaults({ kind: "503", match: { tool: "create_subject" } });
+    const second = await served.mcp.client.callTool({
+      name: "create_subject",
+      arguments: { name: "Zoology", code: "ZOO-1", idempotency_key: key },
+    });
+    expect(writes().map((r) => r.status)).toEqual([503, 409]);
+    expect(second.isError).toBe(true);
+    const text = textOf(second);
+    expect(text).toMatch(/Idempotency conflict \(409\) after 2 attempts/);
+    expect(text).toMatch(/may or may not have been applied/);
+    expect(text).toContain(`idempotency_key "${key}"`);
+    expect(text).toMatch(/409 again/);
   });
 
   it("503 then success: retried, one record, the same key on every attempt", async () => {

@@ -4,6 +4,7 @@
  * school; 7: read-only, a small school).
  */
 import { connect } from "node:net";
+import type { Client } from "@modelcontextprotocol/client";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
@@ -12,6 +13,7 @@ import { VERSION } from "../../src/version.js";
 import { READ_ONLY_SCOPES, structured, textOf } from "../helpers.js";
 import {
   capturingLogger,
+  connectModern,
   connectSse,
   connectStreamable,
   expectRpcError,
@@ -560,6 +562,54 @@ describe("graceful shutdown", () => {
     expect(server.sessionCount()).toBe(0);
     await expect(raw(server, { method: "GET", path: "/healthz" })).rejects.toThrow();
     await Promise.all([streamable.close(), sse.close()]);
+  });
+
+  /**
+   * Holds one list_students call open per client (a delayed sandbox answer), waits until every
+   * one has reached the sandbox (independently of the count under test), then reads the server's
+   * in-flight count and the one its shutdown logs.
+   */
+  async function countsWhileHolding(
+    server: HttpServerHandle,
+    lines: string[],
+    clients: Client[],
+  ): Promise<{ inFlight: number; logged: unknown }> {
+    served.sandbox.injectFaults(
+      ...clients.map(() => ({ kind: "delay" as const, delayMs: 1_500, match: { tool: "list_students" } })),
+    );
+    const calls = clients.map((c) => c.callTool({ name: "list_students", arguments: { per_page: 1 } }));
+    await waitFor(() => served.sandbox.faultsPending === 0, 15_000, "every call at the sandbox");
+    const inFlight = server.inFlight();
+    const closed = server.close();
+    const results = await Promise.all(calls);
+    for (const r of results) expect(r.isError, textOf(r)).toBeFalsy();
+    await closed;
+    await Promise.all(clients.map((c) => c.close()));
+    const line = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "shutting down HTTP");
+    return { inFlight, logged: line?.inFlight };
+  }
+
+  it("counts each call in flight once, every era, with sessions: 2026, 2025 Streamable HTTP, legacy SSE", async () => {
+    const log = capturingLogger();
+    const server = await startServer({ installation: served.north, apiKey: KEY_A }, { logger: log.logger });
+    const clients = [
+      await connectModern(server, KEY_A),
+      await connectStreamable(server, KEY_A),
+      await connectSse(server, KEY_A),
+    ];
+    expect(sessionIdOf(clients[0]!)).toBeUndefined();
+    expect(sessionIdOf(clients[1]!)).toBeDefined();
+    expect(await countsWhileHolding(server, log.lines, clients)).toEqual({ inFlight: 3, logged: 3 });
+  });
+
+  it("counts each call in flight once without sessions: 2026 and stateless 2025", async () => {
+    const log = capturingLogger();
+    const server = await startServer(
+      { installation: served.north, apiKey: KEY_A },
+      { stateless: true, logger: log.logger },
+    );
+    const clients = [await connectModern(server, KEY_A), await connectStreamable(server, KEY_A)];
+    expect(await countsWhileHolding(server, log.lines, clients)).toEqual({ inFlight: 2, logged: 2 });
   });
 
   it("a request on a connection still open during shutdown is told to retry (503, Retry-After, close)", async () => {

@@ -7,11 +7,24 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  type JSONRPCMessage,
+  PROTOCOL_VERSION_META_KEY,
+} from "@modelcontextprotocol/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
-import { connectInProcess, connectStdio, READ_ONLY_SCOPES, sandboxWith, textOf } from "../helpers.js";
+import {
+  binTransport,
+  connectInProcess,
+  connectStdio,
+  READ_ONLY_SCOPES,
+  sandboxWith,
+  textOf,
+} from "../helpers.js";
 import { startHttpBin } from "./http-bin.js";
 import {
   connectModern,
@@ -43,6 +56,14 @@ afterAll(async () => {
 
 let counter = 0;
 
+/** The JSON lines of a log (pino on stderr). */
+function logLines(text: string): Record<string, unknown>[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 /** A new token of tenant 42 with `scopes`, installed in the sandbox. */
 function newToken(scopes: readonly Scope[]): string {
   const token = `sbx_rot_${String(++counter).padStart(4, "0")}_${Date.now()}`;
@@ -69,6 +90,12 @@ describe("over stdio (the built bin)", () => {
       expect(who.isError, textOf(who)).toBeFalsy();
       expect(mcp.stderr()).toContain("token file changed");
       expect(mcp.stderr()).not.toContain(token);
+      // Told to every listener the installation has: its own (it forgets report runs) and the one
+      // server of this connection. No second server follows the grant behind the connection's back.
+      const changed = logLines(mcp.stderr()).find(
+        (l) => l.msg === "granted scopes changed; updating every session",
+      );
+      expect(changed?.sessions).toBe(2);
     } finally {
       await mcp.close();
     }
@@ -112,6 +139,46 @@ describe("over stdio on 2026-07-28 (the built bin)", () => {
       await sub.close();
     } finally {
       await mcp.close();
+    }
+  });
+});
+
+describe("over stdio, a 2026-07-28 listen as the connection's first request", () => {
+  it("is checked against the grant before any server is made: bad URIs refused, good ones honoured", async () => {
+    const transport = binTransport(sandbox);
+    const answers = new Map<unknown, JSONRPCMessage>();
+    let acknowledged = 0;
+    transport.onmessage = (message) => {
+      if ("id" in message) answers.set(message.id, message);
+      else if ("method" in message && message.method === "notifications/subscriptions/acknowledged")
+        acknowledged++;
+    };
+    await transport.start();
+    const listen = (id: number, uris: string[]) =>
+      transport.send({
+        jsonrpc: "2.0",
+        id,
+        method: "subscriptions/listen",
+        params: {
+          _meta: {
+            [PROTOCOL_VERSION_META_KEY]: "2026-07-28",
+            [CLIENT_CAPABILITIES_META_KEY]: {},
+            [CLIENT_INFO_META_KEY]: { name: "raw", version: "1" },
+          },
+          notifications: { resourceSubscriptions: uris },
+        },
+      });
+    try {
+      await listen(1, ["okta://reports"]);
+      await waitFor(() => answers.has(1), 15_000, "the first listen's answer");
+      expect(answers.get(1)).toMatchObject({
+        error: { code: -32602, message: expect.stringMatching(/Cannot subscribe/) },
+      });
+      await listen(2, ["okta://whoami"]);
+      await waitFor(() => acknowledged > 0, 15_000, "the second listen acknowledged");
+      expect(answers.has(2)).toBe(false); // open: a listen is answered only when it ends
+    } finally {
+      await transport.close();
     }
   });
 });

@@ -3,12 +3,16 @@
  * scripts/build-manifests.ts, checked here against the fields their formats require
  * (registry schema 2025-12-11, MCPB manifest 0.3) and against package.json and the catalog.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ENVIRONMENT_NAMES, renderManifests } from "../../scripts/build-manifests.js";
 import { USAGE } from "../../src/config.js";
 import { TOOL_NAMES } from "../../src/platform/catalog.js";
-import { pkg, readJson } from "./helpers.js";
+import { pkg, ROOT, readJson } from "./helpers.js";
 
 // A specific version: the registry rejects ranges and "latest".
 const ExactVersion = z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/);
@@ -152,5 +156,36 @@ describe("mcpb/manifest.json (Claude Desktop extension)", () => {
       (m) => m[1],
     );
     for (const ref of refs) expect(Object.keys(manifest.user_config ?? {})).toContain(ref);
+  });
+});
+
+describe("npm run manifests -- --bundle DIR", () => {
+  /** The script as `npm run manifests` runs it, with `args`. */
+  const run = (...args: string[]) =>
+    spawnSync(join(ROOT, "node_modules/.bin/tsx"), ["scripts/build-manifests.ts", ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+
+  it("refuses a directory it would empty in one line naming it, exits 1, and writes nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "okta-mcpb-refused-"));
+    try {
+      writeFileSync(join(dir, "notes.txt"), "someone's work");
+      const written = statSync(join(ROOT, "server.json")).mtimeMs;
+      for (const [target, problem] of [
+        [dir, "it is not empty and holds no previous bundle"],
+        [ROOT, "it contains this repository"],
+      ] as const) {
+        const result = run("--bundle", target);
+        expect(result.status, result.stderr).toBe(1);
+        expect(result.stderr).toMatch(new RegExp(`^build-manifests: refusing .*${problem}\\n$`));
+        expect(result.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+      }
+      expect(readdirSync(dir)).toEqual(["notes.txt"]);
+      // Refused before anything was written: the manifests are as they were.
+      expect(statSync(join(ROOT, "server.json")).mtimeMs).toBe(written);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

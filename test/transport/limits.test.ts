@@ -161,6 +161,25 @@ describe("SessionTable", () => {
     expect(table.size).toBe(1);
     expect(table.inFlight).toBe(1);
   });
+
+  it("counts a call once from the POST that carries it to its answer; each request of a batch", () => {
+    const table = new SessionTable({ maxPerKey: 5, maxTotal: 5, idleMs: 1_000 });
+    const s = session("s", "k", 0);
+    table.add(s);
+    const done = table.begin(s);
+    expect(table.inFlight).toBe(1); // the POST, its message not read yet
+    s.pending.add(1);
+    expect(table.inFlight).toBe(1); // the same call, not a second one
+    done();
+    expect(table.inFlight).toBe(1); // answered later (legacy SSE: after the POST's 202)
+    s.pending.delete(1);
+    const batch = table.begin(s);
+    for (const id of [2, 3, 4]) s.pending.add(id);
+    expect(table.inFlight).toBe(3);
+    batch();
+    for (const id of [2, 3, 4]) s.pending.delete(id);
+    expect(table.inFlight).toBe(0);
+  });
 });
 
 describe("httpLimitsWith", () => {

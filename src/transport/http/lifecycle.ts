@@ -15,7 +15,6 @@ import type { ModernEndpoint } from "../modern.js";
 import type { RequestMeter } from "../rate-limit.js";
 import type { SessionTable } from "../sessions.js";
 import type { EventFanout, WebhookReceiver } from "../webhooks.js";
-import type { ActiveRequests } from "./routes.js";
 import type { ServedTenants } from "./tenants.js";
 
 /** A node:http server whose timeouts follow the body limit. */
@@ -108,7 +107,8 @@ export function startHousekeeping(sessions: SessionTable, meter: RequestMeter): 
 export interface Running {
   server: Server;
   sessions: SessionTable;
-  active: ActiveRequests;
+  /** Calls from clients not yet answered, each once (the handle's `inFlight`). */
+  inFlight: () => number;
   modern: ModernEndpoint;
   stopHousekeeping: () => void;
   webhooks: WebhookReceiver;
@@ -123,11 +123,11 @@ export interface Running {
 
 /** Graceful: stop accepting, let calls in flight finish (bounded), close sessions, then onClose. */
 export async function shutdown(running: Running): Promise<void> {
-  const { server, sessions, active, modern, logger, limits } = running;
+  const { server, sessions, inFlight, modern, logger, limits } = running;
   logger.info(
     {
       sessions: sessions.size,
-      inFlight: sessions.inFlight + active.count,
+      inFlight: inFlight(),
       listening: modern.listenStreams(),
     },
     "shutting down HTTP",
@@ -135,10 +135,10 @@ export async function shutdown(running: Running): Promise<void> {
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const deadline = performance.now() + limits.shutdownGraceMs;
-  while (sessions.inFlight + active.count > 0 && performance.now() < deadline) {
+  while (inFlight() > 0 && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 25));
   }
-  const left = sessions.inFlight + active.count;
+  const left = inFlight();
   if (left > 0) logger.warn({ inFlight: left }, "shutdown grace over; closing with calls in flight");
   // Listen streams were never counted (they stay open until closed): they end here, gracefully,
   // once the calls in flight are done (closing the handlers aborts 2026 calls still running).

@@ -19,7 +19,10 @@ import type { ServedTenants } from "./tenants.js";
 export const MCP_PATH = "/mcp";
 export const SSE_PATH = "/sse";
 
-/** POST and DELETE requests being handled (a stateless call lives only here). */
+/**
+ * POST and DELETE requests being handled that no session counts: a call without a session (either
+ * era) lives only here; a POST to a session leaves once its session counts it (`untrack`).
+ */
 export class ActiveRequests {
   #count = 0;
 
@@ -148,5 +151,12 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
     return routes.legacy.open(req, res, caller, cors);
   }
   // Only /messages reads its query (the SSE session id). A path starting "/messages" always parses.
-  return routes.legacy.post(req, res, caller, new URL(req.url ?? MESSAGES_PATH, "http://localhost"), cors);
+  return routes.legacy.post(
+    req,
+    res,
+    caller,
+    new URL(req.url ?? MESSAGES_PATH, "http://localhost"),
+    cors,
+    untrack,
+  );
 }
