@@ -15,6 +15,8 @@ export interface RequestLogEntry {
   replayed?: boolean;
   fault?: FaultKind;
   dropped?: boolean;
+  /** The caller closed the connection before the answer was written. */
+  abandoned?: boolean;
 }
 
 export class RequestLog {

@@ -155,6 +155,8 @@ export function createRequestListener(
     if (body.kind === "too_large" && !body.drained) headers.Connection = "close";
 
     await deps.sleeper.sleep(state.delayMs);
+    // The caller hung up before the answer (a cancelled call, a timeout): tests see it was told.
+    if (res.destroyed) state.log.abandoned = true;
 
     const succeeded = reply.status >= 200 && reply.status < 300;
     state.log.status = reply.status;
