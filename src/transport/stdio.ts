@@ -66,8 +66,14 @@ class CountingTransport implements Transport {
     inner.onerror = (error) => this.onerror?.(error);
     inner.onmessage = (message, extra) => {
       const refusal = refuse(message);
-      if (refusal) void this.send(refusal).catch((error: Error) => this.onerror?.(error));
-      else this.onmessage?.(message, extra);
+      if (refusal) {
+        void this.send(refusal).catch((error: Error) => this.onerror?.(error));
+        return;
+      }
+      this.onmessage?.(message, extra);
+      // A listen stream stays open until the client ends it: not a call for shutdown to wait on
+      // (the connection's end ends it), as over HTTP.
+      if (isListenRequest(message)) inFlight.delete(message.id);
     };
     // Wraps the handlers above: a refused request is counted too, until its refusal is written.
     followRequests(inner, { pending: inFlight, lastActive: 0 });

@@ -183,6 +183,41 @@ describe("over stdio, a 2026-07-28 listen as the connection's first request", ()
   });
 });
 
+describe("over stdio, an open listen stream is not a call in flight", () => {
+  it("closing stdin with a listen open shuts down at once, counting no call in flight", async () => {
+    const transport = binTransport(sandbox, { stderr: "pipe" });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    let acknowledged = 0;
+    transport.onmessage = (message) => {
+      if ("method" in message && message.method === "notifications/subscriptions/acknowledged")
+        acknowledged++;
+    };
+    await transport.start();
+    await transport.send({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "subscriptions/listen",
+      params: {
+        _meta: {
+          [PROTOCOL_VERSION_META_KEY]: "2026-07-28",
+          [CLIENT_CAPABILITIES_META_KEY]: {},
+          [CLIENT_INFO_META_KEY]: { name: "raw", version: "1" },
+        },
+        notifications: { resourceSubscriptions: ["okta://whoami"] },
+      },
+    });
+    await waitFor(() => acknowledged > 0, 15_000, "the listen acknowledged");
+    // Ends stdin, then (after a while) signals: a listen held as a call would wait for the signal.
+    await transport.close();
+    await waitFor(() => /"msg":"shutting down"/.test(stderr), 15_000, "the shutdown line");
+    const line = JSON.parse(stderr.split("\n").find((l) => l.includes('"msg":"shutting down"')) ?? "{}");
+    expect(line).toMatchObject({ reason: "client closed the connection", inFlight: 0 });
+  });
+});
+
 describe("in process (no webhooks: stdio's server)", () => {
   it("a client subscribed to okta://whoami and okta://scopes hears a grant change; no event feed here", async () => {
     const token = newToken(ALL_SCOPES);
