@@ -104,6 +104,16 @@ export class WriteMemory {
   }
 
   /**
+   * The identical call's success, when one is remembered: read only, nothing claimed. A repeat of
+   * it sends nothing new (the same key replays), so nobody need be asked before it.
+   */
+  async succeeded(fingerprint: string): Promise<EarlierCall | undefined> {
+    if (this.#windowMs <= 0) return undefined;
+    const entry = parseEntry(await this.store.get(fingerprint));
+    return entry?.state === "succeeded" ? { state: "succeeded", at: entry.at } : undefined;
+  }
+
+  /**
    * Claims the write before it is sent. When an identical call is in flight (here or on another
    * instance) this waits for it, up to `maxWaitMs`, so its outcome decides what this call is.
    */

@@ -48,6 +48,18 @@ function recordNoun(endpoint: Endpoint): string {
   return endpoint.kind === "send" ? "message" : endpoint.tool.replace(/^[a-z]+_/, "").replace(/_/g, " ");
 }
 
+/** What makes two writes identical; the caller's key is part of it: a new key is a deliberate second write. */
+export function writeFingerprintOf(
+  installation: { readonly id: string },
+  endpoint: Endpoint,
+  args: CallArgs,
+): string {
+  return writeFingerprint(installation.id, endpoint.tool, {
+    ...args.request,
+    idempotency_key: args.idempotencyKey,
+  });
+}
+
 export async function write(
   endpoint: Endpoint,
   args: CallArgs,
@@ -71,12 +83,8 @@ export async function write(
     return writeResult(endpoint, "updated", sanitize(res.body.data), res.attempts);
   }
 
-  // The caller's key is part of the fingerprint: a new key is a deliberate second write.
   const claim = await installation.writeMemory.claim(
-    writeFingerprint(installation.id, endpoint.tool, {
-      ...args.request,
-      idempotency_key: args.idempotencyKey,
-    }),
+    writeFingerprintOf(installation, endpoint, args),
     args.idempotencyKey,
     { maxWaitMs: IN_FLIGHT_WAIT_MS, signal: ctx.signal },
   );

@@ -45,6 +45,7 @@ import {
   writeQuestion,
 } from "./confirmation.js";
 import { fieldErrorsOf, InvalidArgumentsError, messageForError, NotConfirmedError } from "./errors.js";
+import { writeFingerprintOf } from "./handlers.js";
 import { readLeniently } from "./lenient.js";
 import { DEFAULT_PAGING_DEADLINE_MS } from "./lists.js";
 import { DEFAULT_MAX_RESULT_BYTES, errorResult } from "./results.js";
@@ -275,10 +276,13 @@ export class ToolRegistry {
     let confirmed = false;
     try {
       const args = validate(tool, raw);
-      // Most calls can never ask: they skip the step (and its await) altogether.
-      const confirmation = mayAsk(tool.endpoint, this.options.confirm ?? [])
-        ? await this.#confirmIfNeeded(tool.endpoint, args, request, io)
-        : undefined;
+      // Most calls can never ask: they skip the step (and its await) altogether. Nor does a
+      // repeat of an identical write already made: it sends nothing new, and a "no" to it could
+      // not take the first one back.
+      const confirmation =
+        mayAsk(tool.endpoint, this.options.confirm ?? []) && !(await this.#alreadyMade(tool.endpoint, args))
+          ? await this.#confirmIfNeeded(tool.endpoint, args, request, io)
+          : undefined;
       if (typeof confirmation === "object") {
         status = "input_required";
         return confirmation;
@@ -315,6 +319,20 @@ export class ToolRegistry {
         },
         "tool call",
       );
+    }
+  }
+
+  /** Whether an identical create or send succeeded within the replay window (write-memory.ts). */
+  async #alreadyMade(endpoint: Endpoint, args: CallArgs): Promise<boolean> {
+    if (endpoint.kind !== "create" && endpoint.kind !== "send") return false;
+    try {
+      return (
+        (await this.installation.writeMemory.succeeded(
+          writeFingerprintOf(this.installation, endpoint, args),
+        )) !== undefined
+      );
+    } catch {
+      return false; // the memory did not answer: ask, as for any first call
     }
   }
 

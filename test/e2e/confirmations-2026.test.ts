@@ -93,6 +93,23 @@ describe("over stdio (the built bin), 2026-07-28", () => {
     expect(result.structuredContent).toMatchObject({ outcome: "sent" });
   });
 
+  it("an identical send already made is not asked again: no input_required, nothing new sent", async () => {
+    const client = await connect({ capabilities: ELICITING });
+    let asked = 0;
+    client.setRequestHandler("elicitation/create", async () => {
+      asked++;
+      return accept();
+    });
+    const message = unique("Stdio twice");
+    const first = (await client.callTool(sendCall(message))) as CallToolResult;
+    expect(first.isError, textOf(first)).toBeFalsy();
+    const again = (await client.callTool(sendCall(message))) as CallToolResult;
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(asked).toBe(1);
+    expect(again.structuredContent).toMatchObject({ outcome: "replayed" });
+    expect(sent(message)).toHaveLength(1);
+  });
+
   it("on no, nothing is sent and the call says so", async () => {
     const client = await connect({ capabilities: ELICITING });
     let asked = 0;

@@ -118,6 +118,25 @@ describe("with sessions: asked on the request's own stream", () => {
     }
   });
 
+  it("an identical send already made is not asked again: nothing new goes out, and the answer says so", async () => {
+    const { client, asked } = await askingClient(server, accept);
+    try {
+      const message = "Trip forms due Friday.";
+      const args = { to: guardian.phone, message };
+      const first = await client.callTool({ name: "send_notification", arguments: args });
+      expect(first.isError, textOf(first)).toBeFalsy();
+      // Asking again would put a question whose "no" cannot unsend the first message.
+      const again = await client.callTool({ name: "send_notification", arguments: args });
+      expect(again.isError, textOf(again)).toBeFalsy();
+      expect(asked).toHaveLength(1);
+      expect(textOf(again)).toMatch(/already done/i);
+      expect(textOf(again)).toMatch(/nothing new was sent/i);
+      expect(sent(message)).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("what the human confirms is what is sent: hidden characters never travel to a guardian", async () => {
     const { client, asked } = await askingClient(server, accept);
     try {
