@@ -79,7 +79,7 @@ export async function connectInProcess(
   sandbox: { baseUrl: string; token: string },
   options: ServerOptions = {},
   clientCapabilities: ClientCapabilities = {},
-  installationOptions: Pick<InstallationOptions, "replayWindowMs" | "sharedStore"> = {},
+  installationOptions: Pick<InstallationOptions, "replayWindowMs" | "sharedStore" | "writeStore"> = {},
 ): Promise<InProcessHarness> {
   const installation = new Installation({
     baseUrl: sandbox.baseUrl,

@@ -39,6 +39,9 @@ export type WriteEntry =
 /** What the platform and this server knew of an identical earlier call, when there was one. */
 export type EarlierCall = { state: "succeeded" | "unknown"; at: number };
 
+/** An identical call that succeeded, and the key it went out under. */
+export type RememberedWrite = { state: "succeeded"; at: number; key: string };
+
 /**
  * Where entries live: the in-process SharedStore by default, shared (Redis) across instances
  * (write-store.ts). Values are opaque strings.
@@ -107,10 +110,10 @@ export class WriteMemory {
    * The identical call's success, when one is remembered: read only, nothing claimed. A repeat of
    * it sends nothing new (the same key replays), so nobody need be asked before it.
    */
-  async succeeded(fingerprint: string): Promise<EarlierCall | undefined> {
+  async succeeded(fingerprint: string): Promise<RememberedWrite | undefined> {
     if (this.#windowMs <= 0) return undefined;
     const entry = parseEntry(await this.store.get(fingerprint));
-    return entry?.state === "succeeded" ? { state: "succeeded", at: entry.at } : undefined;
+    return entry?.state === "succeeded" ? { state: "succeeded", at: entry.at, key: entry.key } : undefined;
   }
 
   /**

@@ -31,7 +31,7 @@ import type { Installation } from "../installation.js";
 import { callLogger, type Logger } from "../logger.js";
 import type { Endpoint, ToolName } from "../platform/catalog.js";
 import { ReportRunsUnavailableError } from "../store/report-runs.js";
-import { writeFingerprint } from "../store/write-memory.js";
+import { type RememberedWrite, writeFingerprint } from "../store/write-memory.js";
 import { cleanText } from "../text/clean.js";
 import { weakMemo } from "../weak-memo.js";
 import { annotationsOf } from "./annotations.js";
@@ -279,10 +279,10 @@ export class ToolRegistry {
       // Most calls can never ask: they skip the step (and its await) altogether. Nor does a
       // repeat of an identical write already made: it sends nothing new, and a "no" to it could
       // not take the first one back.
+      const asks = mayAsk(tool.endpoint, this.options.confirm ?? []);
+      if (asks) ctx.replayOf = await this.#alreadyMade(tool.endpoint, args);
       const confirmation =
-        mayAsk(tool.endpoint, this.options.confirm ?? []) && !(await this.#alreadyMade(tool.endpoint, args))
-          ? await this.#confirmIfNeeded(tool.endpoint, args, request, io)
-          : undefined;
+        asks && !ctx.replayOf ? await this.#confirmIfNeeded(tool.endpoint, args, request, io) : undefined;
       if (typeof confirmation === "object") {
         status = "input_required";
         return confirmation;
@@ -322,17 +322,15 @@ export class ToolRegistry {
     }
   }
 
-  /** Whether an identical create or send succeeded within the replay window (write-memory.ts). */
-  async #alreadyMade(endpoint: Endpoint, args: CallArgs): Promise<boolean> {
-    if (endpoint.kind !== "create" && endpoint.kind !== "send") return false;
+  /** The identical create or send that succeeded within the replay window (write-memory.ts), if any. */
+  async #alreadyMade(endpoint: Endpoint, args: CallArgs): Promise<RememberedWrite | undefined> {
+    if (endpoint.kind !== "create" && endpoint.kind !== "send") return undefined;
     try {
-      return (
-        (await this.installation.writeMemory.succeeded(
-          writeFingerprintOf(this.installation, endpoint, args),
-        )) !== undefined
+      return await this.installation.writeMemory.succeeded(
+        writeFingerprintOf(this.installation, endpoint, args),
       );
     } catch {
-      return false; // the memory did not answer: ask, as for any first call
+      return undefined; // the memory did not answer: ask, as for any first call
     }
   }
 

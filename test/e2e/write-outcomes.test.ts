@@ -5,6 +5,8 @@
  * Driven through the real Client against the sandbox; counts read from the sandbox's own store.
  */
 import { describe, expect, it } from "vitest";
+import { InMemorySharedStore } from "../../src/store/memory.js";
+import type { WriteMemoryStore } from "../../src/store/write-memory.js";
 import { connectInProcess, sandboxServer, structured, textOf } from "../helpers.js";
 import { waitFor } from "./http-harness.js";
 
@@ -255,5 +257,47 @@ describe("a replay on the bare contract (no Idempotent-Replayed header), not rem
     expect(textOf(second)).not.toMatch(/^Sent by this call/);
     expect(textOf(second)).toMatch(/trip-reminder-1/);
     expect(textOf(second)).toMatch(/earlier/i);
+  });
+});
+
+describe("a repeat not asked again goes out under the first call's key", () => {
+  // The memory lets the entry go right after the confirmation step looked (its window ending in
+  // between): the repeat, already let through unasked, must still not become a new send.
+  const memory = new InMemorySharedStore();
+  let expireAfterNextRead = false;
+  const expiring: WriteMemoryStore = {
+    get: async (fingerprint) => {
+      const value = await memory.get(fingerprint);
+      if (expireAfterNextRead && value !== undefined) {
+        expireAfterNextRead = false;
+        await memory.forget(fingerprint);
+      }
+      return value;
+    },
+    setIfAbsent: (fingerprint, value, ttlMs) => memory.setIfAbsent(fingerprint, value, ttlMs),
+    replaceIf: (fingerprint, expected, value, ttlMs) => memory.replaceIf(fingerprint, expected, value, ttlMs),
+    deleteIf: (fingerprint, expected) => memory.deleteIf(fingerprint, expected),
+  };
+  const served = sandboxServer((sandbox) =>
+    connectInProcess(sandbox, {}, { elicitation: {} }, { writeStore: expiring }),
+  );
+
+  it("one message, however the memory changed between the look and the send", async () => {
+    let asked = 0;
+    served.mcp.client.setRequestHandler("elicitation/create", async () => {
+      asked++;
+      return { action: "accept", content: { confirm: true } };
+    });
+    const args = { to: "+966500000002", message: "Uniform day is Monday." };
+    const first = await served.mcp.client.callTool({ name: "send_notification", arguments: args });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    expireAfterNextRead = true;
+    const again = await served.mcp.client.callTool({ name: "send_notification", arguments: args });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(asked).toBe(1);
+    expect(
+      served.sandbox.records(42, "notifications").filter((n) => n.message === args.message),
+    ).toHaveLength(1);
+    expect(structured<WriteAnswer>(again).outcome).toBe("replayed");
   });
 });

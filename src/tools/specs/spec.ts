@@ -7,11 +7,13 @@
  * The seam (registry.ts) validates, confirms and maps errors for every spec alike: a spec holds
  * only its success path, and throws the rest.
  */
+
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { View } from "../../apps/views.js";
 import type { Installation } from "../../installation.js";
 import type { Endpoint } from "../../platform/catalog.js";
+import type { RememberedWrite } from "../../store/write-memory.js";
 import type { JsonSchema } from "../schemas.js";
 
 export interface ToolSpec {
@@ -51,6 +53,8 @@ export interface CallArgs {
   arguments: Record<string, unknown>;
 }
 
+export type { RememberedWrite };
+
 export interface HandlerContext {
   installation: Installation;
   maxResultBytes: number;
@@ -61,4 +65,9 @@ export interface HandlerContext {
   attempts: number;
   /** One overall deadline for a call that walks pages (all_pages, a filtered listing's scan). */
   pagingDeadlineMs: number;
+  /**
+   * The identical write already made, when the confirmation step was skipped for it: the write
+   * goes out under its key (the platform replays it), whatever the memory says by then.
+   */
+  replayOf?: RememberedWrite;
 }
