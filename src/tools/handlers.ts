@@ -97,7 +97,9 @@ export async function write(
   // A key the caller chose may have been used before this server's memory began (or beyond it):
   // only the platform knew, and its answer to a replay is the stored one, status and all.
   const unrememberedKey = claim.earlier === undefined ? args.idempotencyKey : undefined;
-  const createdAt = endpoint.kind === "create" ? createdAtOf(data) : undefined;
+  // A 200 is the contract's existing record (a code or email already there): old by nature, and
+  // "existing" says all it proves; only a 201's age tells this call's record from an earlier one's.
+  const createdAt = endpoint.kind === "create" && res.status !== 200 ? createdAtOf(data) : undefined;
   // Both times by the platform's clock: a skew between its clock and this server's changes nothing.
   const madeAgo =
     createdAt !== undefined && res.answeredAt !== undefined ? res.answeredAt - createdAt.ms : undefined;
