@@ -207,7 +207,7 @@ export function messageForApiError(error: ApiError, endpoint: Endpoint): string 
       // earlier attempt still in flight. After an attempt that may have been applied (a 5xx, a
       // timeout) it refuses the retry, not that attempt; the key is kept to complete it.
       if (error.maybeApplied) {
-        return `Idempotency conflict (409)${tries}: the platform refused a retry of this call because its idempotency key is in use, by an earlier attempt still in progress or by a different request. ${retryHint(error)} Wait a few seconds first; if it answers 409 again, the key is another request's: check with a list tool whether the record exists before calling with a new idempotency_key.`;
+        return `Idempotency conflict (409)${tries}: the platform refused a retry of this call because its idempotency key is in use, by an earlier attempt still in progress or by a different request. ${retryHint(error)} Wait a few seconds first: while that attempt is in progress the platform answers 409 to every repeat. Only if it keeps answering 409 for minutes may the key be another request's: then check with a list tool whether the record exists before calling with a new idempotency_key.`;
       }
       return `Idempotency conflict (409): this idempotency_key was already used for a different request, or that request is still in progress. Wait and retry the identical call, or use a new idempotency_key for a different request.`;
     case 413:

@@ -112,7 +112,9 @@ export async function write(
   // A key the caller chose may have been used before this server's memory began (or beyond it):
   // only the platform knew, and its answer to a replay is the stored one, status and all.
   const unrememberedKey = claim.earlier === undefined ? args.idempotencyKey : undefined;
-  const createdAt = endpoint.kind === "create" ? createdAtOf(data) : undefined;
+  // A 200 is the contract's existing record (a code or email already there): old by nature, and
+  // "existing" says all it proves; only a 201's age tells this call's record from an earlier one's.
+  const createdAt = endpoint.kind === "create" && res.status !== 200 ? createdAtOf(data) : undefined;
   // Both times by the platform's clock: a skew between its clock and this server's changes nothing.
   const madeAgo =
     createdAt !== undefined && res.answeredAt !== undefined ? res.answeredAt - createdAt.ms : undefined;
@@ -138,10 +140,16 @@ export async function write(
  */
 const MADE_BY_THIS_CALL_WITHIN_MS = 60_000;
 
-/** The record's `created_at` (every record has one, per the contract), when it reads as a time. */
-function createdAtOf(data: unknown): { text: string; ms: number } | undefined {
+/** ISO 8601 date and time with its offset, as the contract has it. */
+const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * The record's `created_at` (every record has one, per the contract), when it reads as an instant.
+ * One without an offset is not: Date.parse would take it as this server's local time, hours off.
+ */
+export function createdAtOf(data: unknown): { text: string; ms: number } | undefined {
   const text = (data as { created_at?: unknown } | undefined)?.created_at;
-  if (typeof text !== "string") return undefined;
+  if (typeof text !== "string" || !WITH_OFFSET.test(text)) return undefined;
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? { text, ms } : undefined;
 }

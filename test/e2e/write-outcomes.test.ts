@@ -231,6 +231,20 @@ describe("a replay on the bare contract (no Idempotent-Replayed header), not rem
     ).toHaveLength(1);
   });
 
+  it("create_subject with an existing code under the caller's own key: existing, not an earlier call's", async () => {
+    // The contract's 200 for an existing code: the record is old, but no identical call made it.
+    const subject = served.sandbox.records<{ id: number; code: string }>(42, "subjects")[0]!;
+    const result = await call("create_subject", {
+      name: "Another Name",
+      code: subject.code,
+      idempotency_key: "subject-existing-code",
+    });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(served.sandbox.requests.at(-1)?.status).toBe(200);
+    expect(structured<WriteAnswer>(result).outcome).toBe("existing");
+    expect(textOf(result)).not.toMatch(/identical create_subject succeeded/);
+  });
+
   it("a fresh create with the caller's own key is this call's", async () => {
     const result = await call("create_student", {
       full_name: "Nadia New-Key",
