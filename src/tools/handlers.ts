@@ -96,6 +96,7 @@ export async function write(
         },
       );
   let res: ApiResponse<{ data: unknown }>;
+  const sentAt = performance.now();
   try {
     res = await installation.client.request({ ...request, idempotencyKey: claim.key });
   } catch (error) {
@@ -107,6 +108,7 @@ export async function write(
     throw error;
   }
   await claim.settle("succeeded");
+  const tookMs = performance.now() - sentAt;
   ctx.attempts = res.attempts;
   const data = sanitize(res.body.data);
   // A key the caller chose may have been used before this server's memory began (or beyond it):
@@ -115,11 +117,12 @@ export async function write(
   // A 200 is the contract's existing record (a code or email already there): old by nature, and
   // "existing" says all it proves; only a 201's age tells this call's record from an earlier one's.
   const createdAt = endpoint.kind === "create" && res.status !== 200 ? createdAtOf(data) : undefined;
-  // Both times by the platform's clock: a skew between its clock and this server's changes nothing.
+  // The record's age by the platform's clock (created_at to the answer's Date), against how long
+  // this call took by ours: two durations, so a skew between the two clocks changes nothing.
   const madeAgo =
     createdAt !== undefined && res.answeredAt !== undefined ? res.answeredAt - createdAt.ms : undefined;
   const earlierRecord =
-    unrememberedKey !== undefined && madeAgo !== undefined && madeAgo > MADE_BY_THIS_CALL_WITHIN_MS;
+    unrememberedKey !== undefined && madeAgo !== undefined && madeAgo > tookMs + PLATFORM_CLOCK_SLACK_MS;
   const outcome = earlierRecord ? "replayed" : outcomeOf(endpoint, res, claim.earlier);
   // Only this server's memory knows when, or the record's own created_at; a flagged replay has no time.
   const when = claim.earlier
@@ -135,10 +138,11 @@ export async function write(
 }
 
 /**
- * A record this call made was created at most this long before the platform's answer: the
- * client's whole deadline (25 s, every retry included) with room to spare. Older: an earlier call's.
+ * A record this call made is at most as old, at the answer, as the call took (every attempt
+ * included), plus this: created_at and Date are whole seconds, and the platform's hosts may
+ * disagree by a little. Older: an earlier call's record, replayed under the same key.
  */
-const MADE_BY_THIS_CALL_WITHIN_MS = 60_000;
+const PLATFORM_CLOCK_SLACK_MS = 5_000;
 
 /** ISO 8601 date and time with its offset, as the contract has it. */
 const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;

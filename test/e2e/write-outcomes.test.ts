@@ -245,6 +245,17 @@ describe("a replay on the bare contract (no Idempotent-Replayed header), not rem
     expect(textOf(result)).not.toMatch(/identical create_subject succeeded/);
   });
 
+  it("a record made 20 s before a quick call is not the call's either", async () => {
+    const args = { full_name: "Sami Seconds-Ago", idempotency_key: "sami-seconds-ago" };
+    offsetMs = -20_000;
+    const first = await call("create_student", args);
+    offsetMs = 0;
+    expect(structured<WriteAnswer>(first).outcome).toBe("created");
+    const second = await call("create_student", args);
+    expect(structured<WriteAnswer>(second).outcome).toBe("replayed");
+    expect(textOf(second)).not.toMatch(/created by this call/i);
+  });
+
   it("a fresh create with the caller's own key is this call's", async () => {
     const result = await call("create_student", {
       full_name: "Nadia New-Key",
