@@ -140,7 +140,8 @@ export async function write(
 /**
  * A record this call made is at most as old, at the answer, as the call took (every attempt
  * included), plus this: created_at and Date are whole seconds, and the platform's hosts may
- * disagree by a little. Older: an earlier call's record, replayed under the same key.
+ * disagree by a little. Older: an earlier call's record, replayed under the same key. Younger is
+ * taken as this call's: a same-key call seconds earlier that this server never saw looks the same.
  */
 const PLATFORM_CLOCK_SLACK_MS = 5_000;
 
