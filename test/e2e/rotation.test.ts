@@ -143,6 +143,21 @@ describe("over stdio on 2026-07-28 (the built bin)", () => {
   });
 });
 
+/** A 2026-07-28 `subscriptions/listen` as a raw message: the connection's first, with its envelope. */
+const rawListen = (id: number, uris: string[]): JSONRPCMessage => ({
+  jsonrpc: "2.0",
+  id,
+  method: "subscriptions/listen",
+  params: {
+    _meta: {
+      [PROTOCOL_VERSION_META_KEY]: "2026-07-28",
+      [CLIENT_CAPABILITIES_META_KEY]: {},
+      [CLIENT_INFO_META_KEY]: { name: "raw", version: "1" },
+    },
+    notifications: { resourceSubscriptions: uris },
+  },
+});
+
 describe("over stdio, a 2026-07-28 listen as the connection's first request", () => {
   it("is checked against the grant before any server is made: bad URIs refused, good ones honoured", async () => {
     const transport = binTransport(sandbox);
@@ -154,20 +169,7 @@ describe("over stdio, a 2026-07-28 listen as the connection's first request", ()
         acknowledged++;
     };
     await transport.start();
-    const listen = (id: number, uris: string[]) =>
-      transport.send({
-        jsonrpc: "2.0",
-        id,
-        method: "subscriptions/listen",
-        params: {
-          _meta: {
-            [PROTOCOL_VERSION_META_KEY]: "2026-07-28",
-            [CLIENT_CAPABILITIES_META_KEY]: {},
-            [CLIENT_INFO_META_KEY]: { name: "raw", version: "1" },
-          },
-          notifications: { resourceSubscriptions: uris },
-        },
-      });
+    const listen = (id: number, uris: string[]) => transport.send(rawListen(id, uris));
     try {
       await listen(1, ["okta://reports"]);
       await waitFor(() => answers.has(1), 15_000, "the first listen's answer");
@@ -196,19 +198,7 @@ describe("over stdio, an open listen stream is not a call in flight", () => {
         acknowledged++;
     };
     await transport.start();
-    await transport.send({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "subscriptions/listen",
-      params: {
-        _meta: {
-          [PROTOCOL_VERSION_META_KEY]: "2026-07-28",
-          [CLIENT_CAPABILITIES_META_KEY]: {},
-          [CLIENT_INFO_META_KEY]: { name: "raw", version: "1" },
-        },
-        notifications: { resourceSubscriptions: ["okta://whoami"] },
-      },
-    });
+    await transport.send(rawListen(1, ["okta://whoami"]));
     await waitFor(() => acknowledged > 0, 15_000, "the listen acknowledged");
     // Ends stdin, then (after a while) signals: a listen held as a call would wait for the signal.
     await transport.close();
