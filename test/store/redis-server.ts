@@ -7,6 +7,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { createConnection } from "node:net";
 import { delimiter, join } from "node:path";
+import { Redis } from "ioredis";
+import { afterAll } from "vitest";
 import { Installation } from "../../src/installation.js";
 import { silentLogger } from "../../src/logger.js";
 import { RedisSharedStore } from "../../src/store/redis.js";
@@ -79,6 +81,36 @@ export async function startRedisServer(binary: string): Promise<TestRedis> {
     stop: async () => {
       child.kill("SIGTERM");
       await exited;
+    },
+  };
+}
+
+/**
+ * The Redis connections one describe block opens, closed after it. `store()` is a new
+ * RedisSharedStore (another instance, as far as state goes; `url` defaults to the test Redis),
+ * `raw` a plain client (opened on first use) to look at keys and TTLs. Called inside the describe:
+ * the URL is read only when a test asks, so a block skipped without Redis opens nothing.
+ */
+export function redisConnections(redis: TestRedis | undefined) {
+  const stores: RedisSharedStore[] = [];
+  let raw: Redis | undefined;
+  const url = () => {
+    if (!redis) throw new Error("no test Redis: the block should have been skipped");
+    return redis.url;
+  };
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    raw?.disconnect();
+  });
+  return {
+    store(storeUrl = url()): RedisSharedStore {
+      const store = new RedisSharedStore({ url: storeUrl, logger: silentLogger() });
+      stores.push(store);
+      return store;
+    },
+    get raw(): Redis {
+      raw ??= new Redis(url());
+      return raw;
     },
   };
 }

@@ -7,10 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { RedisSharedStore } from "../../src/store/redis.js";
 import {
   connectModern,
   connectStreamable,
@@ -20,7 +18,7 @@ import {
 } from "../e2e/http-harness.js";
 import { deliver, envelope, recordNotifications, signed } from "../e2e/webhook-harness.js";
 import { readJson, sandboxWith, structured, textOf } from "../helpers.js";
-import { type RedisInstance, redisForTests, redisInstance } from "./redis-server.js";
+import { type RedisInstance, redisConnections, redisForTests, redisInstance } from "./redis-server.js";
 
 const redis = await redisForTests();
 const SECRET = "whsec_shared_redis_0123456789";
@@ -29,27 +27,15 @@ afterAll(async () => {
 });
 
 describe.skipIf(!redis)("RedisSharedStore", () => {
-  const stores: RedisSharedStore[] = [];
-  let raw: Redis;
-  const store = () => {
-    const s = new RedisSharedStore({ url: redis!.url, logger: silentLogger() });
-    stores.push(s);
-    return s;
-  };
-  beforeAll(() => {
-    raw = new Redis(redis!.url);
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    raw?.disconnect();
-  });
+  const connections = redisConnections(redis);
+  const store = () => connections.store();
 
   it("remembers a key once (SET NX PX), with a TTL so it expires on its own", async () => {
     const [a, b] = [store(), store()];
     const key = `okmcp-test:${randomUUID()}`;
     const results = await Promise.all([a.remember(key, 60_000), b.remember(key, 60_000)]);
     expect(results.sort()).toEqual([false, true]);
-    const ttl = await raw.pttl(key);
+    const ttl = await connections.raw.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
     await a.forget(key);
@@ -63,7 +49,7 @@ describe.skipIf(!redis)("RedisSharedStore", () => {
     const key = `okmcp-test:${randomUUID()}`;
     await a.set(key, "v", 60_000);
     expect(await b.get(key)).toBe("v");
-    expect(await raw.pttl(key)).toBeGreaterThan(0);
+    expect(await connections.raw.pttl(key)).toBeGreaterThan(0);
     const got: string[] = [];
     const channel = `okmcp-test:${randomUUID()}`;
     const off = await b.subscribe(channel, (m) => got.push(m));

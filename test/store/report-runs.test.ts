@@ -5,13 +5,11 @@
  * Against a real redis-server, and two in-process servers sharing it against the real sandbox.
  */
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger.js";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { InMemorySharedStore } from "../../src/store/memory.js";
-import { RedisSharedStore } from "../../src/store/redis.js";
 import {
   MAX_RUNS_IN_MEMORY,
   MemoryReportRuns,
@@ -22,7 +20,7 @@ import {
 } from "../../src/store/report-runs.js";
 import { freePort } from "../e2e/webhook-harness.js";
 import { connectInProcess, type InProcessHarness, sandboxWith, structured, textOf } from "../helpers.js";
-import { redisForTests } from "./redis-server.js";
+import { redisConnections, redisForTests } from "./redis-server.js";
 
 const redis = await redisForTests();
 afterAll(async () => {
@@ -76,20 +74,9 @@ describe("SharedReportRuns generations (forget without listing keys)", () => {
 });
 
 describe.skipIf(!redis)("SharedReportRuns on Redis", () => {
-  const stores: RedisSharedStore[] = [];
-  let raw: Redis;
-  const instance = (namespace = "okmcp:42:sis") => {
-    const store = new RedisSharedStore({ url: redis!.url, logger: silentLogger() });
-    stores.push(store);
-    return new SharedReportRuns(store, () => namespace, silentLogger());
-  };
-  beforeAll(() => {
-    raw = new Redis(redis!.url);
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    raw?.disconnect();
-  });
+  const connections = redisConnections(redis);
+  const instance = (namespace = "okmcp:42:sis") =>
+    new SharedReportRuns(connections.store(), () => namespace, silentLogger());
 
   it("a run saved by one instance is read by another, as JSON under the namespace with a one-hour TTL", async () => {
     const namespace = `okmcp:${Date.now()}:sis`;
@@ -98,8 +85,8 @@ describe.skipIf(!redis)("SharedReportRuns on Redis", () => {
     await a.save(saved);
     expect(await b.get(saved.id)).toEqual(saved);
     const key = `${namespace}:report-runs:${saved.id}`;
-    expect(JSON.parse((await raw.get(key)) as string).run).toEqual(saved);
-    const ttl = await raw.pttl(key);
+    expect(JSON.parse((await connections.raw.get(key)) as string).run).toEqual(saved);
+    const ttl = await connections.raw.pttl(key);
     expect(ttl).toBeGreaterThan(SHARED_RUN_TTL_MS - 60_000);
     expect(ttl).toBeLessThanOrEqual(SHARED_RUN_TTL_MS);
   });
@@ -116,7 +103,9 @@ describe.skipIf(!redis)("SharedReportRuns on Redis", () => {
     const after = run();
     await c.save(after);
     expect(await a.get(after.id)).toEqual(after);
-    expect(await raw.pttl(`${namespace}:report-runs-generation`)).toBeGreaterThanOrEqual(SHARED_RUN_TTL_MS);
+    expect(await connections.raw.pttl(`${namespace}:report-runs-generation`)).toBeGreaterThanOrEqual(
+      SHARED_RUN_TTL_MS,
+    );
   });
 
   it("another tenant's namespace does not hold the run, and a non-UUID id is not found, never a key", async () => {
@@ -125,17 +114,15 @@ describe.skipIf(!redis)("SharedReportRuns on Redis", () => {
     const saved = run();
     await north.save(saved);
     expect(await south.get(saved.id)).toBeUndefined();
-    const keys = await raw.keys("*");
+    const keys = await connections.raw.keys("*");
     for (const id of NOT_RUN_IDS) expect(await north.get(id)).toBeUndefined();
     // Nothing was read or written under a key a client spelled.
-    expect(await raw.keys("*")).toEqual(expect.arrayContaining(keys));
-    expect((await raw.keys("*")).length).toBe(keys.length);
+    expect(await connections.raw.keys("*")).toEqual(expect.arrayContaining(keys));
+    expect((await connections.raw.keys("*")).length).toBe(keys.length);
   });
 
   it("a Redis that does not answer is a typed error on save and read, not a driver's", async () => {
-    const port = await freePort();
-    const store = new RedisSharedStore({ url: `redis://127.0.0.1:${port}`, logger: silentLogger() });
-    stores.push(store);
+    const store = connections.store(`redis://127.0.0.1:${await freePort()}`);
     const runs = new SharedReportRuns(store, () => "okmcp:42:sis", silentLogger());
     await expect(runs.save(run())).rejects.toBeInstanceOf(ReportRunsUnavailableError);
     await expect(runs.get(randomUUID())).rejects.toBeInstanceOf(ReportRunsUnavailableError);
@@ -156,12 +143,11 @@ describe.skipIf(!redis)("run_report on two instances sharing Redis", () => {
   const NORTH = "sbx_runs_north_0001";
   const SOUTH = "sbx_runs_south_0001";
   let sandbox: Sandbox;
-  const stores: RedisSharedStore[] = [];
+  const connections = redisConnections(redis);
   const harnesses: InProcessHarness[] = [];
   /** One instance: its own Redis connection (another process's, as far as state goes). */
-  const connect = async (token: string, url = redis!.url) => {
-    const sharedStore = new RedisSharedStore({ url, logger: silentLogger() });
-    stores.push(sharedStore);
+  const connect = async (token: string, url?: string) => {
+    const sharedStore = connections.store(url);
     const h = await connectInProcess({ baseUrl: sandbox.baseUrl, token }, {}, {}, { sharedStore });
     harnesses.push(h);
     return h;
@@ -179,7 +165,6 @@ describe.skipIf(!redis)("run_report on two instances sharing Redis", () => {
   });
   afterAll(async () => {
     for (const h of harnesses) await h.close();
-    await Promise.all(stores.map((s) => s.close()));
     await sandbox?.stop();
   });
 
