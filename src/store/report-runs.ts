@@ -67,8 +67,9 @@ export class MemoryReportRuns implements ReportRuns {
     while (this.#runs.size > MAX_RUNS_IN_MEMORY) this.#runs.delete(this.#runs.keys().next().value as string);
   }
 
+  /** A Map lookup: an id that is not a run's UUID simply finds nothing, as one never saved. */
   async get(id: string): Promise<StoredReportRun | undefined> {
-    return isRunId(id) ? this.#runs.get(id) : undefined;
+    return this.#runs.get(id);
   }
 
   async forgetAll(): Promise<void> {
