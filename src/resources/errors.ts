@@ -6,9 +6,10 @@
  * - Resource not found: -32602 with `data: { uri }` (ResourceNotFoundError), as the 2026-07-28
  *   revision requires on every era (the SDK maps a thrown -32002 to it anyway; clients built on
  *   older SDKs also accept -32002). For an unknown URI, a resource not served under this grant and
- *   these flags, a record the platform answers 404 for, a report run not held (in this
- *   process, or in the shared store with REDIS_URL), a report key not in the catalog, and a 403 scope_not_granted (the grant changed before
- *   this server noticed: for this client the resource is no longer served, and the grant is re-read).
+ *   these flags, a record the platform answers 404 for, a report run not held (in this process,
+ *   or in the shared store with REDIS_URL), a report key not in the catalog, and a 403
+ *   scope_not_granted (the grant changed before this server noticed: for this client the
+ *   resource is no longer served, and the grant is re-read).
  * - -32602 without `data.uri` (invalid params): a malformed id, refused before any request.
  * - -32603 (internal error): the platform could not answer (429, 5xx or no answer after the
  *   retries, a revoked token, ...), the shared store of report runs did not answer, or the server
