@@ -67,7 +67,8 @@ export function scopeTable(granted: readonly string[]) {
 
 /**
  * Whether reading `uri` can cause a platform request (the HTTP layer meters those per key). Only
- * the resources listed here are served from memory; any other, a new one included, counts.
+ * the resources listed here never reach the platform (served from memory, or report runs from
+ * the shared store with REDIS_URL); any other, a new one included, counts.
  */
 export function readsPlatform(uri: string): boolean {
   return (
