@@ -11,7 +11,7 @@ import { type BrowserHarness, type HostPage, screenshot, startBrowser } from "./
 
 export const UI_HOST = { extensions: { [UI_EXTENSION_ID]: { mimeTypes: [VIEW_MIME_TYPE] } } };
 
-/** Rendered as HTML it would make an image and run a script; as text it is these characters. */
+/** What viewSuite() starts for a block of view tests. */
 export interface ViewSuite {
   sandbox: Sandbox;
   /** The server in-process, connected as a UI host. */
@@ -35,6 +35,7 @@ export function viewSuite(): ViewSuite {
   return suite;
 }
 
+/** Rendered as HTML it would make an image and run a script; as text it is these characters. */
 export const HOSTILE = "<img src=x onerror=alert(1)>";
 
 export interface Enrolled {
