@@ -241,6 +241,31 @@ export function followRequests(transport: Transport, session: Pick<Session, "pen
   };
 }
 
+/**
+ * The session `id` names, when it is of `kind` and was opened with the caller's key; otherwise
+ * answers 404 and gives undefined. Another key's session gets the same answer as an unknown id (a
+ * session id is never a credential, and its existence is not told); that refusal is logged.
+ */
+export function ownSession(
+  { sessions, logger }: { sessions: SessionTable; logger: Logger },
+  caller: Caller,
+  kind: Session["kind"],
+  id: string,
+  res: ServerResponse,
+  headers: Record<string, string>,
+): Session | undefined {
+  const session = sessions.get(id);
+  if (session?.kind === kind && session.caller.keyId === caller.keyId) return session;
+  if (session && session.caller.keyId !== caller.keyId) {
+    logger.warn(
+      { keyId: caller.keyId, owner: session.caller.keyId },
+      "session presented with another API key; refused",
+    );
+  }
+  sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
+  return undefined;
+}
+
 /** The one answer to a refused admission: 503, every session at the cap busy, and when to retry. */
 export function refuseSessionCap(
   res: ServerResponse,

@@ -9,7 +9,7 @@ import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import { admitMetered } from "./rate-limit.js";
-import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
+import { followRequests, ownSession, refuseSessionCap, type Session } from "./sessions.js";
 
 export const MESSAGES_PATH = "/messages";
 /** A day: long enough that a session closed here is not reopened behind its client's back. */
@@ -100,16 +100,8 @@ export class LegacySseEndpoint {
         "Bad Request: the sessionId query parameter is required",
         headers,
       );
-    const session = this.ctx.sessions.get(id);
-    if (session?.kind !== "sse" || session.caller.keyId !== caller.keyId) {
-      if (session) {
-        this.ctx.logger.warn(
-          { keyId: caller.keyId, owner: session.caller.keyId },
-          "session presented with another API key; refused",
-        );
-      }
-      return sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
-    }
+    const session = ownSession(this.ctx, caller, "sse", id, res, headers);
+    if (!session) return;
     // Busy from here: the session must not be closed while its body is still being read.
     const done = this.ctx.sessions.begin(session);
     untrack();

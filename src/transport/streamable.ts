@@ -21,7 +21,7 @@ import { isPlainObject } from "./guards/jsonrpc-shape.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import type { ModernEndpoint } from "./modern.js";
 import { admitMetered } from "./rate-limit.js";
-import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
+import { followRequests, ownSession, refuseSessionCap, type Session } from "./sessions.js";
 
 /** One header's value as a fetch `Headers.get` gives it (repeated headers joined). */
 function headerOf(req: IncomingMessage, name: string): string | undefined {
@@ -165,17 +165,7 @@ export class StreamableEndpoint {
       sendRpcError(res, 400, RpcCode.ServerError, "Bad Request: Mcp-Session-Id header is required", headers);
       return undefined;
     }
-    const session = this.ctx.sessions.get(id);
-    if (session && session.kind === "streamable" && session.caller.keyId === caller.keyId) return session;
-    if (session && session.caller.keyId !== caller.keyId) {
-      // Same answer as an unknown id: a session id is never a credential, and its existence is not told.
-      this.ctx.logger.warn(
-        { keyId: caller.keyId, owner: session.caller.keyId },
-        "session presented with another API key; refused",
-      );
-    }
-    sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
-    return undefined;
+    return ownSession(this.ctx, caller, "streamable", id, res, headers);
   }
 
   async #initialize(
