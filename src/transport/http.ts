@@ -161,7 +161,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
   };
   warnAboutConfirmations(config.stateless, args.options, logger);
   // A store given by the caller may be shared with other instances: the listen buses run over it.
-  const modern = new ModernEndpoint(ctx, config.stateless, ownStore ? undefined : store);
+  const modern = new ModernEndpoint(ctx, ownStore ? undefined : store);
   const streamable = new StreamableEndpoint(ctx, config.stateless, modern);
   const legacy = new LegacySseEndpoint(ctx);
   const globalSecrets = args.webhooks?.secrets ?? webhookSecretsFromEnv(env);
