@@ -19,8 +19,7 @@ import { flushLogger, type Logger } from "../logger.js";
 import type { ServerOptions } from "../server.js";
 import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
-import type { Tenant } from "../tenant.js";
-import { keyIdOf } from "./client-auth.js";
+import { keyIdOf, type Tenant } from "../tenant.js";
 import { type EndpointContext, type HttpLimits, httpLimitsWith, serverFactories } from "./context.js";
 import {
   createNodeServer,

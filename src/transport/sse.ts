@@ -86,7 +86,7 @@ export class LegacySseEndpoint {
     url: URL,
     headers: Record<string, string>,
     /** Takes the POST out of the HTTP in-flight count once its session counts it. */
-    untrack: () => void = () => {},
+    untrack: () => void,
   ): Promise<void> {
     if (req.method !== "POST") {
       return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { ...headers, Allow: "POST" });

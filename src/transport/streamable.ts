@@ -84,7 +84,7 @@ export class StreamableEndpoint {
     res: ServerResponse,
     caller: Caller,
     headers: Record<string, string>,
-    untrack: () => void = () => {},
+    untrack: () => void,
   ): Promise<void> {
     const method = req.method ?? "";
     if (method !== "POST" && method !== "GET" && method !== "DELETE") {
