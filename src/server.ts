@@ -59,8 +59,9 @@ export function instructionsFor(installation: Pick<Installation, "sandbox">): st
 }
 
 /**
- * Confirmation states are bound to this installation (and, over HTTP, to the caller's key). One
- * codec per installation and key, shared by its servers: a server is made per request on some paths.
+ * Confirmation states are bound to this installation and, over HTTP, to the caller's API key (read
+ * from each request: confirm-state.ts). One codec per installation, shared by its servers (a server
+ * is made per request on some paths), made again only for another signing key or lifetime.
  */
 const codecs = new WeakMap<Installation, { key: Uint8Array; ttl?: number; states: ConfirmStates }>();
 
