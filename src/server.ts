@@ -132,14 +132,14 @@ export function onlyToolRequests(messages: readonly JSONRPCMessage[]): boolean {
 /**
  * A server for one request made only of tool calls and listings (`onlyToolRequests`): the same
  * tools, instructions and capabilities as createServer's, without resources and prompts, following
- * nothing.
+ * nothing (only createServer subscribes to the installation, so `follow` needs no override here).
  */
 export function createToolServer(
   installation: Installation,
   options: ServerOptions,
   logger: Logger,
 ): McpServer {
-  return toolServer(installation, { ...options, follow: false }, logger).mcp;
+  return toolServer(installation, options, logger).mcp;
 }
 
 export function createServer(
