@@ -31,6 +31,7 @@ import type { Tenant } from "../tenant.js";
 import { type Caller, sha256Hex } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { sendRpcError, sendShuttingDown } from "./guards/rpc.js";
+import { KeyCounts } from "./key-counts.js";
 
 type McpServerFactory = Parameters<typeof createMcpHandler>[0];
 
@@ -50,7 +51,7 @@ interface TenantLeg {
 
 export class ModernEndpoint {
   readonly #legs = new Map<Tenant, Promise<TenantLeg>>();
-  readonly #listening = new Map<string, number>();
+  readonly #listening = new KeyCounts();
   #closed = false;
 
   constructor(
@@ -99,22 +100,15 @@ export class ModernEndpoint {
     if (listen && !this.#admitListen(listen, leg, caller, res, headers)) return;
     if (listen) {
       untrack();
-      this.#listening.set(caller.keyId, (this.#listening.get(caller.keyId) ?? 0) + 1);
-      res.once("close", () => {
-        const left = (this.#listening.get(caller.keyId) ?? 1) - 1;
-        if (left > 0) this.#listening.set(caller.keyId, left);
-        else this.#listening.delete(caller.keyId);
-      });
+      this.#listening.add(caller.keyId);
+      res.once("close", () => this.#listening.remove(caller.keyId));
     }
     await leg.modern(request, res, body.raw);
   }
 
   /** Open listen streams, of one key or of all (the shutdown log). */
   listenStreams(keyId?: string): number {
-    if (keyId !== undefined) return this.#listening.get(keyId) ?? 0;
-    let n = 0;
-    for (const count of this.#listening.values()) n += count;
-    return n;
+    return keyId === undefined ? this.#listening.total : this.#listening.of(keyId);
   }
 
   /** Ends the listen streams of `tenant` (gracefully) and stops following it (SIGHUP removed it). */

@@ -16,6 +16,7 @@ import type { Logger } from "../logger.js";
 import type { Caller } from "./client-auth.js";
 import { isRequest, isResponse } from "./guards/jsonrpc-shape.js";
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
+import { KeyCounts } from "./key-counts.js";
 
 export interface SessionLimits {
   maxPerKey: number;
@@ -64,8 +65,7 @@ export function isBusy(session: Pick<Session, "pending" | "handling">): boolean 
 export class SessionTable {
   readonly #sessions = new Map<string, Session>();
   /** Sessions being created (initialize received, not yet registered), per key. */
-  readonly #reserved = new Map<string, number>();
-  #reservedTotal = 0;
+  readonly #reserved = new KeyCounts();
   #sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -91,7 +91,7 @@ export class SessionTable {
   }
 
   countFor(keyId: string): number {
-    let n = this.#reserved.get(keyId) ?? 0;
+    let n = this.#reserved.of(keyId);
     for (const s of this.#sessions.values()) if (s.caller.keyId === keyId) n++;
     return n;
   }
@@ -104,20 +104,16 @@ export class SessionTable {
   admit(keyId: string): Admission {
     if (this.countFor(keyId) >= this.limits.maxPerKey && !this.#makeRoom("key cap", keyId))
       return this.#refused("key", this.limits.maxPerKey);
-    if (this.#sessions.size + this.#reservedTotal >= this.limits.maxTotal && !this.#makeRoom("total cap"))
+    if (this.#sessions.size + this.#reserved.total >= this.limits.maxTotal && !this.#makeRoom("total cap"))
       return this.#refused("total", this.limits.maxTotal);
-    this.#reserved.set(keyId, (this.#reserved.get(keyId) ?? 0) + 1);
-    this.#reservedTotal++;
+    this.#reserved.add(keyId);
     let released = false;
     return {
       ok: true,
       release: () => {
         if (released) return;
         released = true;
-        this.#reservedTotal--;
-        const left = (this.#reserved.get(keyId) ?? 1) - 1;
-        if (left > 0) this.#reserved.set(keyId, left);
-        else this.#reserved.delete(keyId);
+        this.#reserved.remove(keyId);
       },
     };
   }
