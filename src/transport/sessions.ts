@@ -42,6 +42,11 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** A session as its transport opens it: active now, nothing in flight. */
+export function newSession(opened: Pick<Session, "id" | "kind" | "caller" | "transport" | "close">): Session {
+  return { ...opened, lastActive: performance.now(), pending: new Set(), handling: 0 };
+}
+
 export type CapScope = "key" | "total";
 
 /** Why the table closed a session: left idle, or to make room for a new one at a cap. */

@@ -21,7 +21,7 @@ import { isPlainObject } from "./guards/jsonrpc-shape.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import type { ModernEndpoint } from "./modern.js";
 import { admitMetered } from "./rate-limit.js";
-import { followRequests, ownSession, refuseSessionCap, type Session } from "./sessions.js";
+import { followRequests, newSession, ownSession, refuseSessionCap, type Session } from "./sessions.js";
 
 /** One header's value as a fetch `Headers.get` gives it (repeated headers joined). */
 function headerOf(req: IncomingMessage, name: string): string | undefined {
@@ -199,16 +199,14 @@ export class StreamableEndpoint {
         );
       },
     });
-    const session: Session = {
+    // Its id comes with the initialize answer (onsessioninitialized).
+    const session = newSession({
       id: "",
       kind: "streamable",
       caller,
       transport,
-      lastActive: performance.now(),
-      pending: new Set(),
-      handling: 0,
       close: () => server.mcp.close(),
-    };
+    });
     transport.onclose = () => {
       if (!registered) return;
       registered = false;
