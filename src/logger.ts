@@ -10,6 +10,7 @@
  * and `flushLogger` does before a graceful shutdown ends, so nothing is lost.
  */
 import { pino } from "pino";
+import { weakMemo } from "./weak-memo.js";
 
 export type Logger = pino.Logger;
 
@@ -64,17 +65,10 @@ export function createLogger(options: { level?: string; name?: string; sync?: bo
  * REDACT_PATHS (13 paths, 6 of them wildcards) cost ~4.5 us of a line's ~5. Every other line
  * keeps the parent's redaction.
  */
-export function callLogger(logger: Logger): Logger {
-  let child = callLoggers.get(logger);
-  if (!child) {
-    child = logger.child({}, { redact: { paths: [] } });
-    callLoggers.set(logger, child);
-  }
-  return child;
-}
-
-/** One per logger: a server is made per request on some paths, and a child is not free to make. */
-const callLoggers = new WeakMap<Logger, Logger>();
+export const callLogger: (logger: Logger) => Logger = weakMemo((logger: Logger) =>
+  // One per logger: a server is made per request on some paths, and a child is not free to make.
+  logger.child({}, { redact: { paths: [] } }),
+);
 
 /**
  * Writes out, synchronously, what an asynchronous logger still holds: the last lines of a

@@ -59,8 +59,9 @@ export function instructionsFor(installation: Pick<Installation, "sandbox">): st
 }
 
 /**
- * Confirmation states are bound to this installation (and, over HTTP, to the caller's key). One
- * codec per installation and key, shared by its servers: a server is made per request on some paths.
+ * Confirmation states are bound to this installation and, over HTTP, to the caller's API key (read
+ * from each request: confirm-state.ts). One codec per installation, shared by its servers (a server
+ * is made per request on some paths), made again only for another signing key or lifetime.
  */
 const codecs = new WeakMap<Installation, { key: Uint8Array; ttl?: number; states: ConfirmStates }>();
 
@@ -131,14 +132,14 @@ export function onlyToolRequests(messages: readonly JSONRPCMessage[]): boolean {
 /**
  * A server for one request made only of tool calls and listings (`onlyToolRequests`): the same
  * tools, instructions and capabilities as createServer's, without resources and prompts, following
- * nothing.
+ * nothing (only createServer subscribes to the installation, so `follow` needs no override here).
  */
 export function createToolServer(
   installation: Installation,
   options: ServerOptions,
   logger: Logger,
 ): McpServer {
-  return toolServer(installation, { ...options, follow: false }, logger).mcp;
+  return toolServer(installation, options, logger).mcp;
 }
 
 export function createServer(

@@ -7,9 +7,6 @@
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { keyIdOf, type Tenant } from "../tenant.js";
-
-export { keyIdOf };
-
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
 /** An authenticated caller: which key (by a short, non-secret id) and which installation. */

@@ -19,8 +19,7 @@ import { flushLogger, type Logger } from "../logger.js";
 import type { ServerOptions } from "../server.js";
 import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
-import type { Tenant } from "../tenant.js";
-import { keyIdOf } from "./client-auth.js";
+import { keyIdOf, type Tenant } from "../tenant.js";
 import { type EndpointContext, type HttpLimits, httpLimitsWith, serverFactories } from "./context.js";
 import {
   createNodeServer,
@@ -161,7 +160,7 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
   };
   warnAboutConfirmations(config.stateless, args.options, logger);
   // A store given by the caller may be shared with other instances: the listen buses run over it.
-  const modern = new ModernEndpoint(ctx, config.stateless, ownStore ? undefined : store);
+  const modern = new ModernEndpoint(ctx, ownStore ? undefined : store);
   const streamable = new StreamableEndpoint(ctx, config.stateless, modern);
   const legacy = new LegacySseEndpoint(ctx);
   const globalSecrets = args.webhooks?.secrets ?? webhookSecretsFromEnv(env);

@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from "@modelcontextprotocol/node";
 import type {
+  AuthInfo,
   JSONRPCMessage,
   JSONRPCRequest,
   McpHttpHandler,
@@ -30,13 +31,7 @@ import type { Tenant } from "../tenant.js";
 import { type Caller, sha256Hex } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { sendRpcError, sendShuttingDown } from "./guards/rpc.js";
-
-/**
- * The auth objects handed to the SDK with requests made only of tool calls and listings
- * (onlyToolRequests). The factory gets the same object back as `ctx.authInfo` and makes a
- * tools-only server for it: nothing the client sent can put an object here.
- */
-const TOOLS_ONLY = new WeakSet<object>();
+import { KeyCounts } from "./key-counts.js";
 
 type McpServerFactory = Parameters<typeof createMcpHandler>[0];
 
@@ -49,25 +44,24 @@ interface TenantLeg {
   handler: McpHttpHandler;
   follower: InstallationFollower;
   bus?: SharedStoreEventBus;
-  /** The 2025 stateless leg (--stateless only). */
-  legacy?: (req: IncomingMessage, res: ServerResponse, body: unknown, toolsOnly: boolean) => Promise<void>;
+  /** A server for one request: the tools alone for a request made only of tool calls and listings. */
+  serverFor: (toolsOnly: boolean) => McpServer;
   modern: ReturnType<typeof toNodeHandler>;
 }
 
 export class ModernEndpoint {
   readonly #legs = new Map<Tenant, Promise<TenantLeg>>();
-  readonly #listening = new Map<string, number>();
+  readonly #listening = new KeyCounts();
   #closed = false;
 
   constructor(
     private readonly ctx: EndpointContext,
-    private readonly stateless: boolean,
     /** Given when the store is shared with other instances: the bus then runs over it. */
     private readonly sharedStore: SharedStore | undefined,
   ) {}
 
   /**
-   * Serves one POST of either era under --stateless, else a 2026 one. `untrack()` takes the
+   * Serves a 2026 POST, or (`legacy`, only under --stateless) a 2025 one. `untrack()` takes the
    * request out of the shutdown's in-flight count: a listen stream stays open until closed.
    */
   async handle(
@@ -83,32 +77,38 @@ export class ModernEndpoint {
     if (this.#closed) return sendShuttingDown(res, headers);
     // The CORS headers are already on `res` (routes.ts sets them before any route): the SDK's answer keeps them.
     const leg = await this.#legFor(caller.tenant);
-    // The SDK hands this to the factory as ctx.http.authInfo (never the API key itself).
-    const auth = { token: "", clientId: caller.keyId, scopes: [...caller.tenant.installation.whoami.scopes] };
     const toolsOnly = onlyToolRequests(body.messages);
-    if (toolsOnly) TOOLS_ONLY.add(auth);
+    // The SDK hands this to the factory as ctx.authInfo (never the API key itself); `extra` says
+    // which server to make. Only this object, made here, reaches the factory: no client sets it.
+    const auth: AuthInfo = {
+      token: "",
+      clientId: caller.keyId,
+      scopes: [...caller.tenant.installation.whoami.scopes],
+      extra: { toolsOnly },
+    };
     const request = Object.assign(req, { auth });
-    if (legacy) return leg.legacy!(request, res, body.raw, toolsOnly);
+    if (legacy) {
+      return serveOneLegacyPost(
+        leg.serverFor(toolsOnly),
+        this.ctx.limits.sseKeepAliveMs,
+        request,
+        res,
+        body.raw,
+      );
+    }
     const listen = body.messages.find(isListenRequest);
     if (listen && !this.#admitListen(listen, leg, caller, res, headers)) return;
     if (listen) {
       untrack();
-      this.#listening.set(caller.keyId, (this.#listening.get(caller.keyId) ?? 0) + 1);
-      res.once("close", () => {
-        const left = (this.#listening.get(caller.keyId) ?? 1) - 1;
-        if (left > 0) this.#listening.set(caller.keyId, left);
-        else this.#listening.delete(caller.keyId);
-      });
+      this.#listening.add(caller.keyId);
+      res.once("close", () => this.#listening.remove(caller.keyId));
     }
     await leg.modern(request, res, body.raw);
   }
 
   /** Open listen streams, of one key or of all (the shutdown log). */
   listenStreams(keyId?: string): number {
-    if (keyId !== undefined) return this.#listening.get(keyId) ?? 0;
-    let n = 0;
-    for (const count of this.#listening.values()) n += count;
-    return n;
+    return keyId === undefined ? this.#listening.total : this.#listening.of(keyId);
   }
 
   /** Ends the listen streams of `tenant` (gracefully) and stops following it (SIGHUP removed it). */
@@ -169,11 +169,9 @@ export class ModernEndpoint {
     const { logger, limits } = this.ctx;
     const caller: Caller = { keyId: "", tenant };
     // Per request: nothing to follow, nothing to leak when the SDK drops the instance unclosed.
-    // A request made only of tool calls and listings gets the tools alone (see TOOLS_ONLY).
     const serverFor = (toolsOnly: boolean) =>
       toolsOnly ? this.ctx.toolServerFor(caller) : this.ctx.serverFor(caller, { follow: false }).mcp;
-    const factory: McpServerFactory = (ctx) =>
-      serverFor(ctx.authInfo !== undefined && TOOLS_ONLY.has(ctx.authInfo));
+    const factory: McpServerFactory = (ctx) => serverFor(ctx.authInfo?.extra?.toolsOnly === true);
     const onerror = (error: Error) =>
       logger.debug({ err: { message: error.message }, installation: tenant.name }, "2026 request refused");
     const tenantId = tenant.installation.whoami.tenant_id;
@@ -210,11 +208,8 @@ export class ModernEndpoint {
       handler,
       follower,
       bus,
+      serverFor,
       modern: toNodeHandler(handler),
-      legacy: this.stateless
-        ? (req, res, body, toolsOnly) =>
-            serveOneLegacyPost(serverFor(toolsOnly), limits.sseKeepAliveMs, req, res, body)
-        : undefined,
     };
   }
 }

@@ -16,6 +16,7 @@ import type { Logger } from "../logger.js";
 import type { Caller } from "./client-auth.js";
 import { isRequest, isResponse } from "./guards/jsonrpc-shape.js";
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
+import { KeyCounts } from "./key-counts.js";
 
 export interface SessionLimits {
   maxPerKey: number;
@@ -41,6 +42,11 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** A session as its transport opens it: active now, nothing in flight. */
+export function newSession(opened: Pick<Session, "id" | "kind" | "caller" | "transport" | "close">): Session {
+  return { ...opened, lastActive: performance.now(), pending: new Set(), handling: 0 };
+}
+
 export type CapScope = "key" | "total";
 
 /** Why the table closed a session: left idle, or to make room for a new one at a cap. */
@@ -64,8 +70,7 @@ export function isBusy(session: Pick<Session, "pending" | "handling">): boolean 
 export class SessionTable {
   readonly #sessions = new Map<string, Session>();
   /** Sessions being created (initialize received, not yet registered), per key. */
-  readonly #reserved = new Map<string, number>();
-  #reservedTotal = 0;
+  readonly #reserved = new KeyCounts();
   #sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -91,7 +96,7 @@ export class SessionTable {
   }
 
   countFor(keyId: string): number {
-    let n = this.#reserved.get(keyId) ?? 0;
+    let n = this.#reserved.of(keyId);
     for (const s of this.#sessions.values()) if (s.caller.keyId === keyId) n++;
     return n;
   }
@@ -104,20 +109,16 @@ export class SessionTable {
   admit(keyId: string): Admission {
     if (this.countFor(keyId) >= this.limits.maxPerKey && !this.#makeRoom("key cap", keyId))
       return this.#refused("key", this.limits.maxPerKey);
-    if (this.#sessions.size + this.#reservedTotal >= this.limits.maxTotal && !this.#makeRoom("total cap"))
+    if (this.#sessions.size + this.#reserved.total >= this.limits.maxTotal && !this.#makeRoom("total cap"))
       return this.#refused("total", this.limits.maxTotal);
-    this.#reserved.set(keyId, (this.#reserved.get(keyId) ?? 0) + 1);
-    this.#reservedTotal++;
+    this.#reserved.add(keyId);
     let released = false;
     return {
       ok: true,
       release: () => {
         if (released) return;
         released = true;
-        this.#reservedTotal--;
-        const left = (this.#reserved.get(keyId) ?? 1) - 1;
-        if (left > 0) this.#reserved.set(keyId, left);
-        else this.#reserved.delete(keyId);
+        this.#reserved.remove(keyId);
       },
     };
   }
@@ -239,6 +240,31 @@ export function followRequests(transport: Transport, session: Pick<Session, "pen
       }
     }
   };
+}
+
+/**
+ * The session `id` names, when it is of `kind` and was opened with the caller's key; otherwise
+ * answers 404 and gives undefined. Another key's session gets the same answer as an unknown id (a
+ * session id is never a credential, and its existence is not told); that refusal is logged.
+ */
+export function ownSession(
+  { sessions, logger }: { sessions: SessionTable; logger: Logger },
+  caller: Caller,
+  kind: Session["kind"],
+  id: string,
+  res: ServerResponse,
+  headers: Record<string, string>,
+): Session | undefined {
+  const session = sessions.get(id);
+  if (session?.kind === kind && session.caller.keyId === caller.keyId) return session;
+  if (session && session.caller.keyId !== caller.keyId) {
+    logger.warn(
+      { keyId: caller.keyId, owner: session.caller.keyId },
+      "session presented with another API key; refused",
+    );
+  }
+  sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
+  return undefined;
 }
 
 /** The one answer to a refused admission: 503, every session at the cap busy, and when to retry. */

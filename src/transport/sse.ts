@@ -9,7 +9,7 @@ import type { Caller } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import { admitMetered } from "./rate-limit.js";
-import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
+import { followRequests, newSession, ownSession, refuseSessionCap } from "./sessions.js";
 
 export const MESSAGES_PATH = "/messages";
 /** A day: long enough that a session closed here is not reopened behind its client's back. */
@@ -36,14 +36,11 @@ export class LegacySseEndpoint {
     // The id also travels in the stream's endpoint event, which a load balancer cannot read: in a
     // header it can learn it, and send every /messages?sessionId= post to this instance.
     res.setHeader("Mcp-Session-Id", transport.sessionId);
-    const session: Session = {
+    const session = newSession({
       id: transport.sessionId,
       kind: "sse",
       caller,
       transport,
-      lastActive: performance.now(),
-      pending: new Set(),
-      handling: 0,
       close: async () => {
         // An EventSource reconnects to a closed stream by itself, which here would open a new,
         // uninitialized session (and at a cap push out another idle one, and so on): its `retry`
@@ -51,7 +48,7 @@ export class LegacySseEndpoint {
         if (!res.writableEnded) res.write(`retry: ${HOLD_OFF_RECONNECT_MS}\n\n`);
         await server.mcp.close();
       },
-    };
+    });
     let open = true;
     const keepAlive = setInterval(() => {
       if (!res.writableEnded) res.write(": keepalive\n\n");
@@ -86,7 +83,7 @@ export class LegacySseEndpoint {
     url: URL,
     headers: Record<string, string>,
     /** Takes the POST out of the HTTP in-flight count once its session counts it. */
-    untrack: () => void = () => {},
+    untrack: () => void,
   ): Promise<void> {
     if (req.method !== "POST") {
       return sendRpcError(res, 405, RpcCode.ServerError, "Method Not Allowed", { ...headers, Allow: "POST" });
@@ -100,16 +97,8 @@ export class LegacySseEndpoint {
         "Bad Request: the sessionId query parameter is required",
         headers,
       );
-    const session = this.ctx.sessions.get(id);
-    if (session?.kind !== "sse" || session.caller.keyId !== caller.keyId) {
-      if (session) {
-        this.ctx.logger.warn(
-          { keyId: caller.keyId, owner: session.caller.keyId },
-          "session presented with another API key; refused",
-        );
-      }
-      return sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
-    }
+    const session = ownSession(this.ctx, caller, "sse", id, res, headers);
+    if (!session) return;
     // Busy from here: the session must not be closed while its body is still being read.
     const done = this.ctx.sessions.begin(session);
     untrack();

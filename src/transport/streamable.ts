@@ -21,7 +21,7 @@ import { isPlainObject } from "./guards/jsonrpc-shape.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import type { ModernEndpoint } from "./modern.js";
 import { admitMetered } from "./rate-limit.js";
-import { followRequests, refuseSessionCap, type Session } from "./sessions.js";
+import { followRequests, newSession, ownSession, refuseSessionCap, type Session } from "./sessions.js";
 
 /** One header's value as a fetch `Headers.get` gives it (repeated headers joined). */
 function headerOf(req: IncomingMessage, name: string): string | undefined {
@@ -84,7 +84,7 @@ export class StreamableEndpoint {
     res: ServerResponse,
     caller: Caller,
     headers: Record<string, string>,
-    untrack: () => void = () => {},
+    untrack: () => void,
   ): Promise<void> {
     const method = req.method ?? "";
     if (method !== "POST" && method !== "GET" && method !== "DELETE") {
@@ -165,17 +165,7 @@ export class StreamableEndpoint {
       sendRpcError(res, 400, RpcCode.ServerError, "Bad Request: Mcp-Session-Id header is required", headers);
       return undefined;
     }
-    const session = this.ctx.sessions.get(id);
-    if (session && session.kind === "streamable" && session.caller.keyId === caller.keyId) return session;
-    if (session && session.caller.keyId !== caller.keyId) {
-      // Same answer as an unknown id: a session id is never a credential, and its existence is not told.
-      this.ctx.logger.warn(
-        { keyId: caller.keyId, owner: session.caller.keyId },
-        "session presented with another API key; refused",
-      );
-    }
-    sendRpcError(res, 404, RpcCode.SessionNotFound, "Session not found", headers);
-    return undefined;
+    return ownSession(this.ctx, caller, "streamable", id, res, headers);
   }
 
   async #initialize(
@@ -209,16 +199,14 @@ export class StreamableEndpoint {
         );
       },
     });
-    const session: Session = {
+    // Its id comes with the initialize answer (onsessioninitialized).
+    const session = newSession({
       id: "",
       kind: "streamable",
       caller,
       transport,
-      lastActive: performance.now(),
-      pending: new Set(),
-      handling: 0,
       close: () => server.mcp.close(),
-    };
+    });
     transport.onclose = () => {
       if (!registered) return;
       registered = false;

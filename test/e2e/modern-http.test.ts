@@ -181,6 +181,28 @@ describe("one /mcp, two eras", () => {
     expect(allowed).toEqual(expect.arrayContaining(requested));
   });
 
+  it("a 2026 answer to an allowed Origin carries Access-Control-Allow-Origin", async () => {
+    // routes.ts sets the CORS headers on the response before routing; the SDK's 2026 answer keeps them.
+    const allowOrigin: Array<string | null> = [];
+    const client = await connectModern(server, KEY_A, {
+      fetch: async (url, init) => {
+        const headers = new Headers(init?.headers);
+        headers.set("Origin", "http://localhost:5173");
+        const res = await fetch(url, { ...init, headers });
+        allowOrigin.push(res.headers.get("access-control-allow-origin"));
+        return res;
+      },
+    });
+    try {
+      const who = await client.callTool({ name: "whoami", arguments: {} });
+      expect(who.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+    expect(allowOrigin.length).toBeGreaterThan(0);
+    expect(new Set(allowOrigin)).toEqual(new Set(["http://localhost:5173"]));
+  });
+
   it("the per-key request budget holds on the 2026 leg too", async () => {
     const metered = await serve([tenant(served.north, KEY_A)], {
       limits: { requestBurst: 1, requestsPerMinute: 1 },

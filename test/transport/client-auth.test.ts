@@ -1,13 +1,8 @@
 /** Client API keys: hashing, selection of the installation, generation. */
 import { describe, expect, it } from "vitest";
 import type { Installation } from "../../src/installation.js";
-import {
-  ApiKeyRing,
-  bearerToken,
-  generateApiKey,
-  keyIdOf,
-  sha256Hex,
-} from "../../src/transport/client-auth.js";
+import { keyIdOf } from "../../src/tenant.js";
+import { ApiKeyRing, bearerToken, generateApiKey, sha256Hex } from "../../src/transport/client-auth.js";
 
 describe("API keys", () => {
   const fake = (name: string) => ({ name }) as unknown as Installation;

@@ -91,7 +91,7 @@ describe("the shutting-down answer", () => {
         options: {},
         ...serverFactories({}, logger),
       };
-      const endpoint = new ModernEndpoint(ctx, false, undefined);
+      const endpoint = new ModernEndpoint(ctx, undefined);
       await endpoint.close();
       const caller = { keyId: "0123456789ab", tenant: { name: "north", installation, apiKeySha256: [] } };
       const answer = await answerOf(

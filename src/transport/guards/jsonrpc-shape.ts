@@ -9,7 +9,6 @@
 import type {
   JSONRPCErrorResponse,
   JSONRPCMessage,
-  JSONRPCNotification,
   JSONRPCRequest,
   JSONRPCResultResponse,
 } from "@modelcontextprotocol/server";
@@ -83,10 +82,6 @@ export function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
 
 export function isRequest(message: unknown): message is JSONRPCRequest {
   return jsonRpcKindOf(message) === "request";
-}
-
-export function isNotification(message: unknown): message is JSONRPCNotification {
-  return jsonRpcKindOf(message) === "notification";
 }
 
 /** A result or an error: the answer to a request. */
