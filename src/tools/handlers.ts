@@ -83,18 +83,18 @@ export async function write(
     return writeResult(endpoint, "updated", sanitize(res.body.data), res.attempts);
   }
 
-  // Asked of nobody because it repeats a write already made: it must go out under that write's
-  // key, even if the memory lets the entry go in between (the platform keeps keys 24 hours).
-  const claim = ctx.replayOf
-    ? { key: ctx.replayOf.key, earlier: ctx.replayOf, settle: async () => {} }
-    : await installation.writeMemory.claim(
-        writeFingerprintOf(installation, endpoint, args),
-        args.idempotencyKey,
-        {
-          maxWaitMs: IN_FLIGHT_WAIT_MS,
-          signal: ctx.signal,
-        },
-      );
+  // Asked of nobody because it repeats a write already made: it goes out under that write's key
+  // (ctx.replayOf), even if the memory lets the entry go in between (the platform keeps keys 24 hours).
+  const claim =
+    ctx.replayOf ??
+    (await installation.writeMemory.claim(
+      writeFingerprintOf(installation, endpoint, args),
+      args.idempotencyKey,
+      {
+        maxWaitMs: IN_FLIGHT_WAIT_MS,
+        signal: ctx.signal,
+      },
+    ));
   let res: ApiResponse<{ data: unknown }>;
   const sentAt = performance.now();
   try {
