@@ -80,7 +80,10 @@ export async function write(
       ...(args.idempotencyKey ? { idempotencyKey: args.idempotencyKey } : {}),
     });
     ctx.attempts = res.attempts;
-    return writeResult(endpoint, "updated", sanitize(res.body.data), res.attempts);
+    // The platform answers a key used before with its stored answer, changing nothing: under a
+    // caller's key (which this server never remembers for updates) the answer proves no change.
+    const caveat = args.idempotencyKey ? unprovenCaveat(endpoint, args.idempotencyKey) : undefined;
+    return writeResult(endpoint, "updated", sanitize(res.body.data), res.attempts, undefined, caveat);
   }
 
   // Asked of nobody because it repeats a write already made: it goes out under that write's key
@@ -150,8 +153,11 @@ export function createdAtOf(data: unknown): { text: string; ms: number } | undef
  * repeat of a key as it answered the first use. Said, rather than claiming this call did it.
  */
 function unprovenCaveat(endpoint: Endpoint, key: string): string {
-  const done = endpoint.kind === "send" ? "sent" : "created";
-  return ` This server has no record of idempotency_key "${key}" being used before; if it was (the platform keeps a key's answer for 24 hours), this is that earlier call's answer and nothing new was ${done} now.`;
+  const done =
+    endpoint.kind === "update"
+      ? "nothing was changed"
+      : `nothing new was ${endpoint.kind === "send" ? "sent" : "created"}`;
+  return ` This server has no record of idempotency_key "${key}" being used before; if it was (the platform keeps a key's answer for 24 hours), this is that earlier call's answer and ${done} now.`;
 }
 
 /** What a write's answer shows, and what it cannot prove. */
@@ -238,7 +244,7 @@ function writeResult(
   const text: Record<WriteOutcome, string> = {
     created: `Created${by}: ${noun}${ref}.${retried}`,
     sent: `Sent${by}: ${noun}${ref} queued for delivery.${retried}`,
-    updated: `Updated by this call: ${noun}${ref}.${retried}`,
+    updated: `Updated${by}: ${noun}${ref}.${retried}`,
     existing: `Nothing added: the platform already had this ${noun}${ref} and returned it unchanged.`,
     replayed: `Already done: an identical ${endpoint.tool} succeeded ${when}; the platform returned that result and nothing new was ${endpoint.kind === "send" ? "sent" : "created"} now. ${again}`,
     completed: `Done, exactly once: an identical ${endpoint.tool} ${when} ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,
