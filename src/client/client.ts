@@ -127,7 +127,6 @@ class AbortReason extends Error {
  * It also carries what ends the attempt, for the watch below: the caller's signal and a deadline.
  */
 class AttemptAbort extends EventEmitter {
-  aborted = false;
   reason: AbortReason | undefined;
 
   constructor(
@@ -139,10 +138,14 @@ class AttemptAbort extends EventEmitter {
     super();
   }
 
+  /** Read by undici before it listens: fired once there is a reason. */
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
   /** The first reason wins: a timeout after a cancellation (or the reverse) changes nothing. */
   fire(reason: AbortReason): void {
-    if (this.aborted) return;
-    this.aborted = true;
+    if (this.reason !== undefined) return;
     this.reason = reason;
     this.emit("abort");
   }

@@ -39,9 +39,6 @@ export type WriteEntry =
 /** What the platform and this server knew of an identical earlier call, when there was one. */
 export type EarlierCall = { state: "succeeded" | "unknown"; at: number };
 
-/** An identical call that succeeded, and the key it went out under. */
-export type RememberedWrite = { state: "succeeded"; at: number; key: string };
-
 /**
  * Where entries live: the in-process SharedStore by default, shared (Redis) across instances
  * (write-store.ts). Values are opaque strings.
@@ -65,6 +62,11 @@ export interface WriteClaim {
   earlier?: EarlierCall;
   /** Records the end of this call; call exactly once. */
   settle(how: Settlement): Promise<void>;
+}
+
+/** A repeat of a remembered success: its key replays the stored answer, and nothing is held to settle. */
+function replayClaim(entry: { key: string; at: number }): WriteClaim {
+  return { key: entry.key, earlier: { state: "succeeded", at: entry.at }, settle: async () => {} };
 }
 
 /** An identical write is still being sent elsewhere and did not finish within the wait. */
@@ -107,13 +109,14 @@ export class WriteMemory {
   }
 
   /**
-   * The identical call's success, when one is remembered: read only, nothing claimed. A repeat of
-   * it sends nothing new (the same key replays), so nobody need be asked before it.
+   * The claim of a repeat, when the identical call's success is remembered: read only, nothing
+   * held. A repeat sends nothing new (the same key replays), so nobody need be asked before it;
+   * the claim keeps that key even if the entry expires before the repeat goes out.
    */
-  async succeeded(fingerprint: string): Promise<RememberedWrite | undefined> {
+  async succeeded(fingerprint: string): Promise<WriteClaim | undefined> {
     if (this.#windowMs <= 0) return undefined;
     const entry = parseEntry(await this.store.get(fingerprint));
-    return entry?.state === "succeeded" ? { state: "succeeded", at: entry.at, key: entry.key } : undefined;
+    return entry?.state === "succeeded" ? replayClaim(entry) : undefined;
   }
 
   /**
@@ -140,7 +143,7 @@ export class WriteMemory {
       }
       if (entry.state === "succeeded") {
         // Replaying a stored success sends nothing new: no need to hold the entry.
-        return { key: entry.key, earlier: { state: "succeeded", at: entry.at }, settle: async () => {} };
+        return replayClaim(entry);
       }
       if (entry.state === "in_flight" && entry.until > now) {
         if (now >= waitUntil) throw new WriteInProgressError(now - entry.at);

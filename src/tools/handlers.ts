@@ -9,7 +9,7 @@ import type { ApiResponse } from "../client/client.js";
 import { ApiError } from "../client/errors.js";
 import { type Endpoint, fillPath } from "../platform/catalog.js";
 import { collectionEnvelope, recordEnvelope } from "../platform/envelopes.js";
-import { writeFingerprint } from "../store/write-memory.js";
+import { type EarlierCall, writeFingerprint } from "../store/write-memory.js";
 import { sanitize } from "../text/clean.js";
 import { capItems, projectFields, toolResult } from "./results.js";
 import type { WriteOutcome } from "./schemas.js";
@@ -80,21 +80,24 @@ export async function write(
       ...(args.idempotencyKey ? { idempotencyKey: args.idempotencyKey } : {}),
     });
     ctx.attempts = res.attempts;
-    return writeResult(endpoint, "updated", sanitize(res.body.data), res.attempts);
+    // The platform answers a key used before with its stored answer, changing nothing: under a
+    // caller's key (which this server never remembers for updates) the answer proves no change.
+    const caveat = args.idempotencyKey ? unprovenCaveat(endpoint, args.idempotencyKey) : undefined;
+    return writeResult(endpoint, "updated", sanitize(res.body.data), res.attempts, undefined, caveat);
   }
 
-  // Asked of nobody because it repeats a write already made: it must go out under that write's
-  // key, even if the memory lets the entry go in between (the platform keeps keys 24 hours).
-  const claim = ctx.replayOf
-    ? { key: ctx.replayOf.key, earlier: ctx.replayOf, settle: async () => {} }
-    : await installation.writeMemory.claim(
-        writeFingerprintOf(installation, endpoint, args),
-        args.idempotencyKey,
-        {
-          maxWaitMs: IN_FLIGHT_WAIT_MS,
-          signal: ctx.signal,
-        },
-      );
+  // Asked of nobody because it repeats a write already made: it goes out under that write's key
+  // (ctx.replayOf), even if the memory lets the entry go in between (the platform keeps keys 24 hours).
+  const claim =
+    ctx.replayOf ??
+    (await installation.writeMemory.claim(
+      writeFingerprintOf(installation, endpoint, args),
+      args.idempotencyKey,
+      {
+        maxWaitMs: IN_FLIGHT_WAIT_MS,
+        signal: ctx.signal,
+      },
+    ));
   let res: ApiResponse<{ data: unknown }>;
   const sentAt = performance.now();
   try {
@@ -107,33 +110,19 @@ export async function write(
     await claim.settle(unknown ? "unknown" : "refused");
     throw error;
   }
-  await claim.settle("succeeded");
+  // The platform call alone, every attempt included: not the memory's settling after it.
   const tookMs = performance.now() - sentAt;
+  await claim.settle("succeeded");
   ctx.attempts = res.attempts;
   const data = sanitize(res.body.data);
-  // A key the caller chose may have been used before this server's memory began (or beyond it):
-  // only the platform knew, and its answer to a replay is the stored one, status and all.
-  const unrememberedKey = claim.earlier === undefined ? args.idempotencyKey : undefined;
-  // A 200 is the contract's existing record (a code or email already there): old by nature, and
-  // "existing" says all it proves; only a 201's age tells this call's record from an earlier one's.
-  const createdAt = endpoint.kind === "create" && res.status !== 200 ? createdAtOf(data) : undefined;
-  // The record's age by the platform's clock (created_at to the answer's Date), against how long
-  // this call took by ours: two durations, so a skew between the two clocks changes nothing.
-  const madeAgo =
-    createdAt !== undefined && res.answeredAt !== undefined ? res.answeredAt - createdAt.ms : undefined;
-  const earlierRecord =
-    unrememberedKey !== undefined && madeAgo !== undefined && madeAgo > tookMs + PLATFORM_CLOCK_SLACK_MS;
-  const outcome = earlierRecord ? "replayed" : outcomeOf(endpoint, res, claim.earlier);
-  // Only this server's memory knows when, or the record's own created_at; a flagged replay has no time.
-  const when = claim.earlier
-    ? `${Math.max(0, Math.round((Date.now() - claim.earlier.at) / 1000))} s ago`
-    : earlierRecord
-      ? `at ${createdAt?.text}`
-      : "earlier";
-  // A recent created_at shows the record is new; a send's answer has nothing to show.
-  const unproven =
-    unrememberedKey !== undefined && (outcome === "sent" || (outcome === "created" && madeAgo === undefined));
-  const caveat = unproven ? unprovenCaveat(endpoint, unrememberedKey) : "";
+  const { outcome, when, caveat } = outcomeOf(
+    endpoint,
+    res,
+    data,
+    claim.earlier,
+    args.idempotencyKey,
+    tookMs,
+  );
   return writeResult(endpoint, outcome, data, res.attempts, when, caveat);
 }
 
@@ -164,27 +153,74 @@ export function createdAtOf(data: unknown): { text: string; ms: number } | undef
  * repeat of a key as it answered the first use. Said, rather than claiming this call did it.
  */
 function unprovenCaveat(endpoint: Endpoint, key: string): string {
-  const done = endpoint.kind === "send" ? "sent" : "created";
-  return ` This server has no record of idempotency_key "${key}" being used before; if it was (the platform keeps a key's answer for 24 hours), this is that earlier call's answer and nothing new was ${done} now.`;
+  const done =
+    endpoint.kind === "update"
+      ? "nothing was changed"
+      : `nothing new was ${endpoint.kind === "send" ? "sent" : "created"}`;
+  return ` This server has no record of idempotency_key "${key}" being used before; if it was (the platform keeps a key's answer for 24 hours), this is that earlier call's answer and ${done} now.`;
+}
+
+/** What a write's answer shows, and what it cannot prove. */
+interface Verdict {
+  outcome: WriteOutcome;
+  /** When the earlier identical call was (replayed and completed only); "earlier" when unknown. */
+  when?: string;
+  /** Appended to the text: what this answer cannot prove. */
+  caveat?: string;
 }
 
 /**
- * The outcome from facts only: what this server knows of an identical earlier call, and the
- * contract's statuses (create 201, send 202, an "idempotent" create finding its record 200).
+ * The outcome from facts only: what this server knows of an identical earlier call, the
+ * contract's statuses (create 201, send 202, an "idempotent" create finding its record 200), and
+ * for a caller's key this server never saw, the record's age.
  */
 function outcomeOf(
   endpoint: Endpoint,
   res: ApiResponse<unknown>,
-  earlier: { state: "succeeded" | "unknown" } | undefined,
-): WriteOutcome {
-  if (earlier?.state === "succeeded") return "replayed";
-  if (earlier?.state === "unknown") return "completed";
-  if (endpoint.kind === "create" && res.status === 200) return "existing";
+  data: unknown,
+  earlier: EarlierCall | undefined,
+  callerKey: string | undefined,
+  tookMs: number,
+): Verdict {
+  // Only this server's memory knows when.
+  if (earlier) {
+    const when = `${Math.max(0, Math.round((Date.now() - earlier.at) / 1000))} s ago`;
+    return { outcome: earlier.state === "succeeded" ? "replayed" : "completed", when };
+  }
+  // A 200 is the contract's existing record (a code or email already there): old by nature, and
+  // "existing" says all it proves; only a 201's age tells this call's record from an earlier one's.
+  if (endpoint.kind === "create" && res.status === 200) return { outcome: "existing" };
+  // A key the caller chose may have been used before this server's memory began (or beyond it):
+  // only the platform knew, and its answer to a replay is the stored one, status and all.
+  const age = callerKey === undefined ? undefined : recordAgeOf(endpoint, res, data);
+  if (age !== undefined && age.ms > tookMs + PLATFORM_CLOCK_SLACK_MS) {
+    return { outcome: "replayed", when: `at ${age.createdAt}` };
+  }
   // Not in the contract, but an implementation that flags a replay on the first attempt tells us
-  // the key was used by a call this server no longer remembers. A replay on a later attempt is
-  // this call's own earlier attempt, so this call did make it.
-  if (res.replayed && res.attempts === 1) return "replayed";
-  return endpoint.kind === "send" ? "sent" : "created";
+  // the key was used by a call this server no longer remembers (a flagged replay has no time). A
+  // replay on a later attempt is this call's own earlier attempt, so this call did make it.
+  if (res.replayed && res.attempts === 1) return { outcome: "replayed" };
+  const outcome = endpoint.kind === "send" ? "sent" : "created";
+  // This server's own fresh key, or a recent created_at, shows the record is new; a send's answer
+  // has nothing to show.
+  if (callerKey === undefined || age !== undefined) return { outcome };
+  return { outcome, caveat: unprovenCaveat(endpoint, callerKey) };
+}
+
+/**
+ * A created record's age by the platform's clock (created_at to the answer's Date), to set against
+ * how long the call took by ours: two durations, so a skew between the two clocks changes nothing.
+ */
+function recordAgeOf(
+  endpoint: Endpoint,
+  res: ApiResponse<unknown>,
+  data: unknown,
+): { ms: number; createdAt: string } | undefined {
+  if (endpoint.kind !== "create" || res.answeredAt === undefined) return undefined;
+  const createdAt = createdAtOf(data);
+  return createdAt === undefined
+    ? undefined
+    : { ms: res.answeredAt - createdAt.ms, createdAt: createdAt.text };
 }
 
 function writeResult(
@@ -208,7 +244,7 @@ function writeResult(
   const text: Record<WriteOutcome, string> = {
     created: `Created${by}: ${noun}${ref}.${retried}`,
     sent: `Sent${by}: ${noun}${ref} queued for delivery.${retried}`,
-    updated: `Updated by this call: ${noun}${ref}.${retried}`,
+    updated: `Updated${by}: ${noun}${ref}.${retried}`,
     existing: `Nothing added: the platform already had this ${noun}${ref} and returned it unchanged.`,
     replayed: `Already done: an identical ${endpoint.tool} succeeded ${when}; the platform returned that result and nothing new was ${endpoint.kind === "send" ? "sent" : "created"} now. ${again}`,
     completed: `Done, exactly once: an identical ${endpoint.tool} ${when} ended without a clear answer; this call finished it under the same idempotency key, so the platform holds one ${noun}${ref}.`,

@@ -31,7 +31,7 @@ import type { Installation } from "../installation.js";
 import { callLogger, type Logger } from "../logger.js";
 import type { Endpoint, ToolName } from "../platform/catalog.js";
 import { ReportRunsUnavailableError } from "../store/report-runs.js";
-import { type RememberedWrite, writeFingerprint } from "../store/write-memory.js";
+import { type WriteClaim, writeFingerprint } from "../store/write-memory.js";
 import { cleanText } from "../text/clean.js";
 import { weakMemo } from "../weak-memo.js";
 import { annotationsOf } from "./annotations.js";
@@ -322,8 +322,8 @@ export class ToolRegistry {
     }
   }
 
-  /** The identical create or send that succeeded within the replay window (write-memory.ts), if any. */
-  async #alreadyMade(endpoint: Endpoint, args: CallArgs): Promise<RememberedWrite | undefined> {
+  /** The replay of an identical create or send that succeeded within the window (write-memory.ts), if any. */
+  async #alreadyMade(endpoint: Endpoint, args: CallArgs): Promise<WriteClaim | undefined> {
     if (endpoint.kind !== "create" && endpoint.kind !== "send") return undefined;
     try {
       return await this.installation.writeMemory.succeeded(

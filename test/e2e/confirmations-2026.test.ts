@@ -56,6 +56,16 @@ const ELICITING = { elicitation: { form: {} } };
 const accept = async (): Promise<ElicitResult> => ({ action: "accept", content: { confirm: true } });
 const decline = async (): Promise<ElicitResult> => ({ action: "decline" });
 
+/** Answers every elicitation `client` receives with `answer`; the questions it was asked, in order. */
+function answerEvery(client: Client, answer: () => Promise<ElicitResult>): string[] {
+  const asked: string[] = [];
+  client.setRequestHandler("elicitation/create", async (request) => {
+    asked.push(request.params.message);
+    return answer();
+  });
+  return asked;
+}
+
 describe("over stdio (the built bin), 2026-07-28", () => {
   let h: StdioHarness | undefined;
   afterEach(async () => {
@@ -78,11 +88,7 @@ describe("over stdio (the built bin), 2026-07-28", () => {
 
   it("asks once; on yes exactly one message reaches the platform", async () => {
     const client = await connect({ capabilities: ELICITING });
-    const asked: string[] = [];
-    client.setRequestHandler("elicitation/create", async (request) => {
-      asked.push(request.params.message);
-      return accept();
-    });
+    const asked = answerEvery(client, accept);
     const message = unique("Stdio yes");
     const result = (await client.callTool(sendCall(message))) as CallToolResult;
     expect(result.isError, textOf(result)).toBeFalsy();
@@ -95,31 +101,23 @@ describe("over stdio (the built bin), 2026-07-28", () => {
 
   it("an identical send already made is not asked again: no input_required, nothing new sent", async () => {
     const client = await connect({ capabilities: ELICITING });
-    let asked = 0;
-    client.setRequestHandler("elicitation/create", async () => {
-      asked++;
-      return accept();
-    });
+    const asked = answerEvery(client, accept);
     const message = unique("Stdio twice");
     const first = (await client.callTool(sendCall(message))) as CallToolResult;
     expect(first.isError, textOf(first)).toBeFalsy();
     const again = (await client.callTool(sendCall(message))) as CallToolResult;
     expect(again.isError, textOf(again)).toBeFalsy();
-    expect(asked).toBe(1);
+    expect(asked).toHaveLength(1);
     expect(again.structuredContent).toMatchObject({ outcome: "replayed" });
     expect(sent(message)).toHaveLength(1);
   });
 
   it("on no, nothing is sent and the call says so", async () => {
     const client = await connect({ capabilities: ELICITING });
-    let asked = 0;
-    client.setRequestHandler("elicitation/create", async () => {
-      asked++;
-      return decline();
-    });
+    const asked = answerEvery(client, decline);
     const message = unique("Stdio no");
     const result = (await client.callTool(sendCall(message))) as CallToolResult;
-    expect(asked).toBe(1);
+    expect(asked).toHaveLength(1);
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe("Not sent: the user declined to confirm the message.");
     expect(sent(message)).toHaveLength(0);
@@ -135,15 +133,11 @@ describe("over stdio (the built bin), 2026-07-28", () => {
       },
     );
     expect(h.client.getProtocolEra()).toBe("legacy");
-    let asked = 0;
-    h.client.setRequestHandler("elicitation/create", async () => {
-      asked++;
-      return accept();
-    });
+    const asked = answerEvery(h.client, accept);
     const message = unique("Stdio 2025 yes");
     const result = (await h.client.callTool(sendCall(message))) as CallToolResult;
     expect(result.isError, textOf(result)).toBeFalsy();
-    expect(asked).toBe(1);
+    expect(asked).toHaveLength(1);
     expect(sent(message)).toHaveLength(1);
   });
 
@@ -258,12 +252,8 @@ describe("in process (a modern handler), round by round", () => {
     const handler = modernHandler(served.north, { confirm: ["create_subject"] });
     handlers.push(handler);
     const client = await connectModern(handler, "key-a");
-    const asked: string[] = [];
     let answer = decline;
-    client.setRequestHandler("elicitation/create", async (request) => {
-      asked.push(request.params.message);
-      return answer();
-    });
+    const asked = answerEvery(client, () => answer());
     const code = `MR-${randomBytes(3).toString("hex").toUpperCase()}`;
     const subjects = () =>
       served.sandbox.records<{ code: string }>(NORTH, "subjects").filter((s) => s.code === code);
@@ -283,15 +273,11 @@ describe("in process (a modern handler), round by round", () => {
     const handler = modernHandler(served.north, { sessionless: true, allowUnconfirmedSends: true });
     handlers.push(handler);
     const client = await connectModern(handler, "key-a", { capabilities: { elicitation: {} } });
-    let asked = 0;
-    client.setRequestHandler("elicitation/create", async () => {
-      asked++;
-      return accept();
-    });
+    const asked = answerEvery(client, accept);
     const message = unique("Bare capability");
     const result = (await client.callTool(sendCall(message))) as CallToolResult;
     expect(result.isError, textOf(result)).toBeFalsy();
-    expect(asked).toBe(1);
+    expect(asked).toHaveLength(1);
     expect(sent(message)).toHaveLength(1);
   });
 

@@ -265,6 +265,27 @@ describe("a replay on the bare contract (no Idempotent-Replayed header), not rem
     expect(textOf(result)).toMatch(/created by this call/i);
   });
 
+  it("an update under the caller's own key does not claim it: a key used before replays its answer", async () => {
+    const guardians = () => served.sandbox.records<{ id: number; relation: string }>(42, "guardians");
+    const guardian = guardians()[1]!;
+    const original = guardian.relation;
+    const other = original === "other" ? "father" : "other";
+    const toOther = { id: guardian.id, relation: other, idempotency_key: "guardian-relation-1" };
+    await call("update_guardian", toOther);
+    await call("update_guardian", {
+      id: guardian.id,
+      relation: original,
+      idempotency_key: "guardian-relation-2",
+    });
+    const again = await call("update_guardian", toOther);
+    expect(again.isError, textOf(again)).toBeFalsy();
+    // The platform answered with the first call's stored answer and changed nothing: the record
+    // stays where the second update left it.
+    expect(guardians().find((g) => g.id === guardian.id)?.relation).toBe(original);
+    expect(textOf(again)).not.toMatch(/^Updated by this call/);
+    expect(textOf(again)).toMatch(/guardian-relation-1/);
+  });
+
   it("a send with the caller's own key, unknown here, says what a repeat key would mean", async () => {
     const args = {
       to: "+966500000001",

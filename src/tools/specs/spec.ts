@@ -13,7 +13,7 @@ import type { z } from "zod";
 import type { View } from "../../apps/views.js";
 import type { Installation } from "../../installation.js";
 import type { Endpoint } from "../../platform/catalog.js";
-import type { RememberedWrite } from "../../store/write-memory.js";
+import type { WriteClaim } from "../../store/write-memory.js";
 import type { JsonSchema } from "../schemas.js";
 
 export interface ToolSpec {
@@ -53,8 +53,6 @@ export interface CallArgs {
   arguments: Record<string, unknown>;
 }
 
-export type { RememberedWrite };
-
 export interface HandlerContext {
   installation: Installation;
   maxResultBytes: number;
@@ -66,8 +64,8 @@ export interface HandlerContext {
   /** One overall deadline for a call that walks pages (all_pages, a filtered listing's scan). */
   pagingDeadlineMs: number;
   /**
-   * The identical write already made, when the confirmation step was skipped for it: the write
-   * goes out under its key (the platform replays it), whatever the memory says by then.
+   * The replay of an identical write already made, when the confirmation step was skipped for it
+   * (WriteMemory.succeeded): the write goes out under its key, whatever the memory says by then.
    */
-  replayOf?: RememberedWrite;
+  replayOf?: WriteClaim;
 }
