@@ -9,10 +9,10 @@
  * `subscriptions/listen` is checked here before the SDK sees it (the SDK honours any URI): only
  * subscribable URIs served under the installation's grant and filters, and at most
  * `maxListenStreamsPerKey` open streams per API key. Under `--stateless`, 2025 clients are served
- * here too, each POST by a server and a Node transport of its own (serveOneLegacyPost).
+ * here too, each POST by a server and a transport of its own (serveOneLegacyPost).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { NodeStreamableHTTPServerTransport, toNodeHandler } from "@modelcontextprotocol/node";
+import { toNodeHandler } from "@modelcontextprotocol/node";
 import type {
   AuthInfo,
   JSONRPCMessage,
@@ -32,6 +32,7 @@ import { type Caller, sha256Hex } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { sendRpcError, sendShuttingDown } from "./guards/rpc.js";
 import { KeyCounts } from "./key-counts.js";
+import { SessionTransport } from "./session-transport.js";
 
 type McpServerFactory = Parameters<typeof createMcpHandler>[0];
 
@@ -93,7 +94,7 @@ export class ModernEndpoint {
         this.ctx.limits.sseKeepAliveMs,
         request,
         res,
-        body.raw,
+        body.messages,
       );
     }
     const listen = body.messages.find(isListenRequest);
@@ -216,21 +217,22 @@ export class ModernEndpoint {
 
 /**
  * A 2025 POST without a session, as the SDK's own stateless examples serve it: a server and a
- * Node transport for this one request, closed when its answer is. (The SDK's fetch-based
- * `legacyStatelessFallback` does the same behind a web Request and a second stream over the
- * answer: measurably more work per call, bench/RESULTS.md.) The body is the one the guard read.
+ * transport for this one request, closed when its answer is. The transport is the sessions' own
+ * (session-transport.ts), stateless: the SDK's Node transport, or its fetch-based
+ * `legacyStatelessFallback`, would put the exchange behind a web Request and stream
+ * (bench/RESULTS.md). The messages are those the guard read and checked.
  */
 async function serveOneLegacyPost(
   server: McpServer,
   keepAliveMs: number,
   req: IncomingMessage,
   res: ServerResponse,
-  body: unknown,
+  messages: JSONRPCMessage[],
 ): Promise<void> {
-  const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, keepAliveMs });
+  const transport = new SessionTransport({ keepAliveMs });
   res.once("close", () => void server.close().catch(() => {}));
   await server.connect(transport);
-  await transport.handleRequest(req, res, body);
+  transport.handlePost(req, res, messages);
 }
 
 async function close(leg: TenantLeg): Promise<void> {

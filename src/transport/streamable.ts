@@ -5,14 +5,14 @@
  * Stateful (default): initialize makes a session bound to the caller's API key and installation,
  * with its own MCP server; later requests are routed by Mcp-Session-Id and refused (as unknown)
  * when another key presents it. Stateless (--stateless): no sessions; 2025 POSTs are served in
- * modern.ts, a server and a Node transport per request.
+ * modern.ts, a server and a transport per request.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
 import {
   classifyInboundRequest,
   isInitializeRequest,
+  type JSONRPCMessage,
   PROTOCOL_VERSION_META_KEY,
 } from "@modelcontextprotocol/server";
 import type { Caller } from "./client-auth.js";
@@ -21,6 +21,7 @@ import { isPlainObject } from "./guards/jsonrpc-shape.js";
 import { acceptsFor, RpcCode, readRpcBody, sendRpcError } from "./guards/rpc.js";
 import type { ModernEndpoint } from "./modern.js";
 import { admitMetered } from "./rate-limit.js";
+import { SessionTransport } from "./session-transport.js";
 import { followRequests, newSession, ownSession, refuseSessionCap, type Session } from "./sessions.js";
 
 /** One header's value as a fetch `Headers.get` gives it (repeated headers joined). */
@@ -112,7 +113,9 @@ export class StreamableEndpoint {
     const session = this.#sessionOf(req, res, caller, headers);
     if (!session) return;
     this.ctx.sessions.touch(session);
-    await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res);
+    const transport = session.transport as SessionTransport;
+    if (method === "GET") return transport.handleGet(req, res);
+    await transport.handleDelete(req, res);
   }
 
   async #post(
@@ -139,7 +142,7 @@ export class StreamableEndpoint {
           headers,
         );
       }
-      return this.#initialize(req, res, caller, body.raw, headers, untrack);
+      return this.#initialize(req, res, caller, body.messages, headers, untrack);
     }
     const session = this.#sessionOf(req, res, caller, headers);
     if (!session) return;
@@ -147,7 +150,8 @@ export class StreamableEndpoint {
     const done = this.ctx.sessions.begin(session);
     untrack(); // counted by its session from here (SessionTable.inFlight), never twice
     try {
-      await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body.raw);
+      // Its requests are in the session's `pending` once this returns, until each is answered.
+      (session.transport as SessionTransport).handlePost(req, res, body.messages);
     } finally {
       done();
     }
@@ -172,7 +176,7 @@ export class StreamableEndpoint {
     req: IncomingMessage,
     res: ServerResponse,
     caller: Caller,
-    raw: unknown,
+    messages: JSONRPCMessage[],
     headers: Record<string, string>,
     untrack: () => void,
   ) {
@@ -184,10 +188,10 @@ export class StreamableEndpoint {
     }
     const server = this.ctx.serverFor(caller);
     let registered = false;
-    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+    const transport = new SessionTransport({
+      newSessionId: () => randomUUID(),
       keepAliveMs: this.ctx.limits.sseKeepAliveMs, // on its SSE streams, as on legacy SSE's
-      onsessioninitialized: (id) => {
+      onInitialized: (id) => {
         session.id = id;
         sessions.add(session);
         untrack(); // the session counts this initialize from here (its `handling`)
@@ -217,7 +221,7 @@ export class StreamableEndpoint {
     try {
       await server.mcp.connect(transport);
       followRequests(transport, session);
-      await transport.handleRequest(req, res, raw);
+      transport.handlePost(req, res, messages);
     } finally {
       done();
       admission.release();
