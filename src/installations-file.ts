@@ -13,7 +13,9 @@
  * }
  *
  * Token files are watched (rotation) and the file is read again on SIGHUP: entries that did not
- * change keep their installation and sessions; changed or removed ones are replaced or closed.
+ * change keep their installation and sessions; changed or removed ones are replaced or closed. An
+ * entry whose only change is its key hashes keeps its installation too, with its new keys
+ * (`rekeyed`): rotating a key is not replacing the installation.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -26,7 +28,7 @@ import { Installation } from "./installation.js";
 import type { WatchOptions } from "./live/watch.js";
 import type { Logger } from "./logger.js";
 import type { SharedStore } from "./store/shared-store.js";
-import { keyIdOf, type Tenant } from "./tenant.js";
+import { droppedKeys, keyIdOf, type Tenant } from "./tenant.js";
 import { canonicalJson } from "./text/canonical-json.js";
 import { parseJson } from "./text/json.js";
 
@@ -128,7 +130,10 @@ export interface ParsedEntry {
   tokenFile?: string;
   apiKeySha256: string[];
   webhookSecrets: string[];
-  /** A hash of everything the entry says (never shown): an unchanged entry is kept on reload. */
+  /**
+   * A hash of everything the entry says but its key hashes (never shown): what the installation
+   * is. An entry with the same fingerprint is kept on reload, whatever keys select it now.
+   */
   fingerprint: string;
 }
 
@@ -190,10 +195,22 @@ export function parseInstallationsFile(
       tokenFile: entry.token_file === undefined ? undefined : resolve(dirname(file), entry.token_file),
       apiKeySha256: entry.api_key_sha256,
       webhookSecrets: webhookSecretsOf(entry, at, env),
-      fingerprint: createHash("sha256").update(canonicalJson({ entry, baseUrl })).digest("hex"),
+      fingerprint: fingerprintOf(entry, baseUrl),
     };
   });
 }
+
+/** What the installation is, apart from which keys reach it: those change in place (rotation). */
+function fingerprintOf(entry: InstallationEntry, baseUrl: string): string {
+  const { api_key_sha256: _keys, ...installation } = entry;
+  return createHash("sha256")
+    .update(canonicalJson({ entry: installation, baseUrl }))
+    .digest("hex");
+}
+
+/** Whether two lists of key hashes name the same keys (hex in any case, any order). */
+const sameKeys = (a: readonly string[], b: readonly string[]) =>
+  droppedKeys(a, b).length === 0 && droppedKeys(b, a).length === 0;
 
 /** The entry's webhook secrets, current first; a named variable must be set. */
 function webhookSecretsOf(
@@ -299,10 +316,17 @@ export function planReload(
   };
 }
 
+/** A kept tenant whose entry now lists other key hashes: the caller swaps them in. */
+export interface Rekeyed {
+  tenant: LoadedTenant;
+  apiKeySha256: string[];
+}
+
 /**
- * Reads the file again against what is served: unchanged entries keep their installation; new and
- * changed ones get a new one (which must read whoami, or the whole reload fails and nothing
- * changes). The caller closes `removed` (their sessions first).
+ * Reads the file again against what is served: unchanged entries keep their installation (their
+ * key hashes may have changed: `rekeyed`, not yet applied, so a reload the caller refuses changes
+ * nothing); new and changed ones get a new one (which must read whoami, or the whole reload fails
+ * and nothing changes). The caller closes `removed` (their sessions first).
  */
 export async function reloadInstallationsFile(
   file: string,
@@ -310,7 +334,7 @@ export async function reloadInstallationsFile(
   logger: Logger,
   env: Record<string, string | undefined> = process.env,
   options: LoadOptions = {},
-): Promise<{ tenants: LoadedTenant[]; added: LoadedTenant[]; removed: LoadedTenant[] }> {
+): Promise<{ tenants: LoadedTenant[]; added: LoadedTenant[]; removed: LoadedTenant[]; rekeyed: Rekeyed[] }> {
   const entries = parseInstallationsFile(file, env);
   const plan = planReload(current, entries);
   const byName = new Map(current.map((t) => [t.name, t]));
@@ -348,5 +372,11 @@ export async function reloadInstallationsFile(
   const tenants = entries.map((e) =>
     plan.keep.includes(e.name) ? byName.get(e.name)! : added.find((t) => t.name === e.name)!,
   );
-  return { tenants, added, removed: current.filter((t) => plan.remove.includes(t.name)) };
+  const rekeyed = entries.flatMap((e) => {
+    const kept = plan.keep.includes(e.name) ? byName.get(e.name)! : undefined;
+    return kept && !sameKeys(kept.apiKeySha256, e.apiKeySha256)
+      ? [{ tenant: kept, apiKeySha256: e.apiKeySha256 }]
+      : [];
+  });
+  return { tenants, added, removed: current.filter((t) => plan.remove.includes(t.name)), rekeyed };
 }

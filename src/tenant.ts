@@ -14,6 +14,12 @@ export interface Tenant {
   webhookSecrets?: readonly string[];
 }
 
+/** The key hashes in `before` that `after` no longer lists (hex in any case), each once, lower case. */
+export function droppedKeys(before: readonly string[], after: readonly string[]): string[] {
+  const kept = new Set(after.map((k) => k.toLowerCase()));
+  return [...new Set(before.map((k) => k.toLowerCase()))].filter((k) => !kept.has(k));
+}
+
 /**
  * A key's id, the one name it has in logs, limits, session ownership and the served list: the
  * first 12 hex characters of its SHA-256 (48 bits, not enough to find the key by).

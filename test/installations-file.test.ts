@@ -54,6 +54,18 @@ describe("installations file", () => {
     expect(c!.token()).toBe("tok-south-rotated-2");
   });
 
+  it("fingerprints what the installation is: its key hashes do not change it, anything else does", () => {
+    const entry = { name: "a", token: "tok-inline", base_url: "http://127.0.0.1:1/api/apps" };
+    const print = (fields: Record<string, unknown>) =>
+      parseInstallationsFile(fileWith({ installations: [{ ...entry, ...fields }] }), {})[0]!.fingerprint;
+    const one = print({ api_key_sha256: [H1] });
+    expect(print({ api_key_sha256: [H1, H2] })).toBe(one);
+    expect(print({ api_key_sha256: [H2] })).toBe(one);
+    expect(print({ api_key_sha256: [H1], token: "tok-other" })).not.toBe(one);
+    expect(print({ api_key_sha256: [H1], base_url: "http://127.0.0.1:2/api/apps" })).not.toBe(one);
+    expect(print({ api_key_sha256: [H1], webhook_secret: "a-webhook-secret-0123" })).not.toBe(one);
+  });
+
   it.each([
     [{ installations: [] }, "installations: must list at least one installation"],
     [

@@ -45,11 +45,16 @@ interface KeyEntry {
 export class ApiKeyRing {
   readonly #entries: KeyEntry[] = [];
 
-  constructor(tenants: readonly Tenant[]) {
+  /** `keysOf`: the hashes that select each tenant, when not (yet) its own (a reload's new keys). */
+  constructor(
+    tenants: readonly Tenant[],
+    keysOf: (tenant: Tenant) => readonly string[] = (tenant) => tenant.apiKeySha256,
+  ) {
     const seen = new Map<string, string>();
     for (const tenant of tenants) {
-      if (tenant.apiKeySha256.length === 0) throw new Error(`installation "${tenant.name}" has no API key`);
-      for (const raw of tenant.apiKeySha256) {
+      const keys = keysOf(tenant);
+      if (keys.length === 0) throw new Error(`installation "${tenant.name}" has no API key`);
+      for (const raw of keys) {
         const hex = raw.toLowerCase();
         if (!/^[0-9a-f]{64}$/.test(hex))
           throw new Error(`installation "${tenant.name}": an API key hash is not 64 hex characters`);

@@ -20,6 +20,7 @@ import type { ServerOptions } from "../server.js";
 import { InMemorySharedStore } from "../store/memory.js";
 import type { SharedStore } from "../store/shared-store.js";
 import { keyIdOf, type Tenant } from "../tenant.js";
+import type { Caller } from "./client-auth.js";
 import { type EndpointContext, type HttpLimits, httpLimitsWith, serverFactories } from "./context.js";
 import {
   createNodeServer,
@@ -112,7 +113,9 @@ export interface HttpServerHandle {
   webhooksIdle(): Promise<void>;
   /**
    * Reads the installations file again (SIGHUP): adds, replaces and removes installations; the
-   * sessions of removed ones are closed. Without a file, re-reads whoami of the one installation.
+   * sessions of removed ones are closed. An entry that changed only its key hashes is neither
+   * (not in `added` / `removed`): it keeps its sessions, and only what a dropped key opened is
+   * closed. Without a file, re-reads whoami of the one installation.
    */
   reload(): Promise<{ added: string[]; removed: string[] }>;
   /** Graceful: stop accepting, let calls in flight finish (bounded), close sessions, then onClose. */
@@ -208,14 +211,23 @@ export async function startHttpServer(args: HttpServerArgs): Promise<HttpServerH
   const inFlight = () => sessions.inFlight + active.count;
   warnAboutBind(config.host, config.allowedHosts, logger);
 
+  /** Closes the sessions (both transports) whose caller `match` picks; says how many. */
+  const closeSessions = async (match: (caller: Caller) => boolean): Promise<number> => {
+    const open = sessions.all().filter((s) => match(s.caller));
+    await Promise.all(open.map((s) => s.close().catch(() => {})));
+    return open.length;
+  };
   const reload = (): Promise<{ added: string[]; removed: string[] }> =>
     tenants.reload({
       followed: (served) => fanout.follow(served.map((t) => t.installation)),
       retired: async (gone) => {
         await modern.forget(gone);
-        const open = sessions.all().filter((s) => s.caller.tenant === gone);
-        await Promise.all(open.map((s) => s.close().catch(() => {})));
+        await closeSessions((c) => c.tenant === gone);
       },
+      revoked: async (tenant, keyId) => ({
+        listenStreams: modern.endListenStreams(tenant, keyId),
+        sessions: await closeSessions((c) => c.tenant === tenant && c.keyId === keyId),
+      }),
     });
 
   return {

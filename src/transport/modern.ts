@@ -50,9 +50,17 @@ interface TenantLeg {
   modern: ReturnType<typeof toNodeHandler>;
 }
 
+/** An open listen stream: the installation and key it was opened with, and its response. */
+interface ListenStream {
+  tenant: Tenant;
+  keyId: string;
+  res: ServerResponse;
+}
+
 export class ModernEndpoint {
   readonly #legs = new Map<Tenant, Promise<TenantLeg>>();
   readonly #listening = new KeyCounts();
+  readonly #streams = new Set<ListenStream>();
   #closed = false;
 
   constructor(
@@ -101,8 +109,13 @@ export class ModernEndpoint {
     if (listen && !this.#admitListen(listen, leg, caller, res, headers)) return;
     if (listen) {
       untrack();
+      const stream: ListenStream = { tenant: caller.tenant, keyId: caller.keyId, res };
       this.#listening.add(caller.keyId);
-      res.once("close", () => this.#listening.remove(caller.keyId));
+      this.#streams.add(stream);
+      res.once("close", () => {
+        this.#listening.remove(caller.keyId);
+        this.#streams.delete(stream);
+      });
     }
     await leg.modern(request, res, body.raw);
   }
@@ -118,6 +131,18 @@ export class ModernEndpoint {
     if (!leg) return;
     this.#legs.delete(tenant);
     await close(await leg);
+  }
+
+  /**
+   * Cuts the listen streams `keyId` opened on `tenant` (the key no longer selects it) and says how
+   * many. The SDK ends streams gracefully only all at once (a handler's close), so these end as a
+   * dropped connection: the client listens again, and its key is refused or reaches its new
+   * installation. The other keys' streams stay open.
+   */
+  endListenStreams(tenant: Tenant, keyId: string): number {
+    const cut = [...this.#streams].filter((s) => s.tenant === tenant && s.keyId === keyId);
+    for (const stream of cut) stream.res.destroy();
+    return cut.length;
   }
 
   /** Ends every listen stream gracefully and aborts 2026 exchanges still running. */

@@ -243,9 +243,11 @@ export function followRequests(transport: Transport, session: Pick<Session, "pen
 }
 
 /**
- * The session `id` names, when it is of `kind` and was opened with the caller's key; otherwise
- * answers 404 and gives undefined. Another key's session gets the same answer as an unknown id (a
- * session id is never a credential, and its existence is not told); that refusal is logged.
+ * The session `id` names, when it is of `kind` and was opened with the caller's key on the
+ * caller's installation; otherwise answers 404 and gives undefined. Another key's session gets the
+ * same answer as an unknown id (a session id is never a credential, and its existence is not
+ * told); that refusal is logged. A key moved to another installation by a reload reaches none of
+ * the sessions it opened on the first one, even while they are being closed.
  */
 export function ownSession(
   { sessions, logger }: { sessions: SessionTable; logger: Logger },
@@ -256,7 +258,12 @@ export function ownSession(
   headers: Record<string, string>,
 ): Session | undefined {
   const session = sessions.get(id);
-  if (session?.kind === kind && session.caller.keyId === caller.keyId) return session;
+  if (
+    session?.kind === kind &&
+    session.caller.keyId === caller.keyId &&
+    session.caller.tenant === caller.tenant
+  )
+    return session;
   if (session && session.caller.keyId !== caller.keyId) {
     logger.warn(
       { keyId: caller.keyId, owner: session.caller.keyId },

@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Client } from "@modelcontextprotocol/client";
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
@@ -16,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES, type Scope } from "../../src/platform/scopes.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
+import { keyIdOf } from "../../src/tenant.js";
 import { sha256Hex } from "../../src/transport/client-auth.js";
 import {
   binTransport,
@@ -27,7 +29,9 @@ import {
 } from "../helpers.js";
 import { startHttpBin } from "./http-bin.js";
 import {
+  capturingLogger,
   connectModern,
+  connectSse,
   connectStreamable,
   installationFor,
   KEY_A,
@@ -35,6 +39,7 @@ import {
   raw,
   replaceFile,
   rpc,
+  sessionHeaders,
   startServer,
   waitFor,
 } from "./http-harness.js";
@@ -375,6 +380,132 @@ describe("over HTTP", () => {
       await droppedModern.close();
       await kept.close();
       await dropped.close().catch(() => {});
+      await server.close();
+    }
+  });
+
+  it("rotating an API key by reload: adding one closes nothing, removing one closes its sessions only", async () => {
+    const keyOf = (n: string) => `test-key-rotate-${n}-0123456789abcdef`;
+    const [K1, K2, K3, K4] = [keyOf("one"), keyOf("two"), keyOf("three"), keyOf("four")] as const;
+    const idOf = (key: string) => keyIdOf(sha256Hex(key));
+    const file = join(dir, "keys.json");
+    const school = newToken(ALL_SCOPES);
+    const other = newToken(READ_ONLY_SCOPES);
+    const write = (schoolKeys: string[], otherKeys: string[]) =>
+      writeFileSync(
+        file,
+        JSON.stringify({
+          installations: [
+            {
+              name: "school",
+              token: school,
+              api_key_sha256: schoolKeys.map(sha256Hex),
+              base_url: sandbox.baseUrl,
+            },
+            {
+              name: "other",
+              token: other,
+              api_key_sha256: otherKeys.map(sha256Hex),
+              base_url: sandbox.baseUrl,
+            },
+          ],
+        }),
+      );
+    const whoami = async (client: Client) => {
+      const result = await client.callTool({ name: "whoami", arguments: {} });
+      expect(result.isError, textOf(result)).toBeFalsy();
+    };
+    write([K1], [K3]);
+    const { logger, lines } = capturingLogger();
+    const server = await startServer({ installationsFile: file }, { env: {}, watch: false, logger });
+    const byK1 = await connectStreamable(server, K1);
+    const sseK1 = await connectSse(server, K1);
+    const modernK1 = await connectModern(server, K1);
+    const listenK1 = await modernK1.listen({ resourceSubscriptions: ["okta://whoami"] });
+    const byK3 = await connectStreamable(server, K3);
+    const open: Client[] = [byK1, sseK1, modernK1, byK3];
+    const stillOpen = (listen: { closed: Promise<string> }) =>
+      Promise.race([listen.closed, new Promise((r) => setTimeout(() => r("open"), 50))]);
+    try {
+      // A key added: nothing is replaced or closed, and the new key works at once.
+      write([K1, K2], [K3]);
+      expect(await server.reload()).toEqual({ added: [], removed: [] });
+      expect(server.sessionCount()).toBe(3);
+      await whoami(byK1);
+      await whoami(sseK1);
+      expect(await stillOpen(listenK1)).toBe("open");
+      expect(server.tenants.find((t) => t.name === "school")?.keyIds).toEqual([idOf(K1), idOf(K2)]);
+      const byK2 = await connectStreamable(server, K2);
+      const modernK2 = await connectModern(server, K2);
+      open.push(byK2, modernK2);
+      const listenK2 = await modernK2.listen({ resourceSubscriptions: ["okta://whoami"] });
+      await whoami(byK2);
+
+      // A key removed: its sessions and listen streams end; the other key's go on.
+      write([K2], [K3]);
+      expect(await server.reload()).toEqual({ added: [], removed: [] });
+      expect(server.sessionCount()).toBe(2); // byK2 and byK3
+      expect(await listenK1.closed).toBe("remote");
+      expect(await stillOpen(listenK2)).toBe("open");
+      await whoami(byK2);
+      await whoami(modernK2);
+      await expect(byK1.callTool({ name: "whoami", arguments: {} })).rejects.toThrow();
+      const revoked = await raw(server, { headers: sessionHeaders(byK1, K1), body: rpc("tools/list") });
+      expect(revoked.status).toBe(401);
+      const closedLine = logLines(lines.join("")).find(
+        (l) => l.keyId === idOf(K1) && l.sessions !== undefined,
+      );
+      expect(closedLine).toMatchObject({
+        installation: "school",
+        reason: "the key was removed from the installations file",
+        sessions: 2,
+        listenStreams: 1,
+      });
+
+      // A key moved to another installation: its session there closes (404 next), new ones go here.
+      write([K2, K3], [K4]);
+      expect(await server.reload()).toEqual({ added: [], removed: [] });
+      const moved = await raw(server, { headers: sessionHeaders(byK3, K3), body: rpc("tools/list") });
+      expect(moved.status).toBe(404);
+      const byK3Now = await connectStreamable(server, K3);
+      open.push(byK3Now);
+      expect((await byK3Now.listTools()).tools).toHaveLength(22); // school's grant, not other's 8
+      expect(
+        logLines(lines.join("")).find((l) => l.keyId === idOf(K3) && l.sessions !== undefined),
+      ).toMatchObject({
+        installation: "other",
+        reason: 'the key now selects installation "school"',
+        sessions: 1,
+      });
+      await whoami(byK2);
+
+      // Anything else about the entry still replaces it, keys and all.
+      const replaced = newToken(ALL_SCOPES);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          installations: [
+            {
+              name: "school",
+              token: replaced,
+              api_key_sha256: [K2, K3].map(sha256Hex),
+              base_url: sandbox.baseUrl,
+            },
+            { name: "other", token: other, api_key_sha256: [sha256Hex(K4)], base_url: sandbox.baseUrl },
+          ],
+        }),
+      );
+      expect(await server.reload()).toEqual({ added: ["school"], removed: ["school"] });
+      expect(await listenK2.closed).toBe("graceful");
+      await expect(byK2.callTool({ name: "whoami", arguments: {} })).rejects.toThrow();
+      // Never a key or a hash in the log: key ids only.
+      const log = lines.join("");
+      for (const key of [K1, K2, K3, K4]) {
+        expect(log).not.toContain(key);
+        expect(log).not.toContain(sha256Hex(key));
+      }
+    } finally {
+      await Promise.all(open.map((c) => c.close().catch(() => {})));
       await server.close();
     }
   });

@@ -1,7 +1,9 @@
 /**
  * Which tenants the HTTP server serves and the key ring that selects them: resolved once at start
  * from one of three sources (given tenants, one installation with one key, the installations
- * file), and replaced whole when the file is read again (SIGHUP).
+ * file), and replaced whole when the file is read again (SIGHUP). A tenant whose entry changed
+ * only its key hashes stays the same object (its sessions and 2026 leg hold it) and gets the new
+ * keys in place; what was opened with a key it lost is closed (a revoked key keeps nothing open).
  */
 import type { Installation } from "../../installation.js";
 import {
@@ -12,7 +14,7 @@ import {
 import type { WatchOptions } from "../../live/watch.js";
 import type { Logger } from "../../logger.js";
 import type { SharedStore } from "../../store/shared-store.js";
-import type { Tenant } from "../../tenant.js";
+import { droppedKeys, keyIdOf, type Tenant } from "../../tenant.js";
 import {
   ApiKeyRing,
   type AuthResult,
@@ -78,6 +80,8 @@ export interface TenantHooks {
   followed(tenants: readonly Tenant[]): Promise<void>;
   /** A tenant no longer served: end what it has open, then its installation is closed. */
   retired(tenant: Tenant): Promise<void>;
+  /** A key that no longer selects `tenant`: end what it opened there; says how much that was. */
+  revoked(tenant: Tenant, keyId: string): Promise<{ sessions: number; listenStreams: number }>;
 }
 
 /** The tenants served now and their key ring; both change on reload, so read them per request. */
@@ -102,8 +106,10 @@ export class ServedTenants {
   }
 
   /**
-   * Reads the installations file again: adds, replaces and removes tenants (a file that no longer
-   * makes a valid key ring changes nothing). Without a file, re-reads whoami of each installation.
+   * Reads the installations file again: adds, replaces and removes tenants, and swaps the keys of
+   * kept ones (a file that no longer makes a valid key ring changes nothing). The new ring is in
+   * place before anything is closed, so a revoked key is refused from that moment. Without a file,
+   * re-reads whoami of each installation.
    */
   async reload(hooks: TenantHooks): Promise<{ added: string[]; removed: string[] }> {
     const file = this.sources.installationsFile;
@@ -116,15 +122,21 @@ export class ServedTenants {
       sharedStore: this.sources.store,
       watch: this.sources.watch,
     });
+    const newKeys = new Map<Tenant, readonly string[]>(next.rekeyed.map((r) => [r.tenant, r.apiKeySha256]));
     let ring: ApiKeyRing;
     try {
-      ring = new ApiKeyRing(next.tenants);
+      ring = new ApiKeyRing(next.tenants, (t) => newKeys.get(t) ?? t.apiKeySha256);
     } catch (error) {
       await closeAll(next.added);
       throw error;
     }
+    const revoked = next.rekeyed.flatMap(({ tenant, apiKeySha256 }) =>
+      droppedKeys(tenant.apiKeySha256, apiKeySha256).map((hash) => ({ tenant, hash })),
+    );
+    for (const { tenant, apiKeySha256 } of next.rekeyed) tenant.apiKeySha256 = apiKeySha256;
     this.#tenants = next.tenants;
     this.#keys = ring;
+    for (const { tenant, hash } of revoked) await this.#revoke(tenant, hash, hooks);
     await hooks.followed(this.#tenants);
     for (const gone of next.removed) {
       await hooks.retired(gone);
@@ -132,8 +144,26 @@ export class ServedTenants {
     }
     const added = next.added.map((t) => t.name);
     const removed = next.removed.map((t) => t.name);
-    logger.info({ added, removed, installations: this.#tenants.length }, "installations file reloaded");
+    const rekeyed = next.rekeyed.map((r) => r.tenant.name);
+    logger.info(
+      { added, removed, rekeyed, installations: this.#tenants.length },
+      "installations file reloaded",
+    );
     return { added, removed };
+  }
+
+  /** Ends what `hash`'s key opened on `tenant`, and says so with the key's id and why. */
+  async #revoke(tenant: Tenant, hash: string, hooks: TenantHooks): Promise<void> {
+    const keyId = keyIdOf(hash);
+    const now = this.#tenants.find((t) => t.apiKeySha256.some((k) => k.toLowerCase() === hash));
+    const reason = now
+      ? `the key now selects installation "${now.name}"`
+      : "the key was removed from the installations file";
+    const closed = await hooks.revoked(tenant, keyId);
+    this.sources.logger.info(
+      { installation: tenant.name, keyId, reason, ...closed },
+      "API key no longer selects this installation; what it had open there is closed",
+    );
   }
 
   /** Closes the installations this server loaded itself (none when they were given to it). */
