@@ -196,6 +196,10 @@ export class Installation {
       // A scan's matches were read under the old grant; the next page rescans under the new one.
       this.listScans.clear();
       for (const listener of this.#scopeListeners) listener(next.scopes);
+    } else if (this.reportRuns.forgetOwed) {
+      // A forget the store did not take is tried again at each re-read, not only at this
+      // instance's next run read: the others share the store and may never see the withdrawal.
+      void this.reportRuns.forgetAll().catch(() => {});
     }
     return next;
   }

@@ -20,7 +20,7 @@ import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError } from "@modelc
 import { ApiError, NotFoundError, ScopeNotGrantedError } from "../client/errors.js";
 import type { Endpoint } from "../platform/catalog.js";
 import { ReportRunsUnavailableError } from "../store/report-runs.js";
-import { messageForApiError, RUNS_UNREADABLE } from "../tools/errors.js";
+import { messageForApiError, runsUnreadable } from "../tools/errors.js";
 
 export const notFound = (uri: string, message: string) => new ResourceNotFoundError(uri, message);
 export const invalidParams = (message: string) => new ProtocolError(ProtocolErrorCode.InvalidParams, message);
@@ -41,7 +41,10 @@ export function readErrorOf(error: unknown, uri: string, endpoint: Endpoint): Pr
     );
   }
   if (error instanceof ReportRunsUnavailableError) {
-    return new ProtocolError(ProtocolErrorCode.InternalError, `Reading ${uri} failed. ${RUNS_UNREADABLE}`);
+    return new ProtocolError(
+      ProtocolErrorCode.InternalError,
+      `Reading ${uri} failed. ${runsUnreadable(error)}`,
+    );
   }
   return new ProtocolError(
     ProtocolErrorCode.InternalError,

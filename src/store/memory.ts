@@ -14,10 +14,6 @@ export class InMemorySharedStore implements SharedStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  remember(key: string, ttlMs: number): Promise<boolean> {
-    return this.setIfAbsent(key, "1", ttlMs);
-  }
-
   async forget(key: string): Promise<void> {
     this.#values.delete(key);
   }

@@ -1,6 +1,6 @@
 /**
- * The SharedStore on Redis, for several instances behind a load balancer. `remember` is
- * `SET key 1 NX PX ttl` (atomic: exactly one instance wins), values are `SET ... PX ttl`, fan-out
+ * The SharedStore on Redis, for several instances behind a load balancer. `setIfAbsent` is
+ * `SET key value NX PX ttl` (atomic: exactly one instance wins), values are `SET ... PX ttl`, fan-out
  * is Redis pub/sub on a second connection (a subscribed connection can issue no other command),
  * and accepted webhooks wait in a Redis Stream (redis-webhook-queue.ts).
  */
@@ -38,10 +38,6 @@ export class RedisSharedStore implements SharedStore {
   /** Resolves once Redis answers, so a wrong REDIS_URL fails at start, not at the first webhook. */
   async ready(): Promise<void> {
     await this.#client.ping();
-  }
-
-  remember(key: string, ttlMs: number): Promise<boolean> {
-    return this.setIfAbsent(key, "1", ttlMs);
   }
 
   async forget(key: string): Promise<void> {

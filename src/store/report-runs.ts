@@ -27,9 +27,14 @@ export interface ReportRuns {
   get(id: string): Promise<StoredReportRun | undefined>;
   /** Every run saved so far becomes unreadable, on every instance. */
   forgetAll(): Promise<void>;
+  /** True while a forget has not landed: save and get pay it first, and serve nothing until one does. */
+  readonly forgetOwed: boolean;
 }
 
-/** The shared store did not answer: the run is not lost at the platform, only unreachable here. */
+/**
+ * The shared store did not answer: the run is not lost at the platform, only unreachable here.
+ * `forget`: a forget did not land, and until one does no stored run is served (nor a new one saved).
+ */
 export class ReportRunsUnavailableError extends Error {
   constructor(readonly operation: "save" | "read" | "forget") {
     super(`The shared store of report runs did not answer (${operation})`);
@@ -60,6 +65,8 @@ export class MemoryReportRuns implements ReportRuns {
   readonly kept =
     `Runs are kept in this server process's memory only (each installation's newest ${MAX_RUNS_IN_MEMORY}, dropped when the reports scope is withdrawn): this one was pushed out, is kept by another instance or a server since restarted, or never existed.`;
   readonly #runs = new Map<string, StoredReportRun>();
+  /** Forgetting a Map cannot fail. */
+  readonly forgetOwed = false;
 
   async save(run: StoredReportRun): Promise<void> {
     this.#runs.set(run.id, run);
@@ -82,6 +89,10 @@ export class MemoryReportRuns implements ReportRuns {
  * with a TTL. Forgetting lists no keys (Redis may hold many tenants'): it sets a new generation
  * at `<namespace>:report-runs-generation`, and a run reads back only under the generation it was
  * saved with, or once no generation is remembered (the last forget is older than any live run).
+ *
+ * A forget the store did not take stays owed (in this instance, for this installation): until
+ * one lands, no stored run is served, since one made under the withdrawn grant would read again
+ * after a re-grant. The next save or get (and the installation's next whoami re-read) pays it.
  */
 export class SharedReportRuns implements ReportRuns {
   readonly kept =
@@ -94,7 +105,18 @@ export class SharedReportRuns implements ReportRuns {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Set by each forget and cleared when that one lands, so a forget that failed, or is still in
+   * flight, holds back every get and save; a later forget replaces it, and only the latest clears it.
+   */
+  #owed?: object;
+
+  get forgetOwed(): boolean {
+    return this.#owed !== undefined;
+  }
+
   async save(run: StoredReportRun): Promise<void> {
+    await this.#payOwedForget();
     await this.#guard("save", async () => {
       const generation = await this.store.get(this.#generationKey());
       const value = JSON.stringify({ generation: generation ?? null, run });
@@ -104,6 +126,7 @@ export class SharedReportRuns implements ReportRuns {
 
   async get(id: string): Promise<StoredReportRun | undefined> {
     if (!isRunId(id)) return undefined;
+    await this.#payOwedForget();
     return this.#guard("read", async () => {
       const [raw, generation] = await Promise.all([
         this.store.get(this.#runKey(id)),
@@ -118,7 +141,15 @@ export class SharedReportRuns implements ReportRuns {
   }
 
   async forgetAll(): Promise<void> {
+    const debt = {};
+    this.#owed = debt;
     await this.#guard("forget", () => this.store.set(this.#generationKey(), randomUUID(), GENERATION_TTL_MS));
+    if (this.#owed === debt) this.#owed = undefined;
+  }
+
+  /** Throws ReportRunsUnavailableError("forget") while the owed forget still does not land. */
+  async #payOwedForget(): Promise<void> {
+    if (this.#owed) await this.forgetAll();
   }
 
   #runKey(id: string): string {

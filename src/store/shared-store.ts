@@ -16,13 +16,14 @@ export interface SharedStore {
    * runs any instance may page) lives here only then; else it stays in bounded process memory.
    */
   readonly spansInstances: boolean;
-  /** Records `key` for `ttlMs`; true only for the first caller (atomic across instances): `setIfAbsent` of a mark. */
-  remember(key: string, ttlMs: number): Promise<boolean>;
-  /** Drops a remembered key, e.g. a claim made for work that could not be queued. */
+  /** Drops a key, e.g. a claim made for work that could not be queued. */
   forget(key: string): Promise<void>;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
-  /** Stores `value` only when `key` holds nothing; true for the one caller that stored (atomic). */
+  /**
+   * Stores `value` only when `key` holds nothing; true for the one caller that stored (atomic
+   * across instances). A key seen once (a webhook delivery id, an announced event) stores a mark.
+   */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Replaces the value only while it is still `expected` (atomic compare-and-set). */
   replaceIf(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>;

@@ -55,7 +55,7 @@ export class MemoryWebhookQueue implements WebhookQueue {
   readonly #queue: RetryQueue<AcceptedDelivery>;
 
   constructor(
-    private readonly store: Pick<SharedStore, "remember" | "forget" | "publish">,
+    private readonly store: Pick<SharedStore, "setIfAbsent" | "forget" | "publish">,
     options: WebhookQueueOptions,
   ) {
     this.#queue = new RetryQueue(
@@ -70,7 +70,9 @@ export class MemoryWebhookQueue implements WebhookQueue {
     const forgetAll = () => Promise.all(delivery.seenKeys.map((k) => this.store.forget(k).catch(() => {})));
     let firstTime: boolean[];
     try {
-      firstTime = await Promise.all(delivery.seenKeys.map((k) => this.store.remember(k, delivery.seenTtlMs)));
+      firstTime = await Promise.all(
+        delivery.seenKeys.map((k) => this.store.setIfAbsent(k, "1", delivery.seenTtlMs)),
+      );
     } catch (error) {
       // Give back any half-made claim, or the platform's retry would be taken for a duplicate.
       await forgetAll();

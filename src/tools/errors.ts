@@ -233,9 +233,17 @@ export function messageForApiError(error: ApiError, endpoint: Endpoint): string 
   }
 }
 
-/** A stored run could not be read because its store did not answer (nothing was sent). */
-export const RUNS_UNREADABLE =
-  "The shared store of report runs did not answer, so the run could not be read; nothing was sent to the platform. Try again shortly, or run the report again (run_report without run_id).";
+/**
+ * A stored run could not be read because its store did not answer (nothing was sent); or, while
+ * the forget of a withdrawn grant's runs is owed, none is served: once the store answers they are
+ * gone, so "try again shortly" would only lead to "no stored run".
+ */
+export function runsUnreadable(error: ReportRunsUnavailableError): string {
+  if (error.operation === "forget") {
+    return "Stored report runs are unavailable until the shared store answers again: the reports scope was withdrawn since they were stored, and this server could not yet drop them. Nothing was sent to the platform. Run the report again (run_report without run_id).";
+  }
+  return "The shared store of report runs did not answer, so the run could not be read; nothing was sent to the platform. Try again shortly, or run the report again (run_report without run_id).";
+}
 
 /** One mapping for everything a handler can throw. */
 export function messageForError(error: unknown, endpoint: Endpoint): string {
@@ -244,6 +252,6 @@ export function messageForError(error: unknown, endpoint: Endpoint): string {
   if (error instanceof WriteInProgressError) {
     return `Nothing sent: an identical ${endpoint.tool} started ${Math.round(error.sinceMs / 1000)} s ago is still waiting for the platform's answer. Call again in a few seconds; the answer will then say what happened.`;
   }
-  if (error instanceof ReportRunsUnavailableError) return RUNS_UNREADABLE;
+  if (error instanceof ReportRunsUnavailableError) return runsUnreadable(error);
   return `${endpoint.tool} failed unexpectedly on the server. Try again; if it persists, the operator can find details in the server log.`;
 }

@@ -223,8 +223,9 @@ export class ModernEndpoint {
     const store = this.sharedStore;
     const claim: EventClaim | undefined = store
       ? (id) =>
-          store.remember(
+          store.setIfAbsent(
             storeKey(KEY_PREFIX, tenantId, "announced", nameId, sha256Hex(id).slice(0, 24)),
+            "1",
             CLAIM_TTL_MS,
           )
       : undefined;

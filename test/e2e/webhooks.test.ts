@@ -75,7 +75,6 @@ function withPublish(
 ): SharedStore {
   return {
     spansInstances: store.spansInstances,
-    remember: (k, ttl) => store.remember(k, ttl),
     forget: (k) => store.forget(k),
     get: (k) => store.get(k),
     set: (k, v, ttl) => store.set(k, v, ttl),

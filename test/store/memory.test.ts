@@ -8,15 +8,16 @@ import { WriteMemory } from "../../src/store/write-memory.js";
 import { SharedWriteStore } from "../../src/store/write-store.js";
 
 describe("InMemorySharedStore", () => {
-  it("remembers a key once until it expires", async () => {
+  it("sets a key only when absent, until it expires", async () => {
     let now = 0;
     const store = new InMemorySharedStore(() => now);
-    expect(await store.remember("k", 100)).toBe(true);
-    expect(await store.remember("k", 100)).toBe(false);
+    expect(await store.setIfAbsent("k", "1", 100)).toBe(true);
+    expect(await store.setIfAbsent("k", "2", 100)).toBe(false);
+    expect(await store.get("k")).toBe("1");
     now = 100;
-    expect(await store.remember("k", 100)).toBe(true);
+    expect(await store.setIfAbsent("k", "1", 100)).toBe(true);
     await store.forget("k");
-    expect(await store.remember("k", 100)).toBe(true);
+    expect(await store.setIfAbsent("k", "1", 100)).toBe(true);
   });
 
   it("keeps values with a TTL", async () => {

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { createConnection } from "node:net";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { delimiter, join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
@@ -147,4 +147,41 @@ export async function redisInstance(opts: {
     { env: {}, store, webhooks: { secrets: [{ secret: opts.webhookSecret }] } },
   );
   return { server, installation, store };
+}
+
+/** A TCP relay to Redis that a test can cut (Redis unreachable) and restore on the same port. */
+export async function redisRelay(
+  targetPort: number,
+): Promise<{ port: number; down(): Promise<void>; up(): Promise<void> }> {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server = createServer((client) => {
+        sockets.add(client);
+        const upstream = createConnection({ host: "127.0.0.1", port: targetPort });
+        sockets.add(upstream);
+        client.pipe(upstream).pipe(client);
+        const drop = () => {
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on("error", drop).on("close", drop);
+        upstream.on("error", drop).on("close", drop);
+      });
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+  await listen();
+  return {
+    port,
+    down: async () => {
+      const closed = new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      await closed;
+    },
+    up: listen,
+  };
 }

@@ -30,18 +30,18 @@ describe.skipIf(!redis)("RedisSharedStore", () => {
   const connections = redisConnections(redis);
   const store = () => connections.store();
 
-  it("remembers a key once (SET NX PX), with a TTL so it expires on its own", async () => {
+  it("sets a key only when absent (SET NX PX), once across connections, with a TTL so it expires on its own", async () => {
     const [a, b] = [store(), store()];
     const key = `okmcp-test:${randomUUID()}`;
-    const results = await Promise.all([a.remember(key, 60_000), b.remember(key, 60_000)]);
+    const results = await Promise.all([a.setIfAbsent(key, "1", 60_000), b.setIfAbsent(key, "1", 60_000)]);
     expect(results.sort()).toEqual([false, true]);
     const ttl = await connections.raw.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
     await a.forget(key);
-    expect(await b.remember(key, 50)).toBe(true);
+    expect(await b.setIfAbsent(key, "1", 50)).toBe(true);
     await new Promise((r) => setTimeout(r, 120));
-    expect(await a.remember(key, 50)).toBe(true);
+    expect(await a.setIfAbsent(key, "1", 50)).toBe(true);
   });
 
   it("keeps values with a TTL and fans messages out to other connections", async () => {

@@ -20,7 +20,7 @@ import {
 } from "../../src/store/report-runs.js";
 import { freePort } from "../e2e/webhook-harness.js";
 import { connectInProcess, type InProcessHarness, sandboxWith, structured, textOf } from "../helpers.js";
-import { redisConnections, redisForTests } from "./redis-server.js";
+import { redisConnections, redisForTests, redisRelay } from "./redis-server.js";
 
 const redis = await redisForTests();
 afterAll(async () => {
@@ -70,6 +70,38 @@ describe("SharedReportRuns generations (forget without listing keys)", () => {
     // The forgotten runs are gone by then on their own TTL: none comes back.
     expect(await runs.get(before.id)).toBeUndefined();
     expect(await runs.get(after.id)).toBeUndefined();
+  });
+
+  it("a forget the store did not take is owed: no stored run is served until one lands, then runs page again", async () => {
+    /** The store answers reads but takes no write while `away`: a forget (or a save) that does not land. */
+    class WritesAway extends InMemorySharedStore {
+      away = false;
+      override async set(key: string, value: string, ttlMs: number): Promise<void> {
+        if (this.away) throw new Error("store away");
+        await super.set(key, value, ttlMs);
+      }
+    }
+    const store = new WritesAway();
+    const runs = new SharedReportRuns(store, () => "okmcp:42:sis", silentLogger());
+    const generation = () => store.get("okmcp:42:sis:report-runs-generation");
+    const before = run();
+    await runs.save(before);
+    store.away = true;
+    await expect(runs.forgetAll()).rejects.toBeInstanceOf(ReportRunsUnavailableError);
+    // The run is still in the store and reads would answer: it is withheld all the same.
+    await expect(runs.get(before.id)).rejects.toMatchObject({ operation: "forget" });
+    await expect(runs.save(run())).rejects.toMatchObject({ operation: "forget" });
+    expect(await generation()).toBeUndefined();
+    store.away = false;
+    // The next read pays the forget first: the run made before it is gone.
+    expect(await runs.get(before.id)).toBeUndefined();
+    const paid = await generation();
+    expect(paid).toBeDefined();
+    // Paid once: later saves and reads do not forget again.
+    const after = run();
+    await runs.save(after);
+    expect(await runs.get(after.id)).toEqual(after);
+    expect(await generation()).toBe(paid);
   });
 });
 
@@ -216,6 +248,65 @@ describe.skipIf(!redis)("run_report on two instances sharing Redis", () => {
     expect(textOf(again)).toMatch(/No stored run with this id here/);
     expect(textOf(again)).toMatch(/shared store for 60 minutes/);
     await expect(a.client.readResource({ uri: first.resource_uri! })).rejects.toThrow(/No stored report run/);
+  });
+
+  it("a withdrawal Redis did not take: no old run is served after a re-grant, and the forget is paid once Redis is back", async () => {
+    const relay = await redisRelay(Number(new URL(redis!.url).port));
+    const a = await connect(NORTH);
+    const b = await connect(NORTH, `redis://127.0.0.1:${relay.port}`);
+    const first = structured<Page>(await call(b, { key: "staff_directory", row_limit: 2 }));
+    expect(first.next).toBeDefined();
+    const generationKey = `${b.installation.storeNamespace}:report-runs-generation`;
+    const generationBefore = await connections.raw.get(generationKey);
+    await relay.down();
+    sandbox.setScopes(
+      NORTH,
+      ALL_SCOPES.filter((s) => s !== "reports.builder.read"),
+    );
+    await b.installation.refreshWhoami();
+    sandbox.setScopes(NORTH, ALL_SCOPES);
+    await b.installation.refreshWhoami();
+    // B owes the forget: it serves no stored run, says why, and sends nothing. (Its store gives
+    // up on this read's commands no earlier than on the forget queued before them.)
+    sandbox.clearRequests();
+    const withheld = await call(b, first.next!);
+    expect(withheld.isError).toBe(true);
+    expect(textOf(withheld)).toMatch(
+      /Stored report runs are unavailable until the shared store answers again/,
+    );
+    expect(textOf(withheld)).toMatch(/run_report without run_id/);
+    expect(sandbox.requests).toEqual([]);
+    await expect(b.client.readResource({ uri: first.resource_uri! })).rejects.toThrow(
+      /Stored report runs are unavailable until the shared store answers again/,
+    );
+    // A new run meanwhile: its rows are shown, paging is said to be unavailable.
+    const unstored = structured<Page>(await call(b, { key: "staff_directory", row_limit: 2 }));
+    expect(unstored.data.rows).toHaveLength(2);
+    expect(unstored.next).toBeUndefined();
+    expect(unstored.truncated?.hint).toMatch(/could not be stored/);
+    expect(await connections.raw.get(generationKey)).toBe(generationBefore);
+    await relay.up();
+    // B pays at its whoami re-reads: A, which never saw the grant change, stops serving the run.
+    for (let tries = 0; await a.installation.reportRuns.get(first.run_id!); tries++) {
+      expect(tries, "B's forget reached A").toBeLessThan(300);
+      await b.installation.refreshWhoami();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const paid = await connections.raw.get(generationKey);
+    expect(paid).not.toBe(generationBefore);
+    for (const h of [a, b]) {
+      const again = await call(h, first.next!);
+      expect(again.isError).toBe(true);
+      expect(textOf(again)).toMatch(/No stored run with this id here/);
+    }
+    // The debt is paid once: B stores and pages new runs, and forgets nothing more.
+    const fresh = structured<Page>(await call(b, { key: "staff_directory", row_limit: 2 }));
+    expect(fresh.next).toBeDefined();
+    const second = await call(a, fresh.next!);
+    expect(second.isError, textOf(second)).toBeFalsy();
+    await b.installation.refreshWhoami();
+    expect(await connections.raw.get(generationKey)).toBe(paid);
+    await relay.down();
   });
 
   it("another tenant cannot read the run; a URI id that is not a UUID is not found", async () => {

@@ -6,7 +6,6 @@
  * gets 503, never a 2xx.
  */
 import { randomUUID } from "node:crypto";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/logger.js";
@@ -15,9 +14,9 @@ import type { Sandbox } from "../../src/sandbox/index.js";
 import { createSharedStore } from "../../src/store/create.js";
 import { type RedisQueueSettings, redisQueueSettingsFromEnv } from "../../src/store/webhook-queue.js";
 import { connectStreamable, KEY_A, waitFor } from "../e2e/http-harness.js";
-import { deliver, envelope, freePort, recordNotifications, signed } from "../e2e/webhook-harness.js";
+import { deliver, envelope, recordNotifications, signed } from "../e2e/webhook-harness.js";
 import { sandboxWith } from "../helpers.js";
-import { type RedisInstance, redisForTests, redisInstance } from "./redis-server.js";
+import { type RedisInstance, redisForTests, redisInstance, redisRelay } from "./redis-server.js";
 
 const redis = await redisForTests();
 const SECRET = "whsec_durable_queue_0123456789";
@@ -245,7 +244,7 @@ describe.skipIf(!redis)("accepted webhooks in a Redis Stream", () => {
 
   it("Redis unreachable: 503 with Retry-After, never a 2xx; once it is back the retry is accepted", async () => {
     const target = new URL(redis!.url);
-    const cut = await proxy(Number(target.port));
+    const cut = await redisRelay(Number(target.port));
     const key = stream();
     const a = await instance({ stream: key, visibilityMs: 300 }, `redis://127.0.0.1:${cut.port}`);
     const event = envelope();
@@ -263,43 +262,6 @@ describe.skipIf(!redis)("accepted webhooks in a Redis Stream", () => {
     await cut.down();
   });
 });
-
-/** A TCP relay to Redis that a test can cut (Redis unreachable) and restore on the same port. */
-async function proxy(
-  targetPort: number,
-): Promise<{ port: number; down(): Promise<void>; up(): Promise<void> }> {
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server = createServer((client) => {
-        sockets.add(client);
-        const upstream = createConnection({ host: "127.0.0.1", port: targetPort });
-        sockets.add(upstream);
-        client.pipe(upstream).pipe(client);
-        const drop = () => {
-          client.destroy();
-          upstream.destroy();
-        };
-        client.on("error", drop).on("close", drop);
-        upstream.on("error", drop).on("close", drop);
-      });
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => resolve());
-    });
-  await listen();
-  return {
-    port,
-    down: async () => {
-      const closed = new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      await closed;
-    },
-    up: listen,
-  };
-}
 
 describe("createSharedStore and the queue knobs", () => {
   it("refuses to start with an unreadable knob, naming it, before connecting anywhere", async () => {
