@@ -3,8 +3,9 @@
  * and the floor), and small readings of a process (RSS). Everything binds loopback only.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/client";
@@ -179,8 +180,13 @@ export async function startBenchHttpServer(
       : server.checkout
         ? join(server.checkout, "bench", "http-server.mjs")
         : BENCH_HTTP;
+  // The server's log goes to a file, as under a supervisor: read through a pipe, its one line per
+  // call would cost the load generator's event loop (the bottleneck at 50 clients) CPU that the
+  // floors, which log nothing, never charge it. The server still writes every line.
+  const logFile = join(tmpdir(), `okta-mcp-bench-${process.pid}-${Date.now()}.log`);
+  const logFd = openSync(logFile, "w");
   const child = spawn(NODE, [script], {
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "pipe", logFd],
     env: {
       PATH: process.env.PATH ?? "",
       OKTA_PARTNER_TOKEN: api.token,
@@ -192,10 +198,16 @@ export async function startBenchHttpServer(
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
     },
   });
-  const [, url] = await waitForOutput(child, /\{"url":"([^"]+)"\}/, 15_000);
+  closeSync(logFd);
+  const [, url] = await waitForOutput(child, /\{"url":"([^"]+)"\}/, 15_000).catch((error: Error) => {
+    throw new Error(`${error.message}\n${readFileSync(logFile, "utf8").slice(-4000)}`);
+  });
   child.stdout?.resume();
-  child.stderr?.resume();
-  return { child, pid: child.pid!, url: url!, apiKey, stop: () => stopChild(child) };
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(logFile, { force: true });
+  };
+  return { child, pid: child.pid!, url: url!, apiKey, stop };
 }
 
 export interface StdioServer {
