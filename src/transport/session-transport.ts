@@ -11,9 +11,11 @@
  * of a do-nothing SDK server's CPU (bench/RESULTS.md): here an answer is one `res.end()`.
  *
  * Streams: each POST that carries requests gets an SSE stream that ends once every one of them is
- * answered; a GET opens the session's one standalone stream, which carries what the server sends
- * outside any request (list changes, resource updates). One keep-alive timer per session writes a
- * comment to every open stream, so a silent stream survives proxies' idle timeouts.
+ * answered or cancelled by the client (the SDK's stays open after a cancel, though no answer ever
+ * comes: a connection held per cancelled call). A GET opens the session's one standalone stream,
+ * which carries what the server sends outside any request (list changes, resource updates). One
+ * keep-alive timer per session writes a comment to every open stream, so a silent stream survives
+ * proxies' idle timeouts.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -24,7 +26,7 @@ import {
   type Transport,
   type TransportSendOptions,
 } from "@modelcontextprotocol/server";
-import { isRequest, isResponse } from "./guards/jsonrpc-shape.js";
+import { cancelledRequestId, isRequest, isResponse } from "./guards/jsonrpc-shape.js";
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
 
 const SSE_HEADERS = {
@@ -41,7 +43,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** One open SSE answer: a POST's (its requests' ids) or the standalone GET stream (none). */
 interface Stream {
   res: ServerResponse;
-  /** The POST's requests not yet answered; the stream ends when the last one is. */
+  /** The POST's requests: what is related to them goes on this stream until it ends. */
+  readonly ids: readonly RequestId[];
+  /** Those not yet answered (nor cancelled); the stream ends when the last one is. */
   readonly unanswered: Set<RequestId>;
 }
 
@@ -79,7 +83,7 @@ export class SessionTransport implements Transport {
   onmessage?: Transport["onmessage"];
 
   readonly #options: SessionTransportOptions;
-  /** The stream each request in flight is answered on. */
+  /** The stream of each request whose stream has not ended (answered ones of a batch too). */
   readonly #streamOf = new Map<RequestId, Stream>();
   readonly #open = new Set<Stream>();
   #standalone?: Stream;
@@ -119,19 +123,16 @@ export class SessionTransport implements Transport {
       this.#initialized = true;
       if (this.sessionId !== undefined) this.#options.onInitialized?.(this.sessionId);
     }
-    const requests = messages.filter(isRequest);
-    if (requests.length === 0) {
-      for (const message of messages) this.onmessage?.(message);
+    const ids = messages.filter(isRequest).map((request) => request.id);
+    if (ids.length === 0) {
+      this.#deliver(messages);
       res.writeHead(202).end();
       return;
     }
-    const stream = this.#openStream(res, false);
-    for (const request of requests) {
-      stream.unanswered.add(request.id);
-      this.#streamOf.set(request.id, stream);
-    }
+    const stream = this.#openStream(res, ids);
+    for (const id of ids) this.#streamOf.set(id, stream);
     res.once("close", () => this.#dropped(stream));
-    for (const message of messages) this.onmessage?.(message);
+    this.#deliver(messages);
   }
 
   /** GET: the standalone stream (one per session; a second is refused 409). */
@@ -141,7 +142,8 @@ export class SessionTransport implements Transport {
       refuse(res, refusal);
       return;
     }
-    const stream = this.#openStream(res, true);
+    const stream = this.#openStream(res, []);
+    res.flushHeaders(); // its client waits for them
     this.#standalone = stream;
     res.once("close", () => {
       if (this.#standalone === stream) this.#standalone = undefined;
@@ -174,25 +176,20 @@ export class SessionTransport implements Transport {
     }
     const stream = this.#streamOf.get(requestId);
     if (!stream) throw new Error(`No connection established for request ID: ${String(requestId)}`);
-    if (!response) {
-      if (this.#open.has(stream)) this.#write(stream, sseEvent(message));
-      return;
-    }
-    this.#streamOf.delete(requestId);
-    stream.unanswered.delete(requestId);
+    const last = response && stream.unanswered.delete(requestId) && stream.unanswered.size === 0;
+    if (last) this.#forget(stream);
     if (!this.#open.has(stream)) {
-      this.onerror?.(
-        new Error(
-          `Response for request ID ${String(requestId)} is undeliverable: its stream is disconnected`,
-        ),
-      );
+      if (response)
+        this.onerror?.(
+          new Error(
+            `Response for request ID ${String(requestId)} is undeliverable: its stream is disconnected`,
+          ),
+        );
       return;
     }
-    if (stream.unanswered.size > 0) return this.#write(stream, sseEvent(message));
     // The last answer: it and the end of the stream in one write.
-    this.#open.delete(stream);
-    this.#stopKeepAliveIfQuiet();
-    stream.res.end(sseEvent(message));
+    if (last) this.#end(stream, sseEvent(message));
+    else this.#write(stream, sseEvent(message));
   }
 
   async close(): Promise<void> {
@@ -237,19 +234,46 @@ export class SessionTransport implements Transport {
     ];
   }
 
+  /** Hands the messages to the server; a cancelled request will get no answer: its stream is done. */
+  #deliver(messages: JSONRPCMessage[]): void {
+    for (const message of messages) {
+      this.onmessage?.(message);
+      const cancelled = cancelledRequestId(message);
+      if (cancelled !== undefined) this.#cancelled(cancelled);
+    }
+  }
+
   /**
    * Sets the SSE headers; they travel with the first write (an answer within the same call is one
-   * write, headers and all). The standalone stream is flushed at once: its client waits for them.
+   * write, headers and all).
    */
-  #openStream(res: ServerResponse, flush: boolean): Stream {
+  #openStream(res: ServerResponse, ids: RequestId[]): Stream {
     res.statusCode = 200;
     for (const [name, value] of Object.entries(SSE_HEADERS)) res.setHeader(name, value);
     if (this.sessionId !== undefined) res.setHeader("mcp-session-id", this.sessionId);
-    const stream: Stream = { res, unanswered: new Set() };
-    if (flush) res.flushHeaders();
+    const stream: Stream = { res, ids, unanswered: new Set(ids) };
     this.#open.add(stream);
     this.#startKeepAlive();
     return stream;
+  }
+
+  /** The client withdrew a request (the server sends nothing for it): the last one ends its stream. */
+  #cancelled(id: RequestId): void {
+    const stream = this.#streamOf.get(id);
+    if (!stream?.unanswered.delete(id) || stream.unanswered.size > 0) return;
+    this.#forget(stream);
+    if (this.#open.has(stream)) this.#end(stream);
+  }
+
+  /** Every request of the stream is done with: nothing routes to it any more (as the SDK's). */
+  #forget(stream: Stream): void {
+    for (const id of stream.ids) if (this.#streamOf.get(id) === stream) this.#streamOf.delete(id);
+  }
+
+  #end(stream: Stream, last?: string): void {
+    this.#open.delete(stream);
+    this.#stopKeepAliveIfQuiet();
+    stream.res.end(last);
   }
 
   #write(stream: Stream, text: string): void {

@@ -14,7 +14,7 @@ import type { ServerResponse } from "node:http";
 import type { Transport } from "@modelcontextprotocol/server";
 import type { Logger } from "../logger.js";
 import type { Caller } from "./client-auth.js";
-import { isRequest, isResponse } from "./guards/jsonrpc-shape.js";
+import { cancelledRequestId, isRequest, isResponse } from "./guards/jsonrpc-shape.js";
 import { RpcCode, sendRpcError } from "./guards/rpc.js";
 import { KeyCounts } from "./key-counts.js";
 
@@ -218,8 +218,9 @@ export function closeAndLog(logger: Logger): (session: Session, reason: CloseRea
 
 /**
  * Follows the requests a transport carries: ids go into `session.pending` when a request arrives
- * and leave when its answer is sent, so shutdown can wait for calls in flight and idle eviction
- * never cuts one. Call after the server has connected to the transport (it wraps its handlers).
+ * and leave when its answer is sent, or when the client cancels it (the SDK then sends no answer:
+ * left in, it would keep the session busy for good), so shutdown can wait for calls in flight and
+ * idle eviction never cuts one. Call after the server has connected to the transport (it wraps its handlers).
  * An answer marks the session active (over legacy SSE it travels after its POST is done); the
  * arrival of a request need not, since it comes within a POST that `SessionTable.begin` marks.
  */
@@ -227,6 +228,8 @@ export function followRequests(transport: Transport, session: Pick<Session, "pen
   const onmessage = transport.onmessage;
   transport.onmessage = (message, extra) => {
     if (isRequest(message)) session.pending.add(message.id);
+    const cancelled = cancelledRequestId(message);
+    if (cancelled !== undefined) session.pending.delete(cancelled);
     onmessage?.(message, extra);
   };
   const send = transport.send.bind(transport);

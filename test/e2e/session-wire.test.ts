@@ -13,7 +13,15 @@ import { LATEST_PROTOCOL_VERSION, McpServer } from "@modelcontextprotocol/server
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SCOPES } from "../../src/platform/scopes.js";
 import type { HttpServerHandle } from "../../src/transport/http.js";
-import { initializeBody, KEY_A, MCP_HEADERS, northAndSouth, rpc, startServer } from "./http-harness.js";
+import {
+  initializeBody,
+  KEY_A,
+  MCP_HEADERS,
+  northAndSouth,
+  rpc,
+  startServer,
+  waitFor,
+} from "./http-harness.js";
 
 const served = northAndSouth({
   installations: [{ token: "sbx_wire_token_0001", scopes: ALL_SCOPES, tenantId: 42 }],
@@ -198,6 +206,16 @@ describe("the 2025 session wire is the SDK transport's", () => {
     expect(said[3]?.body).toEqual([{ event: "event: message", id: 10, kind: "error" }]);
   });
 
+  it("answers each request of a batch on its stream, a repeated id each time, and ends with the last", async () => {
+    const batch = [1, 1, 2].map((id) => JSON.parse(rpc("ping", {}, id)));
+    const said = await bothSay(async (s) => [await s.post(JSON.stringify(batch))]);
+    expect(said[0]?.body).toEqual([
+      { event: "event: message", id: 1, kind: "result" },
+      { event: "event: message", id: 1, kind: "result" },
+      { event: "event: message", id: 2, kind: "result" },
+    ]);
+  });
+
   it("refuses a second initialize, an initialize in a batch and an unsupported protocol version", async () => {
     const said = await bothSay(async (s) => [
       await s.post(initializeBody(3)),
@@ -222,6 +240,30 @@ describe("the 2025 session wire is the SDK transport's", () => {
     expect(said[0]).toMatchObject({ status: 200, contentType: "text/event-stream", sessionHeader: true });
     expect(said[2]?.status).toBe(200);
     expect(said[3]).toMatchObject({ status: 404, body: { code: -32001, message: "Session not found" } });
+  });
+
+  /**
+   * Where this transport parts from the SDK's on purpose: a request the client cancelled is never
+   * answered (the spec says so, and the SDK's server does not), so the SDK leaves its stream open,
+   * keep-alives and all, for as long as the client holds it (a 2025 SDK client holds it until its
+   * transport closes): a connection per cancelled or timed-out call. Here it ends, empty.
+   */
+  it("ends the stream of a request the client cancelled, and counts it in flight no more", async () => {
+    served.sandbox.injectFaults({ kind: "delay", delayMs: 1_500, match: { tool: "get_student" } });
+    const s = await sessionOn(ours.mcpUrl, { Authorization: `Bearer ${KEY_A}` });
+    const call = s.post(rpc("tools/call", { name: "get_student", arguments: { id: 3 } }, 21));
+    await waitFor(() => served.sandbox.faultsPending === 0, 15_000, "the call to reach the sandbox");
+    expect(ours.inFlight()).toBe(1);
+    const cancelled = { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 21 } };
+    expect((await s.post(JSON.stringify(cancelled))).status).toBe(202);
+    expect(await call).toEqual({
+      status: 200,
+      contentType: "text/event-stream",
+      sessionHeader: true,
+      body: [],
+    });
+    await waitFor(() => ours.inFlight() === 0, 15_000, "the cancelled call to leave the in-flight count");
+    await s.remove();
   });
 
   it("refuses a second GET stream while the first is open", async () => {

@@ -5,6 +5,7 @@
  * live (version, id, method, params and `_meta`, result, error, extra keys).
  */
 import {
+  CancelledNotificationSchema,
   JSONRPCErrorResponseSchema,
   JSONRPCNotificationSchema,
   JSONRPCRequestSchema,
@@ -12,7 +13,7 @@ import {
 } from "@modelcontextprotocol/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { jsonRpcKindOf } from "../../src/transport/guards/jsonrpc-shape.js";
+import { cancelledRequestId, jsonRpcKindOf } from "../../src/transport/guards/jsonrpc-shape.js";
 
 /** The SDK's answer: the kind whose strict schema accepts the value (the union tries them in order). */
 function sdkKindOf(value: unknown): string | undefined {
@@ -118,5 +119,49 @@ describe("jsonRpcKindOf agrees with the SDK's message schemas", () => {
     const kinds = cases.map(jsonRpcKindOf);
     expect(kinds).toEqual(cases.map(sdkKindOf));
     expect(kinds.slice(0, 4)).toEqual(["request", "notification", "result", "error"]);
+  });
+});
+
+describe("cancelledRequestId names the request the SDK aborts for a notifications/cancelled", () => {
+  /** The SDK's answer: the id its cancel handler looks up, for a notification its schema accepts. */
+  function sdkCancelled(value: unknown): unknown {
+    if (!JSONRPCNotificationSchema.safeParse(value).success) return undefined;
+    const parsed = CancelledNotificationSchema.safeParse(value);
+    return parsed.success ? parsed.data.params.requestId : undefined;
+  }
+  const cancelParams = fc
+    .record({
+      requestId: mostly(
+        fc.constantFrom<unknown>(7, 0, "r-1"),
+        fc.constantFrom<unknown>(ABSENT, 1.5, null, [7]),
+      ),
+      reason: mostly(fc.constantFrom<unknown>(ABSENT, "user"), fc.constantFrom<unknown>(3, null)),
+      stray: fc.constantFrom<Record<string, unknown>>({}, {}, { other: 1 }),
+    })
+    .map(({ stray, ...parts }) => ({ ...withoutAbsent(parts), ...stray }));
+  const cancel = fc
+    .record({
+      jsonrpc,
+      method: mostly(
+        fc.constant("notifications/cancelled"),
+        fc.constantFrom<unknown>("notifications/progress"),
+      ),
+      params: mostly(cancelParams, fc.constantFrom<unknown>(ABSENT, null, [], "p")),
+      stray: fc.constantFrom<Record<string, unknown>>({}, {}, { id: 7 }),
+    })
+    .map(({ stray, ...parts }) => ({ ...withoutAbsent(parts), ...stray }));
+
+  it("on generated notifications", () => {
+    fc.assert(
+      fc.property(cancel, (value) => {
+        // What reaches it has passed the guard: a JSON-RPC message.
+        fc.pre(jsonRpcKindOf(value) !== undefined);
+        expect(cancelledRequestId(value)).toBe(sdkCancelled(value));
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(
+      cancelledRequestId({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7 } }),
+    ).toBe(7);
   });
 });

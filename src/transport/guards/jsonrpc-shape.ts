@@ -89,3 +89,17 @@ export function isResponse(message: unknown): message is JSONRPCResultResponse |
   const kind = jsonRpcKindOf(message);
   return kind === "result" || kind === "error";
 }
+
+/**
+ * The request a `notifications/cancelled` withdraws, when `message` is one the SDK acts on (its
+ * schema: a request id, and a reason only as a string); otherwise undefined. Its request is then
+ * never answered: the SDK aborts the handler and sends nothing.
+ */
+export function cancelledRequestId(message: unknown): string | number | undefined {
+  if (!isPlainObject(message) || message.method !== "notifications/cancelled" || "id" in message)
+    return undefined;
+  const params = message.params;
+  if (!isPlainObject(params) || (params.reason !== undefined && typeof params.reason !== "string"))
+    return undefined;
+  return isRequestId(params.requestId) ? (params.requestId as string | number) : undefined;
+}
