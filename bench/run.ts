@@ -84,7 +84,7 @@ const plan = quick
       callRounds: 5,
       warmup: 100,
       loadSeconds: 4,
-      loadRounds: 2,
+      loadRounds: 3,
       coldRounds: 15,
       memRounds: 2,
       sessions: 1000,
