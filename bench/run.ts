@@ -151,21 +151,25 @@ interface LoadFigure {
   firstError?: string;
 }
 
+interface LoadResult {
+  seconds: number;
+  rounds: number;
+  runs: LoadFigure[];
+  ratios: Record<string, Spread>;
+  /** Why our 2026-07-28 path was not measured (the server does not serve that era yet). */
+  modernSkipped?: string;
+  /** Latency the sandbox adds to every answer during the load runs. */
+  apiLatencyMs: number;
+}
+
 const results: {
   when: string;
   machine: Record<string, unknown>;
   plan: typeof plan;
   overhead?: OverheadResult;
-  load?: {
-    seconds: number;
-    rounds: number;
-    runs: LoadFigure[];
-    ratios: Record<string, Spread>;
-    /** Why our 2026-07-28 path was not measured (the server does not serve that era yet). */
-    modernSkipped?: string;
-    /** Latency the sandbox adds to every answer during the load runs. */
-    apiLatencyMs: number;
-  };
+  load?: LoadResult;
+  /** The same with the API answering at once: the server process is the limit. */
+  serverBoundLoad?: LoadResult;
   coldStart?: ColdStartResult;
   memory?: MemoryResult;
   paging?: PagingResult;
@@ -182,7 +186,11 @@ const results: {
   plan,
 };
 
-async function loadRuns(api: { baseUrl: string; token: string }) {
+async function loadRuns(
+  api: { baseUrl: string; token: string },
+  apiLatencyMs: number,
+  clientCounts: readonly number[],
+): Promise<LoadResult> {
   const runs: LoadFigure[] = [];
   const ratios: Record<string, number[]> = {};
   // Our 2026 path is measured only once the server answers 2026 requests; the floor always is.
@@ -197,7 +205,7 @@ async function loadRuns(api: { baseUrl: string; token: string }) {
   const addRatio = (key: string, value: number) => {
     ratios[key] = [...(ratios[key] ?? []), value];
   };
-  for (const clients of [50, 200]) {
+  for (const clients of clientCounts) {
     const perMode = Object.fromEntries(modes.map((m) => [m, [] as LoadRun[]])) as Partial<
       Record<LoadMode, LoadRun[]>
     >;
@@ -253,7 +261,7 @@ async function loadRuns(api: { baseUrl: string; token: string }) {
   return {
     seconds: plan.loadSeconds,
     rounds: plan.loadRounds,
-    apiLatencyMs: plan.apiLatencyMs,
+    apiLatencyMs,
     runs,
     ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, spread(v)])),
     ...(modernSkipped ? { modernSkipped } : {}),
@@ -276,9 +284,17 @@ try {
     // waits well while a read is upstream is what a chatbot backend needs.
     const slowApi = await startSandboxProcess(["--latency", String(plan.apiLatencyMs)]);
     try {
-      results.load = await loadRuns(slowApi);
+      results.load = await loadRuns(slowApi, plan.apiLatencyMs, [50, 200]);
     } finally {
       await slowApi.stop();
+    }
+    // And with the API answering at once: then no wait upstream and no pool of 64 connections
+    // bounds the calls, only the server's own work (shared cores with the sandbox and the load).
+    const fastApi = await startSandboxProcess(["--latency", "0"]);
+    try {
+      results.serverBoundLoad = await loadRuns(fastApi, 0, [50]);
+    } finally {
+      await fastApi.stop();
     }
   }
   if (wants("cold")) {
@@ -330,10 +346,10 @@ if (o) {
     "",
   );
 }
-const l = results.load;
-if (l) {
+/** One HTTP load table: every path side by side with its floors. */
+function renderLoad(l: LoadResult, answering: string): void {
   out.push(
-    `## HTTP load (get_student in a loop, the API answering in ${l.apiLatencyMs} ms, ${l.seconds} s per run, ${l.rounds} round(s), medians)`,
+    `## HTTP load (get_student in a loop, ${answering}, ${l.seconds} s per run, ${l.rounds} round(s), medians)`,
     "",
     "| path | clients | calls/s (IQR) | p50 | p99 | errors / calls | vs direct | vs v2 floor | vs v1 floor | server CPU per call | CPU vs v2 floor |",
     "|---|---:|---|---|---|---|---|---|---|---:|---:|",
@@ -378,6 +394,9 @@ if (l) {
     "",
   );
 }
+if (results.load) renderLoad(results.load, `the API answering in ${results.load.apiLatencyMs} ms`);
+if (results.serverBoundLoad)
+  renderLoad(results.serverBoundLoad, "the API answering at once, so the server process is the limit");
 const c = results.coldStart;
 if (c) {
   out.push(
