@@ -106,13 +106,19 @@ export class SharedReportRuns implements ReportRuns {
   ) {}
 
   /**
-   * Set by each forget and cleared when that one lands, so a forget that failed, or is still in
-   * flight, holds back every get and save; a later forget replaces it, and only the latest clears it.
+   * Set by each forget and cleared when one lands: a forget that failed, or is still in flight,
+   * holds back every get and save.
    */
-  #owed?: object;
+  #owed = false;
+  /**
+   * The one forget in flight: every forget asked meanwhile joins it. Nothing is saved while it
+   * is (saves pay first), so when it lands every run it must hide is hidden; a second write
+   * landing later would hide runs saved after the debt was paid.
+   */
+  #forgetting?: Promise<void>;
 
   get forgetOwed(): boolean {
-    return this.#owed !== undefined;
+    return this.#owed;
   }
 
   async save(run: StoredReportRun): Promise<void> {
@@ -140,11 +146,18 @@ export class SharedReportRuns implements ReportRuns {
     });
   }
 
-  async forgetAll(): Promise<void> {
-    const debt = {};
-    this.#owed = debt;
-    await this.#guard("forget", () => this.store.set(this.#generationKey(), randomUUID(), GENERATION_TTL_MS));
-    if (this.#owed === debt) this.#owed = undefined;
+  forgetAll(): Promise<void> {
+    this.#owed = true;
+    this.#forgetting ??= this.#guard("forget", () =>
+      this.store.set(this.#generationKey(), randomUUID(), GENERATION_TTL_MS),
+    )
+      .then(() => {
+        this.#owed = false;
+      })
+      .finally(() => {
+        this.#forgetting = undefined;
+      });
+    return this.#forgetting;
   }
 
   /** Throws ReportRunsUnavailableError("forget") while the owed forget still does not land. */

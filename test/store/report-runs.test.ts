@@ -103,6 +103,38 @@ describe("SharedReportRuns generations (forget without listing keys)", () => {
     expect(await runs.get(after.id)).toEqual(after);
     expect(await generation()).toBe(paid);
   });
+
+  it("forgets asked while one is in flight join it: one generation, and a run saved after it stays", async () => {
+    /** Holds every generation write until released: a forget still on its way (Redis reconnecting). */
+    class SlowWrites extends InMemorySharedStore {
+      writes = 0;
+      release!: () => void;
+      held = new Promise<void>((resolve) => {
+        this.release = resolve;
+      });
+      override async set(key: string, value: string, ttlMs: number): Promise<void> {
+        if (key.endsWith("report-runs-generation")) {
+          this.writes++;
+          await this.held;
+        }
+        await super.set(key, value, ttlMs);
+      }
+    }
+    const store = new SlowWrites();
+    const runs = new SharedReportRuns(store, () => "okmcp:42:sis", silentLogger());
+    const before = run();
+    await runs.save(before);
+    // The withdrawal's forget, then a retry and a read that pays the debt, all while it is held.
+    const asked = [runs.forgetAll(), runs.forgetAll(), runs.get(before.id)];
+    store.release();
+    await Promise.all(asked);
+    expect(store.writes).toBe(1);
+    expect(runs.forgetOwed).toBe(false);
+    const after = run();
+    await runs.save(after);
+    expect(await runs.get(after.id)).toEqual(after);
+    expect(await runs.get(before.id)).toBeUndefined();
+  });
 });
 
 describe.skipIf(!redis)("SharedReportRuns on Redis", () => {
