@@ -1,6 +1,7 @@
 /**
- * How many of something each API key holds, and in all: the sessions being created (sessions.ts)
- * and the open listen streams (modern.ts). A key that holds none has no entry.
+ * How many of something each API key holds, and in all: the sessions being created (sessions.ts),
+ * reserved before they exist, so concurrent initializes cannot overshoot a cap. A key that holds
+ * none has no entry.
  */
 export class KeyCounts {
   readonly #byKey = new Map<string, number>();

@@ -31,7 +31,6 @@ import type { Tenant } from "../tenant.js";
 import { type Caller, sha256Hex } from "./client-auth.js";
 import type { EndpointContext } from "./context.js";
 import { sendRpcError, sendShuttingDown } from "./guards/rpc.js";
-import { KeyCounts } from "./key-counts.js";
 import { SessionTransport } from "./session-transport.js";
 
 type McpServerFactory = Parameters<typeof createMcpHandler>[0];
@@ -50,17 +49,16 @@ interface TenantLeg {
   modern: ReturnType<typeof toNodeHandler>;
 }
 
-/** An open listen stream: the installation and key it was opened with, and its response. */
+/** An open listen stream: the installation it was opened on, and its response. */
 interface ListenStream {
   tenant: Tenant;
-  keyId: string;
   res: ServerResponse;
 }
 
 export class ModernEndpoint {
   readonly #legs = new Map<Tenant, Promise<TenantLeg>>();
-  readonly #listening = new KeyCounts();
-  readonly #streams = new Set<ListenStream>();
+  /** Open listen streams by the API key that opened them (the per-key cap counts them). */
+  readonly #listening = new Map<string, Set<ListenStream>>();
   #closed = false;
 
   constructor(
@@ -109,20 +107,17 @@ export class ModernEndpoint {
     if (listen && !this.#admitListen(listen, leg, caller, res, headers)) return;
     if (listen) {
       untrack();
-      const stream: ListenStream = { tenant: caller.tenant, keyId: caller.keyId, res };
-      this.#listening.add(caller.keyId);
-      this.#streams.add(stream);
-      res.once("close", () => {
-        this.#listening.remove(caller.keyId);
-        this.#streams.delete(stream);
-      });
+      this.#trackListen(caller, res);
     }
     await leg.modern(request, res, body.raw);
   }
 
   /** Open listen streams, of one key or of all (the shutdown log). */
   listenStreams(keyId?: string): number {
-    return keyId === undefined ? this.#listening.total : this.#listening.of(keyId);
+    if (keyId !== undefined) return this.#listening.get(keyId)?.size ?? 0;
+    let total = 0;
+    for (const streams of this.#listening.values()) total += streams.size;
+    return total;
   }
 
   /** Ends the listen streams of `tenant` (gracefully) and stops following it (SIGHUP removed it). */
@@ -140,7 +135,7 @@ export class ModernEndpoint {
    * installation. The other keys' streams stay open.
    */
   endListenStreams(tenant: Tenant, keyId: string): number {
-    const cut = [...this.#streams].filter((s) => s.tenant === tenant && s.keyId === keyId);
+    const cut = [...(this.#listening.get(keyId) ?? [])].filter((s) => s.tenant === tenant);
     for (const stream of cut) stream.res.destroy();
     return cut.length;
   }
@@ -151,6 +146,20 @@ export class ModernEndpoint {
     const legs = [...this.#legs.values()];
     this.#legs.clear();
     await Promise.all(legs.map(async (leg) => close(await leg)));
+  }
+
+  #trackListen(caller: Caller, res: ServerResponse): void {
+    const stream: ListenStream = { tenant: caller.tenant, res };
+    let streams = this.#listening.get(caller.keyId);
+    if (!streams) {
+      streams = new Set();
+      this.#listening.set(caller.keyId, streams);
+    }
+    streams.add(stream);
+    res.once("close", () => {
+      streams.delete(stream);
+      if (streams.size === 0) this.#listening.delete(caller.keyId);
+    });
   }
 
   #admitListen(
