@@ -181,8 +181,8 @@ export async function startBenchHttpServer(
         ? join(server.checkout, "bench", "http-server.mjs")
         : BENCH_HTTP;
   // The server's log goes to a file, as under a supervisor: read through a pipe, its one line per
-  // call would cost the load generator's event loop (the bottleneck at 50 clients) CPU that the
-  // floors, which log nothing, never charge it. The server still writes every line.
+  // call would cost the load generator's event loop CPU that the floors, which log nothing, never
+  // charge it. The server still writes every line.
   const logFile = join(tmpdir(), `okta-mcp-bench-${process.pid}-${Date.now()}.log`);
   const logFd = openSync(logFile, "w");
   const child = spawn(NODE, [script], {

@@ -7,8 +7,9 @@
  *
  * Why not the SDK's: its Node transport converts every request into a web `Request` and writes
  * every answer through a web `ReadableStream` that @hono/node-server then copies onto the
- * `ServerResponse` (after flushing the headers on their own). Per tool call that is about a fifth
- * of a do-nothing SDK server's CPU (bench/RESULTS.md): here an answer is one `res.end()`.
+ * `ServerResponse` (after flushing the headers on their own). Leaving it cut this server's CPU per
+ * 2025 tool call from ~660 to ~405 us (bench/RESULTS.md, fifth pass): here an answer is one
+ * `res.end()`.
  *
  * Streams: each POST that carries requests gets an SSE stream that ends once every one of them is
  * answered or cancelled by the client (the SDK's stays open after a cancel, though no answer ever
