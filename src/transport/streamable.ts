@@ -147,14 +147,11 @@ export class StreamableEndpoint {
     const session = this.#sessionOf(req, res, caller, headers);
     if (!session) return;
     if (!admitMetered(this.ctx.meter, caller.keyId, body.messages, res, headers)) return;
-    const done = this.ctx.sessions.begin(session);
-    untrack(); // counted by its session from here (SessionTable.inFlight), never twice
-    try {
-      // Its requests are in the session's `pending` once this returns, until each is answered.
-      (session.transport as SessionTransport).handlePost(req, res, body.messages);
-    } finally {
-      done();
-    }
+    this.ctx.sessions.touch(session);
+    // Counted by its session from here, never twice: handlePost puts its requests in the
+    // session's `pending` before it returns (no await between), until each is answered.
+    untrack();
+    (session.transport as SessionTransport).handlePost(req, res, body.messages);
   }
 
   /** The caller's own session named by Mcp-Session-Id, or an answer (400/404) and undefined. */
